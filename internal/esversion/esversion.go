@@ -63,7 +63,7 @@ func (v Version) String() string {
 	return s
 }
 
-// Minor renders the release line, e.g. "8.19".
+// MinorString renders the release line, e.g. "8.19".
 func (v Version) MinorString() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
 
 // Compare orders versions by major, minor and patch. Qualifiers are ignored:
