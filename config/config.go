@@ -1,0 +1,164 @@
+// Package config holds the exporter's typed configuration: defaults in code, koanf loading from a YAML
+// file, ES_REMOTE_EXPORTER_* environment variables and command-line flags (in that order of precedence),
+// validation that reports every problem at once with its key path, and the Secret type that keeps
+// passwords and API keys out of logs, errors and JSON.
+//
+// # Precedence
+//
+// defaults < YAML file (--config.file) < environment < flags the user explicitly set. A flag left at its
+// default never overrides the file or the environment.
+//
+// # Environment variables
+//
+// Names start with ES_REMOTE_EXPORTER_, then the upper-cased key path with "__" between nesting
+// levels and the cluster's index as one level:
+//
+//	ES_REMOTE_EXPORTER_POLL_INTERVAL=15s
+//	ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD=...
+//	ES_REMOTE_EXPORTER_CLUSTERS__0__URLS=https://a:9200,https://b:9200   (lists are comma-separated)
+//	ES_REMOTE_EXPORTER_CLUSTERS__1__TLS__CA_FILE=/etc/es/ca.pem
+//
+// A variable for an index the file already defines overrides that one field of that cluster; an index
+// right after the last defined cluster adds a cluster (indexes must stay contiguous). A variable with an
+// empty value counts as unset. Unknown names under the prefix are errors: they are typos.
+//
+// # Secrets
+//
+// password and api_key can be given inline, through the environment, or (preferably) through
+// password_file and api_key_file, which Load reads into Password and APIKey. A Secret formats, logs and
+// marshals as "<redacted>"; only Reveal returns the value.
+package config
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Config is the whole exporter configuration. Keys in YAML and in environment variable names are the
+// koanf tags.
+type Config struct {
+	// PollInterval is how often each cluster is polled unless the cluster sets its own.
+	PollInterval time.Duration `koanf:"poll_interval"`
+	// Timeout bounds each HTTP request to Elasticsearch unless the cluster sets its own.
+	Timeout time.Duration `koanf:"timeout"`
+	// MaxConcurrency is how many clusters are polled at the same time.
+	MaxConcurrency int       `koanf:"max_concurrency"`
+	Clusters       []Cluster `koanf:"clusters"`
+}
+
+// Cluster is one Elasticsearch cluster the exporter polls over HTTP.
+type Cluster struct {
+	// Name identifies the cluster everywhere; it becomes the es_cluster label.
+	Name string `koanf:"name"`
+	// URLs are the cluster's HTTP endpoints (http:// or https://, no credentials in them).
+	URLs []string `koanf:"urls"`
+
+	// Username and Password (or PasswordFile) are basic auth. After Load, Password holds the content of
+	// PasswordFile when that is set; PasswordFile keeps naming its source.
+	Username     string `koanf:"username"`
+	Password     Secret `koanf:"password"`
+	PasswordFile string `koanf:"password_file"`
+	// APIKey is the base64 "encoded" value Elasticsearch returns when it creates an API key. After
+	// Load, it holds the content of APIKeyFile when that is set.
+	APIKey     Secret `koanf:"api_key"`
+	APIKeyFile string `koanf:"api_key_file"`
+
+	// PollInterval and Timeout override the global values; 0 inherits them.
+	PollInterval time.Duration `koanf:"poll_interval"`
+	Timeout      time.Duration `koanf:"timeout"`
+
+	TLS TLS `koanf:"tls"`
+}
+
+// TLS configures HTTPS connections to a cluster. Files are only checked for readability here; the TLS
+// wiring parses them.
+type TLS struct {
+	// CAFile is a PEM bundle of CAs trusted for the cluster's HTTP certificate (default: system roots).
+	CAFile string `koanf:"ca_file"`
+	// CertFile and KeyFile are a client certificate and its key, for clusters that require one.
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+	// ServerName overrides the name the server certificate is verified against.
+	ServerName string `koanf:"server_name"`
+	// InsecureSkipVerify disables certificate verification. For tests only.
+	InsecureSkipVerify bool `koanf:"insecure_skip_verify"`
+}
+
+// isSet reports whether any TLS setting differs from its zero value.
+func (t TLS) isSet() bool { return t != TLS{} }
+
+// Default values, also shown in --help.
+const (
+	DefaultPollInterval   = 30 * time.Second
+	DefaultTimeout        = 10 * time.Second
+	DefaultMaxConcurrency = 32
+)
+
+// Lower bounds: polling faster than once a second only loads Elasticsearch, and a request timeout
+// under 100ms fails even against a healthy cluster.
+const (
+	MinPollInterval = time.Second
+	MinTimeout      = 100 * time.Millisecond
+)
+
+// Defaults returns a Config with only the defaults set.
+func Defaults() Config {
+	return Config{
+		PollInterval:   DefaultPollInterval,
+		Timeout:        DefaultTimeout,
+		MaxConcurrency: DefaultMaxConcurrency,
+	}
+}
+
+// EffectivePollInterval returns the cluster's own poll interval, or the global one when it has none.
+func (c *Config) EffectivePollInterval(cl Cluster) time.Duration {
+	if cl.PollInterval > 0 {
+		return cl.PollInterval
+	}
+	return c.PollInterval
+}
+
+// EffectiveTimeout returns the cluster's own request timeout, or the global one when it has none.
+func (c *Config) EffectiveTimeout(cl Cluster) time.Duration {
+	if cl.Timeout > 0 {
+		return cl.Timeout
+	}
+	return c.Timeout
+}
+
+// EnvPrefix starts every environment variable Load reads.
+const EnvPrefix = "ES_REMOTE_EXPORTER_"
+
+// Flag names registered by RegisterFlags.
+const (
+	FlagConfigFile     = "config.file"
+	FlagPollInterval   = "es.poll-interval"
+	FlagTimeout        = "es.timeout"
+	FlagMaxConcurrency = "es.max-concurrency"
+)
+
+// flagKeys maps the flags that set config keys to those keys. --config.file is not a key.
+var flagKeys = map[string]string{
+	FlagPollInterval:   "poll_interval",
+	FlagTimeout:        "timeout",
+	FlagMaxConcurrency: "max_concurrency",
+}
+
+// RegisterFlags adds --config.file and the flags that set global config keys to fs, with defaults
+// from Defaults.
+func RegisterFlags(fs *pflag.FlagSet) {
+	d := Defaults()
+	fs.String(FlagConfigFile, "",
+		"Path to the YAML configuration file (clusters, credentials, TLS). Without it, configuration comes "+
+			"from "+EnvPrefix+"* environment variables and flags only.")
+	fs.Duration(FlagPollInterval, d.PollInterval,
+		"How often each Elasticsearch cluster is polled, unless the cluster sets its own poll_interval. "+
+			"At least 1s. Overrides poll_interval in the config file and "+EnvPrefix+"POLL_INTERVAL.")
+	fs.Duration(FlagTimeout, d.Timeout,
+		"Timeout of each HTTP request to Elasticsearch, unless the cluster sets its own timeout. "+
+			"At least 100ms. Overrides timeout in the config file and "+EnvPrefix+"TIMEOUT.")
+	fs.Int(FlagMaxConcurrency, d.MaxConcurrency,
+		"Maximum number of clusters polled at the same time. "+
+			"Overrides max_concurrency in the config file and "+EnvPrefix+"MAX_CONCURRENCY.")
+}
