@@ -1,0 +1,144 @@
+package collector
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/elastic/elastic-transport-go/v8/elastictransport"
+	"github.com/elastic/go-elasticsearch/v8"
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+)
+
+// maxBodyBytes bounds what the exporter reads of one response. The largest
+// answer it asks for (_remote/info of a cluster with hundreds of remotes) is
+// far below this; anything bigger is not an answer to our question.
+const maxBodyBytes = 32 << 20
+
+// Client talks to one cluster's HTTP API through go-elasticsearch.
+type Client struct {
+	es        *elasticsearch.Client
+	transport *http.Transport
+}
+
+// NewClient builds the HTTP client for one configured cluster. TLS files are
+// read here, so a broken file is reported at (re)load time, not at poll time.
+func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
+	tlsCfg, err := tlsConfig(cl.TLS)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
+	}
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	tr := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSClientConfig:       tlsCfg,
+		TLSHandshakeTimeout:   timeout,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       5 * time.Minute,
+		ExpectContinueTimeout: time.Second,
+		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
+		ForceAttemptHTTP2: false,
+	}
+	esCfg := elasticsearch.Config{
+		Addresses: cl.URLs,
+		Username:  cl.Username,
+		Password:  cl.Password.Reveal(),
+		APIKey:    cl.APIKey.Reveal(),
+		Transport: tr,
+		// _remote/info and _ssl/certificates answer for the node that handles
+		// the request: ask the same node every time, fail over in order.
+		Selector: firstLiveSelector{},
+		// Retries exist only to fail over to the next URL; one URL, no retry,
+		// so a hung node costs one timeout, not four.
+		MaxRetries:        max(len(cl.URLs)-1, 0),
+		DisableRetry:      len(cl.URLs) < 2,
+		RetryOnStatus:     []int{502, 503, 504},
+		DisableMetaHeader: true,
+	}
+	es, err := elasticsearch.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: building the Elasticsearch client: %w", cl.Name, err)
+	}
+	return &Client{es: es, transport: tr}, nil
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+func tlsConfig(t config.TLS) (*tls.Config, error) {
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         t.ServerName,
+		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // explicit opt-in, warned about at load
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate found; give the CA certificate in PEM form", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls.cert_file/tls.key_file: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// firstLiveSelector always picks the first live connection, so node-local
+// APIs keep answering for the same node while it is healthy.
+type firstLiveSelector struct{}
+
+func (firstLiveSelector) Select(conns []*elastictransport.Connection) (*elastictransport.Connection, error) {
+	if len(conns) == 0 {
+		return nil, errors.New("no live connection")
+	}
+	return conns[0], nil
+}
+
+// do runs one request under ctx and decodes a 2xx JSON body into out.
+// Everything else comes back as a classified *CheckError.
+func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any) *CheckError {
+	res, err := req.Do(ctx, c.es)
+	if err != nil {
+		return classifyTransportError(ctx, what, err)
+	}
+	defer res.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes))
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		return classifyStatus(what, res.StatusCode, res.Header, body)
+	}
+	if readErr != nil {
+		if ctx.Err() != nil {
+			return classifyTransportError(ctx, what, readErr)
+		}
+		return invalidBody(what, body, readErr)
+	}
+	// go-elasticsearch checks the product header only until its first
+	// success; a proxy that starts answering later must not slip through.
+	if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
+		return classifyTransportError(ctx, what, errors.New(unknownProductMsg))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return invalidBody(what, body, err)
+	}
+	return nil
+}

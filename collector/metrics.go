@@ -1,0 +1,107 @@
+package collector
+
+import (
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const namespace = "es_remote"
+
+var (
+	clusterLabels = []string{"es_cluster"}
+	linkLabels    = []string{"es_cluster", "remote"}
+	checkLabels   = []string{"es_cluster", "check"}
+)
+
+// MetricDef describes one exported metric; Definitions lists them all, for
+// the README's metrics table and the tests that keep it honest.
+type MetricDef struct {
+	Name   string
+	Type   string // gauge or counter
+	Help   string
+	Labels []string
+}
+
+var definitions []MetricDef
+
+// Definitions returns every metric the pollers export.
+func Definitions() []MetricDef { return definitions }
+
+func newDesc(subsystem, name, help string, labels []string) *prometheus.Desc {
+	fq := prometheus.BuildFQName(namespace, subsystem, name)
+	typ := "gauge"
+	if strings.HasSuffix(fq, "_total") {
+		typ = "counter"
+	}
+	definitions = append(definitions, MetricDef{Name: fq, Type: typ, Help: help, Labels: labels})
+	return prometheus.NewDesc(fq, help, labels, nil)
+}
+
+// Every metric the poller exports. Each HELP says which API the value comes
+// from; all of them are polled on poll_interval, never fetched on scrape.
+var (
+	descClusterUp = newDesc("cluster", "up",
+		"1 when the last poll reached the cluster's HTTP API (GET /) and was authorised, else 0. Polled.",
+		clusterLabels)
+	descClusterInfo = newDesc("cluster", "info",
+		"Identity of the monitored cluster from GET /, value 1. Polled.",
+		[]string{"es_cluster", "cluster_name", "cluster_uuid", "version"})
+
+	descLinkConnected = newDesc("link", "connected",
+		"1 when GET /_remote/info reports the remote connected (nodes or proxy sockets open now), else 0. Elasticsearch does not reconnect by itself: 0 may only mean nothing needed the link yet. Polled.",
+		linkLabels)
+	descLinkSkipUnavailable = newDesc("link", "skip_unavailable",
+		"1 when searches skip this remote if it is unavailable (skip_unavailable from GET /_remote/info), else 0. Polled.",
+		linkLabels)
+	descLinkInitialConnectTimeout = newDesc("link", "initial_connect_timeout_seconds",
+		"initial_connect_timeout from GET /_remote/info, in seconds. Polled.",
+		linkLabels)
+	descLinkNodesConnected = newDesc("link", "nodes_connected",
+		"Remote gateway nodes connected (num_nodes_connected from GET /_remote/info), sniff mode only. Polled.",
+		linkLabels)
+	descLinkMaxConnections = newDesc("link", "max_connections",
+		"Gateway node connections the link aims for (max_connections_per_cluster from GET /_remote/info), sniff mode only. Polled.",
+		linkLabels)
+	descLinkProxySocketsConnected = newDesc("link", "proxy_sockets_connected",
+		"Sockets open to the proxy address (num_proxy_sockets_connected from GET /_remote/info), proxy mode only. Polled.",
+		linkLabels)
+	descLinkMaxProxySockets = newDesc("link", "max_proxy_sockets",
+		"Sockets the link aims for (max_proxy_socket_connections from GET /_remote/info), proxy mode only. Polled.",
+		linkLabels)
+	descLinkInfo = newDesc("link", "info",
+		"Configuration of a remote link from GET /_remote/info, value 1. auth is api_key when cluster_credentials is reported, else certificate. seeds is the comma-joined seed list (sniff). Polled.",
+		[]string{"es_cluster", "remote", "mode", "auth", "seeds", "proxy_address", "server_name"})
+	descLinkReachable = newDesc("link", "reachable",
+		"1 when GET /_resolve/cluster, which actively contacts the remote, reports it connected, else 0. Only for clusters on 8.13 or later. Polled.",
+		linkLabels)
+
+	descCheckSuccess = newDesc("exporter", "check_success",
+		"1 when the check's request succeeded in the last poll, else 0. Polled.",
+		checkLabels)
+	descCheckDuration = newDesc("exporter", "check_duration_seconds",
+		"Wall time the check took in the last poll, in seconds. Polled.",
+		checkLabels)
+	descLastSuccess = newDesc("exporter", "last_success_timestamp_seconds",
+		"Unix time of the check's last success; absent until it first succeeds. Polled.",
+		checkLabels)
+	descCheckFailures = newDesc("exporter", "check_failures_total",
+		"Polls in which the check failed, by bounded reason (see the README). Polled.",
+		[]string{"es_cluster", "check", "reason"})
+)
+
+// allDescs is what the store describes to the registry.
+var allDescs = []*prometheus.Desc{
+	descClusterUp, descClusterInfo,
+	descLinkConnected, descLinkSkipUnavailable, descLinkInitialConnectTimeout,
+	descLinkNodesConnected, descLinkMaxConnections, descLinkProxySocketsConnected,
+	descLinkMaxProxySockets, descLinkInfo, descLinkReachable,
+	descCheckSuccess, descCheckDuration, descLastSuccess, descCheckFailures,
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

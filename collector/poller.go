@@ -1,0 +1,258 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+)
+
+// Snapshot is the result of one poll of one cluster: ready-made metrics that
+// a scrape replays without any I/O.
+type Snapshot struct {
+	Cluster string
+	Time    time.Time
+	Metrics []prometheus.Metric
+}
+
+// Facts is what one poll learned, before it became metrics. Later checks
+// (versions, trust) and the one-shot commands read it.
+type Facts struct {
+	Identity *Identity
+	Links    []RemoteLink
+	Resolved []Resolved
+	// Results of each check that was due in this poll, in run order.
+	Checks []CheckResult
+}
+
+// CheckResult is the outcome of one check in one poll.
+type CheckResult struct {
+	Check    string
+	Duration time.Duration
+	Err      *CheckError // nil on success
+}
+
+// Poller polls one cluster. It is not safe for concurrent use: the scheduler
+// runs at most one poll per cluster at a time.
+type Poller struct {
+	mu      sync.Mutex // one poll at a time: the loop and one-shot callers share a poller
+	name    string
+	timeout time.Duration
+	client  *Client
+	logger  *slog.Logger
+	now     func() time.Time
+
+	lastSuccess map[string]time.Time
+	failures    map[string]map[Reason]float64
+	lastProblem map[string]string // per check (and per link for resolve errors): what was last logged
+	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
+	// so that a poll that cannot learn the version still reports the check.
+	lastResolveMode ResolveMode
+}
+
+// NewPoller builds the poller for one configured cluster. now is the clock
+// (time.Now in production, a fake in tests).
+func NewPoller(cl config.Cluster, timeout time.Duration, logger *slog.Logger, now func() time.Time) (*Poller, error) {
+	client, err := NewClient(cl, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{
+		name:        cl.Name,
+		timeout:     timeout,
+		client:      client,
+		logger:      logger.With("es_cluster", cl.Name),
+		now:         now,
+		lastSuccess: map[string]time.Time{},
+		failures:    map[string]map[Reason]float64{},
+		lastProblem: map[string]string{},
+	}, nil
+}
+
+// Name is the configured cluster name (the es_cluster label).
+func (p *Poller) Name() string { return p.name }
+
+// Close releases the poller's connections.
+func (p *Poller) Close() { p.client.Close() }
+
+// Poll runs the cluster's checks once and returns what it saw. Every request
+// is bounded by the configured timeout; ctx cancels the whole poll.
+func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := &Facts{}
+	var idErr *CheckError
+	p.run(ctx, f, CheckIdentity, func(ctx context.Context) *CheckError {
+		f.Identity, idErr = p.client.identity(ctx)
+		return idErr
+	})
+	if idErr != nil {
+		// Without GET / the cluster is down or we are locked out: the other
+		// checks would fail the same way, each after its own timeout.
+		p.unavailable(f, CheckRemoteInfo)
+		if p.lastResolveMode != ResolveUnsupported {
+			p.unavailable(f, CheckResolveCluster)
+		}
+		return f, p.snapshot(f)
+	}
+	var riErr *CheckError
+	p.run(ctx, f, CheckRemoteInfo, func(ctx context.Context) *CheckError {
+		f.Links, riErr = p.client.remoteInfo(ctx)
+		return riErr
+	})
+	mode := ResolveUnsupported
+	if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
+		mode = ResolveModeFor(v)
+	}
+	p.lastResolveMode = mode
+	switch {
+	case mode == ResolveUnsupported:
+	case mode == ResolvePerRemote && riErr != nil:
+		p.unavailable(f, CheckResolveCluster)
+	case mode == ResolvePerRemote && len(f.Links) == 0:
+		// Nothing to resolve; the check trivially succeeds.
+		p.record(f, CheckResolveCluster, 0, nil)
+	default:
+		aliases := make([]string, len(f.Links))
+		for i, l := range f.Links {
+			aliases[i] = l.Alias
+		}
+		start := time.Now()
+		var err *CheckError
+		f.Resolved, err = p.client.resolveCluster(ctx, mode, aliases, p.timeout)
+		p.record(f, CheckResolveCluster, time.Since(start), err)
+		p.logResolveErrors(f.Resolved)
+	}
+	return f, p.snapshot(f)
+}
+
+// run times one single-request check under the configured timeout.
+func (p *Poller) run(ctx context.Context, f *Facts, check string, fn func(context.Context) *CheckError) {
+	rctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	start := time.Now()
+	err := fn(rctx)
+	p.record(f, check, time.Since(start), err)
+}
+
+func (p *Poller) unavailable(f *Facts, check string) {
+	p.record(f, check, 0, &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET / failed"})
+}
+
+// record keeps the check's outcome and logs only when its problem changes,
+// so a cluster that stays broken logs one line, not one per poll.
+func (p *Poller) record(f *Facts, check string, d time.Duration, err *CheckError) {
+	f.Checks = append(f.Checks, CheckResult{Check: check, Duration: d, Err: err})
+	if err == nil {
+		p.lastSuccess[check] = p.now()
+		if prev := p.lastProblem[check]; prev != "" {
+			p.logger.Info("check recovered", "check", check)
+			delete(p.lastProblem, check)
+		}
+		return
+	}
+	byReason := p.failures[check]
+	if byReason == nil {
+		byReason = map[Reason]float64{}
+		p.failures[check] = byReason
+	}
+	byReason[err.Reason]++
+	if err.Reason == ReasonUnavailable {
+		return // the failing check that caused it has logged already
+	}
+	key := string(err.Reason) + "\x00" + err.Msg
+	if p.lastProblem[check] == key {
+		return
+	}
+	p.lastProblem[check] = key
+	attrs := []any{"check", check, "reason", err.Reason, "err", err.Msg}
+	if err.Status != 0 {
+		attrs = append(attrs, "status", err.Status)
+	}
+	if err.Hint != "" {
+		attrs = append(attrs, "fix", err.Hint)
+	}
+	p.logger.Warn("check failed", attrs...)
+}
+
+// logResolveErrors logs, once per change, why Elasticsearch could not reach a remote.
+func (p *Poller) logResolveErrors(rs []Resolved) {
+	for _, r := range rs {
+		key := "resolve:" + r.Alias
+		switch {
+		case r.Connected && p.lastProblem[key] != "":
+			p.logger.Info("remote reachable again", "remote", r.Alias)
+			delete(p.lastProblem, key)
+		case !r.Connected:
+			why := r.Error
+			if why == "" {
+				why = "Elasticsearch could not connect to the remote"
+			}
+			if p.lastProblem[key] != why {
+				p.lastProblem[key] = why
+				p.logger.Warn("remote unreachable", "remote", r.Alias, "err", why, "skip_unavailable", r.SkipUnavailable)
+			}
+		}
+	}
+}
+
+// snapshot turns the facts of this poll into metrics.
+func (p *Poller) snapshot(f *Facts) *Snapshot {
+	s := &Snapshot{Cluster: p.name, Time: p.now(), Metrics: make([]prometheus.Metric, 0, 8+9*len(f.Links)+4*len(f.Checks))}
+	add := func(desc *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(desc, t, v, labels...))
+	}
+	g := prometheus.GaugeValue
+	add(descClusterUp, g, boolFloat(f.Identity != nil), p.name)
+	if id := f.Identity; id != nil {
+		add(descClusterInfo, g, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
+	}
+	for i := range f.Links {
+		l := &f.Links[i]
+		add(descLinkConnected, g, boolFloat(l.Connected), p.name, l.Alias)
+		add(descLinkSkipUnavailable, g, boolFloat(l.SkipUnavailable), p.name, l.Alias)
+		if d, err := ParseTimeValue(l.InitialConnectTimeout); err == nil {
+			add(descLinkInitialConnectTimeout, g, d.Seconds(), p.name, l.Alias)
+		}
+		optional := func(desc *prometheus.Desc, v *float64) {
+			if v != nil {
+				add(desc, g, *v, p.name, l.Alias)
+			}
+		}
+		optional(descLinkNodesConnected, l.NumNodesConnected)
+		optional(descLinkMaxConnections, l.MaxConnectionsPerCluster)
+		optional(descLinkProxySocketsConnected, l.NumProxySocketsConnected)
+		optional(descLinkMaxProxySockets, l.MaxProxySocketConnections)
+		add(descLinkInfo, g, 1, p.name, l.Alias, l.Mode, l.Auth(),
+			strings.Join(l.Seeds, ","), deref(l.ProxyAddress), deref(l.ServerName))
+	}
+	for _, r := range f.Resolved {
+		add(descLinkReachable, g, boolFloat(r.Connected), p.name, r.Alias)
+	}
+	for _, c := range f.Checks {
+		add(descCheckSuccess, g, boolFloat(c.Err == nil), p.name, c.Check)
+		if c.Err == nil || c.Err.Reason != ReasonUnavailable {
+			add(descCheckDuration, g, c.Duration.Seconds(), p.name, c.Check)
+		}
+		if t, ok := p.lastSuccess[c.Check]; ok {
+			add(descLastSuccess, g, float64(t.UnixNano())/1e9, p.name, c.Check)
+		}
+		for reason, n := range p.failures[c.Check] {
+			add(descCheckFailures, prometheus.CounterValue, n, p.name, c.Check, string(reason))
+		}
+	}
+	return s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

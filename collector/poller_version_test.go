@@ -1,0 +1,236 @@
+package collector
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+)
+
+// fixedNow is the clock of collector tests: last-success timestamps are exact.
+var fixedNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// fixtureServer answers like Elasticsearch of one version from the files in
+// testdata/<version>/ (compact JSON as Elasticsearch sends it, shapes per
+// shared/es/NOTES.md). It fails the test on any request a poll of that
+// version must not make.
+func fixtureServer(t *testing.T, version string) *httptest.Server {
+	t.Helper()
+	dir := filepath.Join("testdata", version)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var file string
+		switch p := r.URL.Path; {
+		case p == "/":
+			file = "root.json"
+		case p == "/_remote/info":
+			file = "remote_info.json"
+		case p == "/_resolve/cluster":
+			if r.URL.Query().Get("timeout") == "" {
+				t.Errorf("%s: GET /_resolve/cluster without ?timeout=", version)
+			}
+			file = "resolve_cluster.json"
+		case strings.HasPrefix(p, "/_resolve/cluster/"):
+			alias, ok := strings.CutSuffix(strings.TrimPrefix(p, "/_resolve/cluster/"), ":*")
+			if !ok {
+				t.Errorf("%s: unexpected expression in %s", version, p)
+			}
+			file = "resolve_cluster." + alias + ".json"
+		}
+		body, err := os.ReadFile(filepath.Join(dir, file))
+		if file == "" || err != nil {
+			t.Errorf("%s: unexpected request %s %s", version, r.Method, r.URL)
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-elastic-product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newTestPoller(t *testing.T, url string) *Poller {
+	t.Helper()
+	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{url}, Username: "u", Password: "p"},
+		5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return fixedNow })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// snapshotCollector exposes one snapshot for testutil.
+type snapshotCollector struct{ s *Snapshot }
+
+func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) { NewStore().Describe(ch) }
+func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.s.Metrics {
+		ch <- m
+	}
+}
+
+// comparedMetrics leaves out check_duration_seconds, the one value a fixed
+// clock cannot pin down.
+var comparedMetrics = []string{
+	"es_remote_cluster_up", "es_remote_cluster_info",
+	"es_remote_link_connected", "es_remote_link_skip_unavailable", "es_remote_link_initial_connect_timeout_seconds",
+	"es_remote_link_nodes_connected", "es_remote_link_max_connections",
+	"es_remote_link_proxy_sockets_connected", "es_remote_link_max_proxy_sockets",
+	"es_remote_link_info", "es_remote_link_reachable",
+	"es_remote_exporter_check_success", "es_remote_exporter_last_success_timestamp_seconds",
+	"es_remote_exporter_check_failures_total",
+}
+
+func TestPollPerVersion(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		want    string
+	}{
+		{
+			// 7.17: no _resolve/cluster at all, so no reachable series and no
+			// resolve_cluster check; initial_connect_timeout as TimeValue "1.5m".
+			version: "7.17",
+			want: `
+es_remote_cluster_up{es_cluster="local"} 1
+es_remote_cluster_info{cluster_name="legacy",cluster_uuid="Qx3T1bWkR9a0mFv7cJ2LhA",es_cluster="local",version="7.17.29"} 1
+es_remote_link_connected{es_cluster="local",remote="old_search"} 1
+es_remote_link_skip_unavailable{es_cluster="local",remote="old_search"} 0
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="old_search"} 90
+es_remote_link_nodes_connected{es_cluster="local",remote="old_search"} 2
+es_remote_link_max_connections{es_cluster="local",remote="old_search"} 3
+es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="old_search",seeds="es-old-1.example.com:9300",server_name=""} 1
+es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
+`,
+		},
+		{
+			// 8.13: one resolve request per remote; an API-key proxy link.
+			version: "8.13",
+			want: `
+es_remote_cluster_up{es_cluster="local"} 1
+es_remote_cluster_info{cluster_name="mid",cluster_uuid="aB3dE5fG7hI9jK1lM3nO5p",es_cluster="local",version="8.13.4"} 1
+es_remote_link_connected{es_cluster="local",remote="apikey_proxy"} 1
+es_remote_link_connected{es_cluster="local",remote="cert_sniff"} 0
+es_remote_link_skip_unavailable{es_cluster="local",remote="apikey_proxy"} 0
+es_remote_link_skip_unavailable{es_cluster="local",remote="cert_sniff"} 0
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="apikey_proxy"} 30
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="cert_sniff"} 30
+es_remote_link_nodes_connected{es_cluster="local",remote="cert_sniff"} 0
+es_remote_link_max_connections{es_cluster="local",remote="cert_sniff"} 3
+es_remote_link_proxy_sockets_connected{es_cluster="local",remote="apikey_proxy"} 6
+es_remote_link_max_proxy_sockets{es_cluster="local",remote="apikey_proxy"} 18
+es_remote_link_info{auth="api_key",es_cluster="local",mode="proxy",proxy_address="remote.example.com:9443",remote="apikey_proxy",seeds="",server_name=""} 1
+es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="cert_sniff",seeds="10.0.3.1:9300,10.0.3.2:9300",server_name=""} 1
+es_remote_link_reachable{es_cluster="local",remote="apikey_proxy"} 1
+es_remote_link_reachable{es_cluster="local",remote="cert_sniff"} 0
+es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
+es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+`,
+		},
+		{
+			// 8.19: the recorded sniff+proxy sample; no-index resolve with ?timeout=.
+			version: "8.19",
+			want: `
+es_remote_cluster_up{es_cluster="local"} 1
+es_remote_cluster_info{cluster_name="docker-cluster",cluster_uuid="yiEgGtOFRwS4OWlfqJzsyQ",es_cluster="local",version="8.19.2"} 1
+es_remote_link_connected{es_cluster="local",remote="cluster_down"} 0
+es_remote_link_connected{es_cluster="local",remote="cluster_proxy"} 1
+es_remote_link_connected{es_cluster="local",remote="cluster_sniff"} 1
+es_remote_link_skip_unavailable{es_cluster="local",remote="cluster_down"} 1
+es_remote_link_skip_unavailable{es_cluster="local",remote="cluster_proxy"} 0
+es_remote_link_skip_unavailable{es_cluster="local",remote="cluster_sniff"} 1
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="cluster_down"} 30
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="cluster_proxy"} 30
+es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="cluster_sniff"} 30
+es_remote_link_nodes_connected{es_cluster="local",remote="cluster_down"} 0
+es_remote_link_nodes_connected{es_cluster="local",remote="cluster_sniff"} 3
+es_remote_link_max_connections{es_cluster="local",remote="cluster_down"} 3
+es_remote_link_max_connections{es_cluster="local",remote="cluster_sniff"} 3
+es_remote_link_proxy_sockets_connected{es_cluster="local",remote="cluster_proxy"} 18
+es_remote_link_max_proxy_sockets{es_cluster="local",remote="cluster_proxy"} 18
+es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="cluster_down",seeds="10.0.2.21:9300",server_name=""} 1
+es_remote_link_info{auth="certificate",es_cluster="local",mode="proxy",proxy_address="remote-proxy.example.com:9400",remote="cluster_proxy",seeds="",server_name="remote-proxy.example.com"} 1
+es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="cluster_sniff",seeds="10.0.1.11:9300,10.0.1.12:9300",server_name=""} 1
+es_remote_link_reachable{es_cluster="local",remote="cluster_down"} 0
+es_remote_link_reachable{es_cluster="local",remote="cluster_proxy"} 1
+es_remote_link_reachable{es_cluster="local",remote="cluster_sniff"} 1
+es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
+es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+`,
+		},
+		{
+			// 9.1 with no remotes: {} is zero links, not an error.
+			version: "9.1",
+			want: `
+es_remote_cluster_up{es_cluster="local"} 1
+es_remote_cluster_info{cluster_name="new",cluster_uuid="kkJTf9fqR2Ska_jRYbGvTQ",es_cluster="local",version="9.1.5"} 1
+es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
+es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+`,
+		},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			p := newTestPoller(t, fixtureServer(t, tc.version).URL)
+			_, snap := p.Poll(context.Background())
+			if err := testutil.CollectAndCompare(snapshotCollector{snap}, strings.NewReader(withHelp(tc.want)), comparedMetrics...); err != nil {
+				t.Error(err)
+			}
+			if problems, err := testutil.CollectAndLint(snapshotCollector{snap}); err != nil || len(problems) > 0 {
+				t.Errorf("lint: %v %+v", err, problems)
+			}
+		})
+	}
+}
+
+// withHelp turns the sample lines of a table above into exposition text,
+// adding each family's HELP and TYPE from the metric definitions, so the
+// tables stay readable.
+func withHelp(samples string) string {
+	defs := map[string]MetricDef{}
+	for _, d := range Definitions() {
+		defs[d.Name] = d
+	}
+	var order []string
+	byName := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(samples), "\n") {
+		name := line[:strings.IndexAny(line, "{ ")]
+		if byName[name] == nil {
+			order = append(order, name)
+		}
+		byName[name] = append(byName[name], line)
+	}
+	var b strings.Builder
+	for _, name := range order {
+		d := defs[name]
+		b.WriteString("# HELP " + name + " " + d.Help + "\n# TYPE " + name + " " + d.Type + "\n")
+		b.WriteString(strings.Join(byName[name], "\n") + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,146 @@
+package collector
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+)
+
+// CheckResolveCluster is the name of the GET /_resolve/cluster check.
+const CheckResolveCluster = "resolve_cluster"
+
+// localAlias is the key _resolve/cluster uses for the local cluster.
+const localAlias = "(local)"
+
+// Resolved is one entry of GET /_resolve/cluster (ResolveClusterInfo.toXContent).
+type Resolved struct {
+	Alias           string `json:"-"`
+	Connected       bool   `json:"connected"`
+	SkipUnavailable bool   `json:"skip_unavailable"`
+	Error           string `json:"error"`
+	MatchingIndices *bool  `json:"matching_indices"`
+	// Version is absent when the remote is older than 8.13 (the local node
+	// falls back to _resolve/index) or could not be reached.
+	Version *struct {
+		Number                           string `json:"number"`
+		BuildFlavor                      string `json:"build_flavor"`
+		MinimumWireCompatibilityVersion  string `json:"minimum_wire_compatibility_version"`
+		MinimumIndexCompatibilityVersion string `json:"minimum_index_compatibility_version"`
+	} `json:"version"`
+}
+
+// ResolveMode says how (and whether) a cluster of a given version can be
+// asked about its remotes' reachability.
+type ResolveMode int
+
+const (
+	// ResolveUnsupported: before 8.13 there is no _resolve/cluster.
+	ResolveUnsupported ResolveMode = iota
+	// ResolvePerRemote: 8.13 to 8.17 need an index expression and know no
+	// timeout parameter, so each remote gets its own request ("alias:*"): a
+	// remote that hangs then costs only its own request.
+	ResolvePerRemote
+	// ResolveNoIndex: 8.18+ answer GET /_resolve/cluster for every remote at
+	// once and bound the wait with ?timeout=.
+	ResolveNoIndex
+)
+
+// ResolveModeFor picks the form of _resolve/cluster a cluster supports.
+func ResolveModeFor(v esversion.Version) ResolveMode {
+	switch {
+	case v.AtLeast(8, 18):
+		return ResolveNoIndex
+	case v.AtLeast(8, 13):
+		return ResolvePerRemote
+	}
+	return ResolveUnsupported
+}
+
+// resolveTimeout is the ?timeout= handed to Elasticsearch: a little under the
+// HTTP timeout, so that Elasticsearch reports the slow remote as timed out
+// instead of the whole request timing out on our side.
+func resolveTimeout(httpTimeout time.Duration) time.Duration {
+	return max(httpTimeout*8/10, 100*time.Millisecond)
+}
+
+// perRemoteConcurrency bounds the parallel requests of ResolvePerRemote.
+const perRemoteConcurrency = 4
+
+// resolveCluster asks the cluster to contact its remotes. For
+// ResolvePerRemote, a request that times out is recorded as an unreachable
+// remote (Elasticsearch was waiting on it); any other failure fails the check.
+func (c *Client) resolveCluster(ctx context.Context, mode ResolveMode, aliases []string, timeout time.Duration) ([]Resolved, *CheckError) {
+	switch mode {
+	case ResolveNoIndex:
+		rctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var raw map[string]*Resolved
+		req := esapi.IndicesResolveClusterRequest{Timeout: resolveTimeout(timeout)}
+		if err := c.do(rctx, "GET /_resolve/cluster", req, &raw); err != nil {
+			return nil, err
+		}
+		return normalizeResolved(raw)
+	case ResolvePerRemote:
+		return c.resolvePerRemote(ctx, aliases, timeout)
+	}
+	return nil, nil
+}
+
+func (c *Client) resolvePerRemote(ctx context.Context, aliases []string, timeout time.Duration) ([]Resolved, *CheckError) {
+	var (
+		mu       sync.Mutex
+		out      []Resolved
+		firstErr *CheckError
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, perRemoteConcurrency)
+	)
+	for _, alias := range aliases {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			rctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			var raw map[string]*Resolved
+			req := esapi.IndicesResolveClusterRequest{Name: []string{alias + ":*"}}
+			err := c.do(rctx, "GET /_resolve/cluster/"+alias+":*", req, &raw)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				if r, ok := raw[alias]; ok && r != nil {
+					r.Alias = alias
+					out = append(out, *r)
+				}
+			case err.Reason == ReasonTimeout && ctx.Err() == nil:
+				out = append(out, Resolved{Alias: alias, Error: "no answer within the timeout; Elasticsearch is waiting on the remote"})
+			case firstErr == nil:
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
+	return out, nil
+}
+
+func normalizeResolved(raw map[string]*Resolved) ([]Resolved, *CheckError) {
+	out := make([]Resolved, 0, len(raw))
+	for alias, r := range raw {
+		if alias == localAlias || r == nil {
+			continue
+		}
+		r.Alias = alias
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
+	return out, nil
+}

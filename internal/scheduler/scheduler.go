@@ -1,0 +1,253 @@
+// Package scheduler runs one polling loop per configured cluster: jittered
+// start, a shared bound on concurrent polls, no overlapping polls, and
+// snapshots swapped into the collector's store. A slow cluster only ever
+// delays itself.
+package scheduler
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/es-remote-exporter/es_remote_exporter/collector"
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+)
+
+// Scheduler owns the per-cluster loops.
+type Scheduler struct {
+	store   *collector.Store
+	logger  *slog.Logger
+	manual  bool
+	skipped *prometheus.CounterVec
+
+	mu    sync.Mutex // guards sem and loops; held across Apply and Stop
+	sem   chan struct{}
+	loops map[string]*loop
+
+	pendingMu sync.Mutex
+	pending   map[string]bool // clusters whose loop has not finished a first poll
+}
+
+// loop is one cluster's polling goroutine.
+type loop struct {
+	cluster  config.Cluster
+	interval time.Duration
+	timeout  time.Duration
+	poller   *collector.Poller
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// Options configure a Scheduler.
+type Options struct {
+	Store      *collector.Store
+	Registerer prometheus.Registerer // for the scheduler's own metrics; nil = none
+	Logger     *slog.Logger
+	// Manual builds pollers but starts no loops: polls happen only through
+	// PollAll (one-shot commands, benchmarks).
+	Manual bool
+}
+
+// New returns a scheduler with no clusters; Apply gives it some.
+func New(o Options) *Scheduler {
+	s := &Scheduler{
+		store:  o.Store,
+		logger: o.Logger,
+		manual: o.Manual,
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "es_remote_exporter_polls_skipped_total",
+			Help: "Scheduled polls not started because the cluster's previous poll was still running (polls are skipped, never queued).",
+		}, []string{"es_cluster"}),
+		loops:   map[string]*loop{},
+		pending: map[string]bool{},
+	}
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(s.skipped)
+	}
+	return s
+}
+
+// Apply makes the running loops match cfg: clusters whose settings did not
+// change keep polling undisturbed; changed ones restart; removed ones stop
+// and their metrics disappear. Every new poller is built before a running
+// loop is touched, so an error leaves the old set running.
+func (s *Scheduler) Apply(cfg *config.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	sem := s.sem
+	restartAll := false
+	if want := max(cfg.MaxConcurrency, 1); sem == nil || cap(sem) != want {
+		// Loops keep the semaphore they started with, so a new bound
+		// restarts them all.
+		sem, restartAll = make(chan struct{}, want), true
+	}
+	next := make(map[string]*loop, len(cfg.Clusters))
+	for _, cl := range cfg.Clusters {
+		interval, timeout := cfg.EffectivePollInterval(cl), cfg.EffectiveTimeout(cl)
+		if old, ok := s.loops[cl.Name]; ok && !restartAll && old.interval == interval && old.timeout == timeout && reflect.DeepEqual(old.cluster, cl) {
+			next[cl.Name] = old
+			continue
+		}
+		p, err := collector.NewPoller(cl, timeout, s.logger, time.Now)
+		if err != nil {
+			for name, l := range next {
+				if s.loops[name] != l {
+					l.poller.Close()
+				}
+			}
+			return err
+		}
+		next[cl.Name] = &loop{cluster: cl, interval: interval, timeout: timeout, poller: p}
+	}
+	s.sem = sem
+	for name, l := range s.loops {
+		if next[name] != l {
+			s.stopLoop(name, l, next[name] == nil)
+		}
+	}
+	for name, l := range next {
+		if l.done == nil && !s.manual {
+			s.startLoop(name, l)
+		}
+	}
+	s.loops = next
+	return nil
+}
+
+func (s *Scheduler) startLoop(name string, l *loop) {
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel, l.done = cancel, make(chan struct{})
+	first := !s.store.Has(name)
+	if first {
+		s.setPending(name, true)
+	}
+	go s.run(ctx, name, l, s.sem, first)
+}
+
+// stopLoop cancels a loop and waits for it; removed clusters lose their metrics.
+func (s *Scheduler) stopLoop(name string, l *loop, removed bool) {
+	if l.cancel != nil {
+		l.cancel()
+		<-l.done
+	}
+	l.poller.Close()
+	s.setPending(name, false)
+	if removed {
+		s.store.Delete(name)
+		s.skipped.DeleteLabelValues(name)
+	}
+}
+
+func (s *Scheduler) setPending(name string, pending bool) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if pending {
+		s.pending[name] = true
+	} else {
+		delete(s.pending, name)
+	}
+}
+
+// run is one cluster's loop. The first poll starts after a random fraction of
+// the interval so that many clusters do not all poll at the same instant; a
+// poll that overruns its interval makes the loop skip the ticks it missed.
+func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan struct{}, first bool) {
+	defer close(l.done)
+	var jitter time.Duration
+	if first {
+		jitter = time.Duration(rand.Int64N(int64(l.interval)/4 + 1))
+	}
+	timer := time.NewTimer(jitter)
+	defer timer.Stop()
+	next := time.Now().Add(jitter)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		s.pollOnce(ctx, name, l, sem)
+		next = next.Add(l.interval)
+		now := time.Now()
+		for !next.After(now) {
+			next = next.Add(l.interval)
+			s.skipped.WithLabelValues(name).Inc()
+		}
+		timer.Reset(next.Sub(now))
+	}
+}
+
+func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, sem chan struct{}) {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	defer func() { <-sem }()
+	_, snap := l.poller.Poll(ctx)
+	if ctx.Err() != nil {
+		return // stopped or replaced mid-poll: its half-made snapshot is not the truth
+	}
+	s.store.Put(snap)
+	s.setPending(name, false)
+}
+
+// Ready reports whether every configured cluster has finished its first poll.
+func (s *Scheduler) Ready() bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return len(s.pending) == 0
+}
+
+// PollAll polls every configured cluster once, at most MaxConcurrency at a
+// time, and returns each cluster's facts by name. The snapshots go into the
+// store as usual. It is for one-shot commands and benchmarks; the loops keep
+// their own schedule.
+func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
+	s.mu.Lock()
+	loops := make(map[string]*loop, len(s.loops))
+	for n, l := range s.loops {
+		loops[n] = l
+	}
+	sem := s.sem
+	s.mu.Unlock()
+
+	var mu sync.Mutex
+	out := make(map[string]*collector.Facts, len(loops))
+	var wg sync.WaitGroup
+	for name, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			facts, snap := l.poller.Poll(ctx)
+			s.store.Put(snap)
+			mu.Lock()
+			out[name] = facts
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Stop ends every loop and waits for them.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, l := range s.loops {
+		s.stopLoop(name, l, false)
+	}
+	s.loops = map[string]*loop{}
+}
