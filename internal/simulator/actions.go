@@ -1,0 +1,299 @@
+package simulator
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// mainAction is GET / (RestMainAction, action cluster:monitor/main). Field
+// order follows MainResponse.toXContent (verified against the recorded 8.19
+// and 9.0 responses).
+func (c *Cluster) mainAction(r *http.Request, ver esVersion) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, nil); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorizeCluster(ver, p, "cluster:monitor/main"); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	c.mu.Lock()
+	name := c.nodes[0].name
+	c.mu.Unlock()
+	body := obj{}.
+		set("name", name).
+		set("cluster_name", c.name).
+		set("cluster_uuid", c.uuid).
+		set("version", obj{}.
+			set("number", ver.str).
+			set("build_flavor", "default").
+			set("build_type", "docker").
+			set("build_hash", buildHash(ver)).
+			set("build_date", buildDate(ver)).
+			set("build_snapshot", ver.v.Qualifier == "SNAPSHOT").
+			set("lucene_version", luceneVersion(ver.v)).
+			set("minimum_wire_compatibility_version", ver.minWire().String()).
+			set("minimum_index_compatibility_version", ver.minIndex())).
+		set("tagline", "You Know, for Search")
+	return jsonResponse(ver, r, http.StatusOK, body)
+}
+
+func hasRole(roles []string, role string) bool { return slices.Contains(roles, role) }
+
+// remoteInfoAction is GET /_remote/info (RestRemoteClusterInfoAction,
+// TransportRemoteInfoAction). Per alias the fields follow
+// RemoteConnectionInfo.toXContent: connected, mode, <mode fields>,
+// initial_connect_timeout, skip_unavailable, cluster_credentials (only for
+// API-key remotes, constant "::es_redacted::", last). Sniff mode fields
+// (SniffModeInfo): seeds, num_nodes_connected, max_connections_per_cluster;
+// proxy (ProxyModeInfo): proxy_address, server_name,
+// num_proxy_sockets_connected, max_proxy_socket_connections. Aliases come
+// from a ConcurrentHashMap in ES (hash order); the simulator emits them in
+// hash order (hashOrder) so clients cannot rely on any order.
+func (c *Cluster) remoteInfoAction(r *http.Request, ver esVersion) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, nil); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorizeCluster(ver, p, "cluster:monitor/remote/info"); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	c.mu.Lock()
+	nodeName, roles := c.nodes[0].name, c.nodes[0].roles
+	c.mu.Unlock()
+	if !hasRole(roles, "remote_cluster_client") {
+		// TransportRemoteInfoAction.doExecute (verified).
+		return errorResponse(ver, r, illegalArgument("node ["+nodeName+"] does not have the [remote_cluster_client] role"))
+	}
+	local, states := c.observeLinks()
+	// 7.x renders TimeValue.getStringRep(), 8.x/9.x TimeValue.toString()
+	// (RemoteConnectionInfo.toXContent in each line).
+	timeout := timeValueString(c.connectTimeout)
+	if local.v.Major == 7 {
+		timeout = timeValueStringRep(c.connectTimeout)
+	}
+	out := obj{}
+	for _, st := range hashOrder(states, func(s linkState) string { return s.spec.Alias }) {
+		l := st.spec
+		info := obj{}.set("connected", st.count > 0).set("mode", l.Mode)
+		if l.Mode == "proxy" {
+			info = info.set("proxy_address", l.ProxyAddress).
+				set("server_name", l.ServerName).
+				set("num_proxy_sockets_connected", st.count).
+				set("max_proxy_socket_connections", l.ProxySocketConnections)
+		} else {
+			info = info.set("seeds", slices.Clone(l.Seeds)).
+				set("num_nodes_connected", st.count).
+				set("max_connections_per_cluster", l.NodeConnections)
+		}
+		info = info.set("initial_connect_timeout", timeout).
+			set("skip_unavailable", skipUnavailable(local, l))
+		if l.APIKeyAuth && local.atLeast(8, 10) {
+			info = info.set("cluster_credentials", "::es_redacted::")
+		}
+		out = out.set(l.Alias, info)
+	}
+	return jsonResponse(ver, r, http.StatusOK, out)
+}
+
+// nodeInfoMetrics are the metric names RestNodesInfoAction accepts.
+var nodeInfoMetrics = []string{"settings", "os", "process", "jvm", "thread_pool", "transport", "http",
+	"remote_cluster_server", "plugins", "ingest", "aggregations", "indices", "_all", "_none"}
+
+// nodesInfoAction is GET /_nodes[/<nodes>[/<metrics>]] (RestNodesInfoAction,
+// NodesInfoResponse.toXContent). Per node: name, transport_address, host,
+// ip, version, transport_version (8.8+), index_version (8.11+),
+// component_versions (8.13+; NOTES says 8.12/8.13, unverified), build_flavor,
+// build_type, build_hash, total_indexing_buffer (indices metric), roles
+// (sorted), attributes. The metric sections of GET /_nodes (settings, os,
+// jvm, ...) are NOT simulated: every form returns the basic fields.
+func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, []string{"flat_settings", "timeout"}); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorizeCluster(ver, p, "cluster:monitor/nodes/info"); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	nodeIDs, metrics := []string{"_all"}, []string{"_all"}
+	switch len(rest) {
+	case 1:
+		toks := strings.Split(rest[0], ",")
+		if !slices.ContainsFunc(toks, func(t string) bool { return !slices.Contains(nodeInfoMetrics, t) }) {
+			metrics = toks
+		} else {
+			nodeIDs = toks
+		}
+	case 2:
+		nodeIDs, metrics = strings.Split(rest[0], ","), strings.Split(rest[1], ",")
+	}
+	withIndices := slices.Contains(metrics, "_all") || slices.Contains(metrics, "indices")
+
+	c.mu.Lock()
+	nodes := make([]nodeView, len(c.nodes))
+	for i, n := range c.nodes {
+		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr}
+	}
+	c.mu.Unlock()
+	var selected []nodeView
+	for i, n := range nodes {
+		for _, id := range nodeIDs {
+			if id == "_all" || id == "*" || (id == "_local" && i == 0) ||
+				(id == "_master" && i == firstMaster(nodes)) || simpleMatch(id, n.id) || simpleMatch(id, n.name) {
+				selected = append(selected, n)
+				break
+			}
+		}
+	}
+	nodesObj := obj{}
+	for _, n := range hashOrder(selected, func(n nodeView) string { return n.id }) {
+		o := obj{}.set("name", n.name).
+			set("transport_address", n.addr).
+			set("host", "127.0.0.1").
+			set("ip", "127.0.0.1").
+			set("version", n.ver.str)
+		if ver.atLeast(8, 8) {
+			o = o.set("transport_version", transportVersionID(n.ver.v))
+		}
+		if ver.atLeast(8, 11) {
+			o = o.set("index_version", indexVersionID(n.ver.v))
+		}
+		if ver.atLeast(8, 13) {
+			// Values from the 8.19 sample; unverified for other versions.
+			o = o.set("component_versions", obj{}.set("ml_config_version", 12000099).set("transform_config_version", 10000099))
+		}
+		o = o.set("build_flavor", "default").
+			set("build_type", "docker").
+			set("build_hash", buildHash(n.ver))
+		if withIndices {
+			o = o.set("total_indexing_buffer", int64(107374182)) // illustrative (10% of a 1 GiB heap)
+		}
+		o = o.set("roles", slices.Clone(n.roles)).set("attributes", nodeAttributes(ver, n))
+		nodesObj = nodesObj.set(n.id, o)
+	}
+	body := obj{}.
+		set("_nodes", obj{}.set("total", len(selected)).set("successful", len(selected)).set("failed", 0)).
+		set("cluster_name", c.name).
+		set("nodes", nodesObj)
+	return jsonResponse(ver, r, http.StatusOK, body)
+}
+
+func firstMaster(nodes []nodeView) int {
+	return slices.IndexFunc(nodes, func(n nodeView) bool { return hasRole(n.roles, "master") })
+}
+
+// nodeAttributes: 8.10+ as in the 8.19 sample (ml/transform config versions
+// and xpack.installed); earlier lines get the ML attributes of the era
+// (unverified values and sets).
+func nodeAttributes(ver esVersion, n nodeView) obj {
+	if ver.atLeast(8, 10) {
+		return obj{}.set("ml.config_version", "12.0.0").set("transform.config_version", "10.0.0").set("xpack.installed", "true")
+	}
+	o := obj{}
+	if hasRole(n.roles, "ml") {
+		o = o.set("ml.machine_memory", "8589934592").set("ml.max_jvm_size", "4294967296")
+	}
+	o = o.set("xpack.installed", "true")
+	if ver.v.Major == 7 {
+		o = o.set("transform.node", boolString(hasRole(n.roles, "transform")))
+		if hasRole(n.roles, "ml") {
+			o = o.set("ml.max_open_jobs", "512")
+		}
+	}
+	return o
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// simpleMatch is Regex.simpleMatch with '*' wildcards only.
+func simpleMatch(pattern, s string) bool {
+	if !strings.Contains(pattern, "*") {
+		return pattern == s
+	}
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// getIndexAction stands for GET /{index} (RestGetIndicesAction, action
+// indices:admin/get), where RestController routes every unknown
+// single-segment path. Missing names give IndexNotFoundException (404); the
+// body for an existing index is a minimal, unverified shape.
+func (c *Cluster) getIndexAction(r *http.Request, ver esVersion, name string) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, []string{"local", "ignore_unavailable", "allow_no_indices", "expand_wildcards",
+		"flat_settings", "include_defaults", "master_timeout", "features", "ignore_throttled"}); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorize(ver, p, "indices:admin/get", "index", getIndexGrants, p.indexPrv); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	out := obj{}
+	for _, expr := range strings.Split(name, ",") {
+		wild := expr == "_all" || strings.Contains(expr, "*")
+		found := false
+		for _, idx := range c.indices {
+			if (wild && simpleMatch(strings.ReplaceAll(expr, "_all", "*"), idx)) || idx == expr {
+				found = true
+				out = out.set(idx, obj{}.set("aliases", obj{}).set("mappings", obj{}).
+					set("settings", obj{}.set("index", obj{}.set("number_of_shards", "1").
+						set("number_of_replicas", "1").set("provided_name", idx))))
+			}
+		}
+		if !found && !wild {
+			return errorResponse(ver, r, indexNotFound(expr))
+		}
+	}
+	return jsonResponse(ver, r, http.StatusOK, out)
+}
+
+// getDocAction stands for 7.x's typed GET /{index}/{type}/{id}
+// (RestGetAction, action indices:data/read/get, granted by read/all;
+// unverified list order). Documents are not simulated: a missing index is
+// IndexNotFoundException, an existing one answers found:false (404).
+func (c *Cluster) getDocAction(r *http.Request, ver esVersion, index, typ, id string) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, []string{"refresh", "routing", "preference", "realtime", "stored_fields",
+		"_source", "_source_includes", "_source_excludes", "version", "version_type"}); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorize(ver, p, "indices:data/read/get", "index", []string{"read", "all"}, p.indexPrv); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if !slices.Contains(c.indices, index) {
+		return errorResponse(ver, r, indexNotFound(index))
+	}
+	return jsonResponse(ver, r, http.StatusNotFound,
+		obj{}.set("_index", index).set("_type", typ).set("_id", id).set("found", false))
+}

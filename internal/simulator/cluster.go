@@ -1,0 +1,466 @@
+package simulator
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ClusterSpec describes a simulated cluster.
+type ClusterSpec struct {
+	Name                  string            // cluster_name, unique in the Sim
+	Version               string            // e.g. "8.19.2", default version of every node
+	Nodes                 []NodeSpec        // empty = one node "<name>-es01" with default roles
+	Users                 map[string]User   // basic-auth users
+	APIKeys               map[string]APIKey // by id
+	PlainHTTP             bool
+	InitialConnectTimeout time.Duration // default 30s
+	// Indices are the (open, non-hidden) index names of the cluster, used by
+	// _resolve/cluster to compute matching_indices and "no such index"
+	// errors. Extension of the requested API; nil = no indices.
+	Indices []string
+}
+
+// NodeSpec describes one node. Version "" = the cluster's version; Roles nil =
+// the default roles of a node without node.roles.
+type NodeSpec struct {
+	Name, Version string
+	Roles         []string
+}
+
+// User is a native-realm user. Roles are only reported in 403 texts; the
+// privileges decide: ClusterPrivileges (monitor, manage, all, ...) and
+// IndexPrivileges granted on the index pattern "*".
+type User struct {
+	Password          string
+	Roles             []string
+	ClusterPrivileges []string
+	IndexPrivileges   []string
+}
+
+// APIKey is a REST API key owned by Owner.
+type APIKey struct {
+	Key, Name, Owner                   string
+	ClusterPrivileges, IndexPrivileges []string
+}
+
+// EncodeAPIKey returns base64(id:key), the value a client sends after
+// "Authorization: ApiKey " (and what ES returns as "encoded").
+func EncodeAPIKey(id, key string) string {
+	return base64.StdEncoding.EncodeToString([]byte(id + ":" + key))
+}
+
+// Cluster is one simulated cluster.
+type Cluster struct {
+	sim            *Sim
+	name           string
+	uuid           string
+	plain          bool
+	connectTimeout time.Duration
+	users          map[string]User
+	apiKeys        map[string]APIKey
+	indices        []string
+	port           int
+	url            string
+	requests       atomic.Int64
+	inflight       *tracker
+
+	life     sync.Mutex // serialises Start, Stop and shutdown
+	mu       sync.Mutex
+	nodes    []*node
+	links    []*link
+	fault    Fault
+	faultCh  chan struct{} // closed when the current fault is replaced
+	running  bool
+	downCh   chan struct{} // closed by Stop; a new one per Start
+	srv      *http.Server
+	srvDone  chan struct{}
+	shutDown bool
+}
+
+type node struct {
+	id    string
+	name  string
+	ver   esVersion
+	roles []string // sorted
+	port  int
+	addr  string // transport address 127.0.0.1:port
+	ln    net.Listener
+	done  chan struct{}
+}
+
+// randomID is a 22-character URL-safe base64 id like UUIDs.randomBase64UUID.
+func randomID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// AddCluster creates a cluster and starts listening on 127.0.0.1:0 (HTTP and
+// one transport socket per node) right away.
+func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
+	if spec.Name == "" {
+		return nil, errors.New("simulator: ClusterSpec.Name is empty")
+	}
+	ver, err := parseESVersion(spec.Version)
+	if err != nil {
+		return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
+	}
+	if spec.InitialConnectTimeout < 0 {
+		return nil, fmt.Errorf("simulator: cluster %q: InitialConnectTimeout must not be negative", spec.Name)
+	}
+	c := &Cluster{
+		sim:            s,
+		name:           spec.Name,
+		uuid:           randomID(),
+		plain:          spec.PlainHTTP,
+		connectTimeout: spec.InitialConnectTimeout,
+		users:          map[string]User{},
+		apiKeys:        map[string]APIKey{},
+		indices:        append([]string(nil), spec.Indices...),
+		inflight:       newTracker(),
+		faultCh:        make(chan struct{}),
+	}
+	if c.connectTimeout == 0 {
+		c.connectTimeout = 30 * time.Second
+	}
+	for k, v := range spec.Users {
+		c.users[k] = v
+	}
+	for k, v := range spec.APIKeys {
+		c.apiKeys[k] = v
+	}
+	nodeSpecs := spec.Nodes
+	if len(nodeSpecs) == 0 {
+		nodeSpecs = []NodeSpec{{Name: spec.Name + "-es01"}}
+	}
+	seen := map[string]bool{}
+	for i, ns := range nodeSpecs {
+		n := &node{id: randomID(), name: ns.Name, ver: ver}
+		if n.name == "" {
+			n.name = fmt.Sprintf("%s-es%02d", spec.Name, i+1)
+		}
+		if seen[n.name] {
+			return nil, fmt.Errorf("simulator: cluster %q: duplicate node name %q", spec.Name, n.name)
+		}
+		seen[n.name] = true
+		if ns.Version != "" {
+			if n.ver, err = parseESVersion(ns.Version); err != nil {
+				return nil, fmt.Errorf("simulator: cluster %q node %q: %w", spec.Name, n.name, err)
+			}
+		}
+		n.roles = normalizeRoles(ns.Roles)
+		c.nodes = append(c.nodes, n)
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errors.New("simulator: Sim is closed")
+	}
+	if _, dup := s.clusters[spec.Name]; dup {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("simulator: cluster %q already exists", spec.Name)
+	}
+	s.clusters[spec.Name] = c
+	s.order = append(s.order, c)
+	s.mu.Unlock()
+
+	if err := c.Start(); err != nil {
+		s.mu.Lock()
+		delete(s.clusters, spec.Name)
+		s.order = slices.DeleteFunc(s.order, func(x *Cluster) bool { return x == c })
+		s.mu.Unlock()
+		return nil, err
+	}
+	return c, nil
+}
+
+func normalizeRoles(roles []string) []string {
+	if roles == nil {
+		return defaultRoles()
+	}
+	out := append([]string{}, roles...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Name is the cluster_name.
+func (c *Cluster) Name() string { return c.name }
+
+// URL is https://127.0.0.1:PORT (http:// with PlainHTTP); stable across
+// Stop/Start.
+func (c *Cluster) URL() string { return c.url }
+
+// Requests counts the HTTP requests the cluster received (faulted ones too).
+func (c *Cluster) Requests() int64 { return c.requests.Load() }
+
+// Running reports whether the cluster is started.
+func (c *Cluster) Running() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running
+}
+
+// Start listens again on the same HTTP and transport ports. Like a restarted
+// node, the cluster then connects to its remotes afresh.
+func (c *Cluster) Start() error {
+	c.life.Lock()
+	defer c.life.Unlock()
+	c.mu.Lock()
+	if c.shutDown {
+		c.mu.Unlock()
+		return errors.New("simulator: Sim is closed")
+	}
+	if c.running {
+		c.mu.Unlock()
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.port))
+	if err != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("simulator: cluster %q: listen: %w", c.name, err)
+	}
+	if c.port == 0 {
+		c.port = ln.Addr().(*net.TCPAddr).Port
+		scheme := "https"
+		if c.plain {
+			scheme = "http"
+		}
+		c.url = scheme + "://127.0.0.1:" + strconv.Itoa(c.port)
+	}
+	var started []*node
+	for _, n := range c.nodes {
+		if err := n.listen(); err != nil {
+			for _, m := range started {
+				m.close()
+			}
+			_ = ln.Close()
+			c.mu.Unlock()
+			return fmt.Errorf("simulator: cluster %q node %q: transport listen: %w", c.name, n.name, err)
+		}
+		started = append(started, n)
+	}
+	srv := &http.Server{
+		Handler:           c,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+		// HTTP/1.1 only, like Elasticsearch.
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+	}
+	var serveLn net.Listener = ln
+	if !c.plain {
+		serveLn = tls.NewListener(ln, c.sim.pki.config)
+	}
+	done := make(chan struct{})
+	c.srv, c.srvDone = srv, done
+	c.running = true
+	c.downCh = make(chan struct{})
+	c.mu.Unlock()
+	go func() {
+		defer close(done)
+		_ = srv.Serve(serveLn)
+	}()
+	c.connectLinks(nil)
+	return nil
+}
+
+func (n *node) listen() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(n.port))
+	if err != nil {
+		return err
+	}
+	if n.port == 0 {
+		n.port = ln.Addr().(*net.TCPAddr).Port
+		n.addr = "127.0.0.1:" + strconv.Itoa(n.port)
+	}
+	n.ln = ln
+	n.done = make(chan struct{})
+	go func(done chan struct{}) {
+		defer close(done)
+		// Placeholder transport: accept and close at once, so the address
+		// is real and unique.
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}(n.done)
+	return nil
+}
+
+func (n *node) close() {
+	if n.ln == nil {
+		return
+	}
+	_ = n.ln.Close()
+	<-n.done
+	n.ln = nil
+}
+
+// Stop closes the HTTP listener and connections (clients get connection
+// refused) and the transport sockets; links of other clusters to this one
+// lose their connection.
+func (c *Cluster) Stop() {
+	c.stop()
+	c.sim.dropLinksTo(c.name)
+}
+
+func (c *Cluster) stop() {
+	c.life.Lock()
+	defer c.life.Unlock()
+	c.mu.Lock()
+	if !c.running {
+		c.mu.Unlock()
+		return
+	}
+	c.running = false
+	close(c.downCh)
+	srv, done := c.srv, c.srvDone
+	nodes := append([]*node(nil), c.nodes...)
+	c.srv = nil
+	c.mu.Unlock()
+	_ = srv.Close()
+	<-done
+	for _, n := range nodes {
+		n.close()
+	}
+	// Links of this cluster are torn down with it: a node that is not running
+	// has no connections (they are re-established by Start).
+	c.mu.Lock()
+	for _, l := range c.links {
+		l.established = false
+	}
+	c.mu.Unlock()
+}
+
+func (c *Cluster) shutdown() {
+	c.stop()
+	c.mu.Lock()
+	c.shutDown = true
+	c.mu.Unlock()
+	c.inflight.close()
+}
+
+// SetFault replaces the current fault; Fault{} clears it. Requests hanging
+// on the previous fault are released (and answered normally).
+func (c *Cluster) SetFault(f Fault) {
+	c.mu.Lock()
+	close(c.faultCh)
+	c.fault = f
+	c.faultCh = make(chan struct{})
+	c.mu.Unlock()
+	if transportDown(f) {
+		c.sim.dropLinksTo(c.name)
+	}
+}
+
+func transportDown(f Fault) bool {
+	return f.PathPrefix == "" && (f.Kind == FaultHang || f.Kind == FaultDrop)
+}
+
+// SetNodeVersion changes a node's version, as a rolling upgrade restarts it
+// with a new binary. Connections to and from the node are re-evaluated: a
+// remote whose every gateway node became incompatible is disconnected, and
+// when the answering node itself restarts the cluster reconnects its links.
+func (c *Cluster) SetNodeVersion(nodeName, version string) error {
+	v, err := parseESVersion(version)
+	if err != nil {
+		return fmt.Errorf("simulator: cluster %q: %w", c.name, err)
+	}
+	c.mu.Lock()
+	idx := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == nodeName })
+	if idx < 0 {
+		c.mu.Unlock()
+		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+	}
+	c.nodes[idx].ver = v
+	running := c.running
+	c.mu.Unlock()
+	c.sim.revalidateLinksTo(c.name)
+	if idx == 0 && running {
+		c.mu.Lock()
+		for _, l := range c.links {
+			l.established = false
+		}
+		c.mu.Unlock()
+		c.connectLinks(nil)
+	}
+	return nil
+}
+
+// SetNodeRoles changes a node's roles (nil = default roles).
+func (c *Cluster) SetNodeRoles(nodeName string, roles []string) error {
+	c.mu.Lock()
+	idx := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == nodeName })
+	if idx < 0 {
+		c.mu.Unlock()
+		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+	}
+	c.nodes[idx].roles = normalizeRoles(roles)
+	c.mu.Unlock()
+	c.sim.revalidateLinksTo(c.name)
+	return nil
+}
+
+// tracker counts in-flight requests so Close can wait for them.
+type tracker struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	n      int
+	closed bool
+}
+
+func newTracker() *tracker {
+	t := &tracker{}
+	t.cond = sync.NewCond(&t.mu)
+	return t
+}
+
+func (t *tracker) enter() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
+	t.n++
+	return true
+}
+
+func (t *tracker) leave() {
+	t.mu.Lock()
+	t.n--
+	if t.n == 0 {
+		t.cond.Broadcast()
+	}
+	t.mu.Unlock()
+}
+
+func (t *tracker) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+}
+
+func (t *tracker) wait() {
+	t.mu.Lock()
+	for t.n > 0 {
+		t.cond.Wait()
+	}
+	t.mu.Unlock()
+}

@@ -1,0 +1,54 @@
+package simulator
+
+// esError is an ElasticsearchException as the REST layer renders it
+// (ElasticsearchException.generateFailureXContent / innerToXContent):
+//
+//	{"error":{"root_cause":[{type,reason,<metadata>,header?}],type,reason,<metadata>,header?},"status":N}
+//
+// Metadata keys lose their "es." prefix; a header with one value is a JSON
+// string, with several values an array (headerToXContent). No stack_trace is
+// rendered because the simulator ignores error_trace.
+type esError struct {
+	status int
+	typ    string
+	reason any // string, or nil for exceptions without a message
+	meta   obj // metadata fields, in order
+	header obj // exception headers (WWW-Authenticate on 401)
+}
+
+func (e esError) fields() obj {
+	o := obj{}.set("type", e.typ).set("reason", e.reason)
+	o = append(o, e.meta...)
+	if len(e.header) > 0 {
+		o = o.set("header", e.header)
+	}
+	return o
+}
+
+func (e esError) body() obj {
+	inner := obj{}.set("root_cause", []any{e.fields()})
+	inner = append(inner, e.fields()...)
+	return obj{}.set("error", inner).set("status", e.status)
+}
+
+func illegalArgument(reason string) esError {
+	return esError{status: 400, typ: "illegal_argument_exception", reason: reason}
+}
+
+func securityException(status int, reason string) esError {
+	return esError{status: status, typ: "security_exception", reason: reason}
+}
+
+// indexNotFound is IndexNotFoundException as IndexNameExpressionResolver
+// throws it: setResources("index_or_alias", name) then setIndex(name). The
+// metadata order below is the order seen in real responses (the metadata map
+// is a HashMap; unverified that it is stable).
+func indexNotFound(name string) esError {
+	return esError{
+		status: 404,
+		typ:    "index_not_found_exception",
+		reason: "no such index [" + name + "]",
+		meta: obj{}.set("resource.type", "index_or_alias").set("resource.id", name).
+			set("index_uuid", "_na_").set("index", name),
+	}
+}

@@ -1,0 +1,200 @@
+package simulator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFaults(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	c := addCluster(t, s, ClusterSpec{Name: "f", Version: "8.19.2"})
+	url := c.URL()
+
+	t.Run("latency", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultLatency, Latency: 50 * time.Millisecond})
+		defer c.SetFault(Fault{})
+		start := time.Now()
+		wantStatus(t, get(t, cl, url+"/"), 200)
+		if el := time.Since(start); el < 50*time.Millisecond {
+			t.Errorf("answered after %v, want >= 50ms", el)
+		}
+	})
+	t.Run("hang", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultHang})
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_, err := doErr(ctx, cl, "GET", url+"/")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err %v, want deadline exceeded", err)
+		}
+		// Clearing the fault releases waiting requests, which are answered.
+		done := make(chan result, 1)
+		before := c.Requests()
+		go func() {
+			res, _ := doErr(context.Background(), cl, "GET", url+"/")
+			done <- res
+		}()
+		for c.Requests() == before {
+			time.Sleep(time.Millisecond)
+		}
+		c.SetFault(Fault{})
+		wantStatus(t, <-done, 200)
+	})
+	t.Run("server error", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultServerError})
+		defer c.SetFault(Fault{})
+		res := get(t, cl, url+"/_remote/info")
+		wantStatus(t, res, 503)
+		got := parseOrdered(t, res.body)
+		wantString(t, got, "master_not_discovered_exception", "error", "type")
+		if r := got.mustGet(t, "error", "reason"); r.kind != "null" {
+			t.Errorf("reason %s, want null", r.kind)
+		}
+		if res.header.Get(productHeader) != "Elasticsearch" {
+			t.Error("5xx from the node lacks the product header")
+		}
+		c.SetFault(Fault{Kind: FaultServerError, Status: 500})
+		wantStatus(t, get(t, cl, url+"/"), 500)
+	})
+	t.Run("bad json", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultBadJSON})
+		defer c.SetFault(Fault{})
+		res := get(t, cl, url+"/")
+		wantStatus(t, res, 200)
+		var v any
+		if json.Unmarshal(res.body, &v) == nil {
+			t.Errorf("body %q is valid JSON", res.body)
+		}
+		if res.header.Get(productHeader) != "Elasticsearch" {
+			t.Error("bad JSON answer lacks the product header")
+		}
+	})
+	t.Run("html", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultHTML})
+		defer c.SetFault(Fault{})
+		res := get(t, cl, url+"/", noAuth())
+		wantStatus(t, res, 502)
+		if res.header.Get(productHeader) != "" || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(string(res.body), "502 Bad Gateway") {
+			t.Errorf("headers %v body %q", res.header, res.body)
+		}
+	})
+	t.Run("truncated", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultTruncated})
+		defer c.SetFault(Fault{})
+		res, err := doErr(context.Background(), cl, "GET", url+"/")
+		if err == nil {
+			t.Fatalf("truncated body read without error: %q", res.body)
+		}
+		if res.status != 200 {
+			t.Errorf("status %d, want 200 before the body breaks", res.status)
+		}
+	})
+	t.Run("drop", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultDrop})
+		defer c.SetFault(Fault{})
+		if _, err := doErr(context.Background(), cl, "GET", url+"/"); err == nil {
+			t.Fatal("dropped connection produced a response")
+		}
+	})
+	t.Run("no product header", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultNoProductHeader})
+		defer c.SetFault(Fault{})
+		res := get(t, cl, url+"/")
+		wantStatus(t, res, 200)
+		if _, ok := res.header[http.CanonicalHeaderKey(productHeader)]; ok {
+			t.Error("200 still carries the product header")
+		}
+		res = get(t, cl, url+"/", noAuth())
+		wantStatus(t, res, 401)
+		if res.header.Get(productHeader) != "Elasticsearch" {
+			t.Error("401 lost the product header")
+		}
+	})
+	t.Run("path prefix", func(t *testing.T) {
+		c.SetFault(Fault{Kind: FaultServerError, PathPrefix: "/_remote/info"})
+		defer c.SetFault(Fault{})
+		wantStatus(t, get(t, cl, url+"/_remote/info"), 503)
+		wantStatus(t, get(t, cl, url+"/"), 200)
+		wantStatus(t, get(t, cl, url+"/_nodes/_all/_none"), 200)
+	})
+}
+
+// TestCloseReleasesHangingRequests checks that Close returns with requests
+// hanging on a fault and on a hanging remote, and leaves no goroutines.
+func TestCloseReleasesHangingRequests(t *testing.T) {
+	baseline := runtime.NumGoroutine()
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.AddCluster(ClusterSpec{Name: "a", Version: "8.19.2", Users: monitorUsers()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.AddCluster(ClusterSpec{Name: "b", Version: "8.19.2", Users: monitorUsers(),
+		Nodes: []NodeSpec{{Name: "b1"}, {Name: "b2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddLink(LinkSpec{Alias: "b", Remote: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CACertPEM())
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	cl := &http.Client{Transport: tr}
+
+	b.SetFault(Fault{Kind: FaultHang})
+	errs := make(chan error, 2)
+	go func() {
+		_, err := doErr(context.Background(), cl, "GET", b.URL()+"/")
+		errs <- err
+	}()
+	go func() {
+		_, err := doErr(context.Background(), cl, "GET", a.URL()+"/_resolve/cluster/b:*")
+		errs <- err
+	}()
+	for a.Requests() == 0 || b.Requests() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return while requests were hanging")
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err == nil {
+			t.Error("hanging request got a response after Close")
+		}
+	}
+	tr.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > baseline+1 {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := a.Start(); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+	if _, err := s.AddCluster(ClusterSpec{Name: "late", Version: "8.19.2"}); err == nil {
+		t.Error("AddCluster after Close succeeded")
+	}
+}

@@ -1,0 +1,346 @@
+package simulator
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// productHeader is written with Elasticsearch's spelling
+// (RestController.ELASTIC_PRODUCT_HTTP_HEADER); RestController.dispatchRequest
+// adds it before any handler or security check, so it is on every response
+// (responses/response_headers.json).
+const productHeader = "X-elastic-product"
+
+// response is a fully rendered HTTP answer.
+type response struct {
+	status      int
+	body        []byte
+	contentType string
+	headers     [][2]string
+	noProduct   bool
+}
+
+// ServeHTTP answers as the cluster's first node would, after applying the
+// current fault.
+func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !c.inflight.enter() {
+		dropConnection(w)
+		return
+	}
+	defer c.inflight.leave()
+	c.requests.Add(1)
+
+	for {
+		c.mu.Lock()
+		f, faultCh, downCh := c.fault, c.faultCh, c.downCh
+		c.mu.Unlock()
+		if f.Kind == FaultNone || !strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+			c.write(w, r, c.handle(r), false)
+			return
+		}
+		if f.Latency > 0 {
+			if !c.sleep(r.Context(), f.Latency, downCh) {
+				abort()
+			}
+		}
+		switch f.Kind {
+		case FaultLatency:
+			c.write(w, r, c.handle(r), false)
+			return
+		case FaultHang:
+			select {
+			case <-faultCh:
+				continue // fault replaced: evaluate the new one
+			case <-r.Context().Done():
+			case <-downCh:
+			case <-c.sim.closeCh:
+			}
+			abort()
+		case FaultServerError:
+			c.write(w, r, c.serverError(r, f.Status), false)
+		case FaultBadJSON:
+			c.write(w, r, response{status: http.StatusOK, contentType: contentType(c.answeringVersion()),
+				body: []byte("this is not JSON {\"cluster_name\":")}, false)
+		case FaultHTML:
+			c.write(w, r, response{
+				status:      http.StatusBadGateway,
+				contentType: "text/html",
+				noProduct:   true,
+				body: []byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
+					"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"),
+			}, false)
+		case FaultTruncated:
+			c.writeTruncated(w, r, c.handle(r))
+		case FaultDrop:
+			dropConnection(w)
+		case FaultNoProductHeader:
+			c.write(w, r, c.handle(r), true)
+		default:
+			c.write(w, r, c.handle(r), false)
+		}
+		return
+	}
+}
+
+// sleep waits d unless the client leaves, the cluster stops or the Sim
+// closes; it reports whether the full delay elapsed.
+func (c *Cluster) sleep(ctx context.Context, d time.Duration, downCh chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+	case <-downCh:
+	case <-c.sim.closeCh:
+	}
+	return false
+}
+
+// abort ends the request without any response: net/http closes the
+// connection (instead of sending the implicit empty 200 a returning handler
+// would get).
+func abort() { panic(http.ErrAbortHandler) }
+
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+func (c *Cluster) write(w http.ResponseWriter, r *http.Request, resp response, stripProductOn2xx bool) {
+	if resp.status == 0 {
+		abort() // the action gave up: client gone or cluster stopping
+	}
+	h := w.Header()
+	if !resp.noProduct && !(stripProductOn2xx && resp.status/100 == 2) {
+		h[productHeader] = []string{"Elasticsearch"}
+	}
+	for _, kv := range resp.headers {
+		h[kv[0]] = append(h[kv[0]], kv[1])
+	}
+	if resp.contentType != "" {
+		h["Content-Type"] = []string{resp.contentType}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(resp.body))}
+	h["Date"] = nil // Elasticsearch (Netty) sends no Date header
+	w.WriteHeader(resp.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(resp.body)
+	}
+}
+
+// writeTruncated announces the full Content-Length, sends half of the body
+// and closes the connection.
+func (c *Cluster) writeTruncated(w http.ResponseWriter, r *http.Request, resp response) {
+	if resp.status == 0 {
+		abort()
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer conn.Close()
+	if len(resp.body) < 2 {
+		resp.body = append(resp.body, []byte("{ }")...)
+	}
+	bw := bufio.NewWriter(conn)
+	_ = buf // buffered request bytes are irrelevant: the connection ends here
+	bw.WriteString("HTTP/1.1 " + strconv.Itoa(resp.status) + " " + http.StatusText(resp.status) + "\r\n")
+	if !resp.noProduct {
+		bw.WriteString(productHeader + ": Elasticsearch\r\n")
+	}
+	for _, kv := range resp.headers {
+		bw.WriteString(kv[0] + ": " + kv[1] + "\r\n")
+	}
+	if resp.contentType != "" {
+		bw.WriteString("content-type: " + resp.contentType + "\r\n")
+	}
+	bw.WriteString("content-length: " + strconv.Itoa(len(resp.body)) + "\r\n\r\n")
+	if r.Method != http.MethodHead {
+		bw.Write(resp.body[:len(resp.body)/2])
+	}
+	_ = bw.Flush()
+}
+
+// serverError renders a realistic Elasticsearch 5xx. 503 is what a node
+// without an elected master answers (MasterNotDiscoveredException has no
+// message, hence reason null); other statuses are plausible examples
+// (unverified).
+func (c *Cluster) serverError(r *http.Request, status int) response {
+	if status == 0 {
+		status = http.StatusServiceUnavailable
+	}
+	var e esError
+	switch status {
+	case http.StatusServiceUnavailable:
+		e = esError{status: status, typ: "master_not_discovered_exception", reason: nil}
+	case http.StatusTooManyRequests:
+		e = esError{status: status, typ: "es_rejected_execution_exception",
+			reason: "rejected execution of TimedRunnable on EsThreadPoolExecutor[name = " + c.answeringNodeName() +
+				"/management, queue capacity = 100]"}
+	case http.StatusGatewayTimeout:
+		e = esError{status: status, typ: "process_cluster_event_timeout_exception",
+			reason: "failed to process cluster event within 30s"}
+	default:
+		e = esError{status: status, typ: "illegal_state_exception", reason: "simulated internal failure"}
+	}
+	ver := c.answeringVersion()
+	return jsonResponse(ver, r, status, e.body())
+}
+
+func (c *Cluster) answeringNodeName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[0].name
+}
+
+func (c *Cluster) answeringVersion() esVersion {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[0].ver
+}
+
+// contentType per version (responses/response_headers.json): 7.17 adds the
+// charset, 8.x/9.x send plain application/json.
+func contentType(v esVersion) string {
+	if v.v.Major == 7 {
+		return "application/json; charset=UTF-8"
+	}
+	return "application/json"
+}
+
+func wantPretty(r *http.Request) bool {
+	q := r.URL.Query()
+	if !q.Has("pretty") {
+		return false
+	}
+	v := q.Get("pretty")
+	return v != "false"
+}
+
+func jsonResponse(v esVersion, r *http.Request, status int, body any) response {
+	return response{status: status, body: encodeJSON(body, wantPretty(r)), contentType: contentType(v)}
+}
+
+func errorResponse(v esVersion, r *http.Request, e esError) response {
+	resp := jsonResponse(v, r, e.status, e.body())
+	return resp
+}
+
+// splitPath splits like PathTrie: String.split("/") drops trailing empty
+// segments, and a leading "/" is skipped.
+// Segments are percent-decoded afterwards, as PathTrie's decoder does for
+// path parameters.
+func splitPath(p string) []string {
+	parts := strings.Split(p, "/")
+	if len(parts) > 0 && parts[0] == "" {
+		parts = parts[1:]
+	}
+	for len(parts) > 0 && parts[len(parts)-1] == "" {
+		parts = parts[:len(parts)-1]
+	}
+	for i, s := range parts {
+		if d, err := url.PathUnescape(s); err == nil {
+			parts[i] = d
+		}
+	}
+	return parts
+}
+
+// methodOrder is RestRequest.Method's declaration order (an EnumSet prints
+// the allowed methods in it).
+var methodOrder = []string{"GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE", "CONNECT"}
+
+// handle routes a request the way RestController.tryAllHandlers would for
+// the routes the simulator models, then authenticates, validates parameters,
+// authorizes and runs the action, in that order (SecurityRestFilter runs
+// before BaseRestHandler.prepareRequest; authorization happens in the
+// transport action filter; action-level checks last).
+func (c *Cluster) handle(r *http.Request) response {
+	ver := c.answeringVersion()
+	segs := splitPath(r.URL.EscapedPath())
+	method := r.Method
+	get := method == http.MethodGet || method == http.MethodHead
+
+	type route struct {
+		allowed []string
+		run     func() response
+	}
+	var rt *route
+	switch {
+	case len(segs) == 0:
+		rt = &route{[]string{"GET", "HEAD"}, func() response { return c.mainAction(r, ver) }}
+	case len(segs) == 2 && segs[0] == "_remote" && segs[1] == "info":
+		rt = &route{[]string{"GET"}, func() response { return c.remoteInfoAction(r, ver) }}
+	case segs[0] == "_nodes" && len(segs) <= 3:
+		rt = &route{[]string{"GET"}, func() response { return c.nodesInfoAction(r, ver, segs[1:]) }}
+	case len(segs) == 2 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 18):
+		// RestResolveClusterAction routes GET /_resolve/cluster from 8.18.
+		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, nil) }}
+	case len(segs) == 3 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 13):
+		expr := segs[2]
+		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, &expr) }}
+	}
+	if rt != nil {
+		if !slices.Contains(rt.allowed, method) {
+			return methodNotAllowed(ver, r, rt.allowed)
+		}
+		return rt.run()
+	}
+
+	switch {
+	case len(segs) == 1 && get:
+		// A single segment is GET /{index} (RestGetIndicesAction); PathTrie
+		// falls back to the root wildcard even for "_foo".
+		return c.getIndexAction(r, ver, segs[0])
+	case len(segs) == 2 && ver.v.Major < 9 && method != http.MethodPost:
+		// 7.17 and 8.x register POST /{index}/{type} (RestIndexAction's typed
+		// auto-id route; in 8.x for REST API compatibility v7). PathTrie's
+		// wildcard fallback (PathTrie.TrieNode.retrieve) lands any unknown
+		// two-segment path on it, so RestController.handleNoHandlerFound
+		// answers 405 "allowed: [POST]". This is what GET /_resolve/cluster
+		// returns before 8.18.
+		return methodNotAllowed(ver, r, []string{"POST"})
+	case len(segs) == 3 && ver.v.Major == 7 && get:
+		// 7.17 still has the typed GET /{index}/{type}/{id} (RestGetAction),
+		// which catches unknown three-segment paths such as
+		// /_resolve/cluster/<expr>. In 8.x that route exists for REST API
+		// compatibility v7 only, so a v8 request ends in "no handler found"
+		// below (RestController.handleNoHandlerFound sees GET among the
+		// valid methods and falls through to handleBadRequest).
+		return c.getDocAction(r, ver, segs[0], segs[1], segs[2])
+	}
+	// RestController.handleBadRequest: not an ElasticsearchException, just
+	// {"error": "..."} without status field.
+	return jsonResponse(ver, r, http.StatusBadRequest,
+		obj{}.set("error", "no handler found for uri ["+r.RequestURI+"] and method ["+method+"]"))
+}
+
+// methodNotAllowed is RestController.handleUnsupportedHttpMethod:
+// RestResponse.createSimpleErrorResponse ({"error": msg, "status": 405}) and
+// an Allow header.
+func methodNotAllowed(ver esVersion, r *http.Request, allowed []string) response {
+	ordered := slices.DeleteFunc(slices.Clone(methodOrder), func(m string) bool { return !slices.Contains(allowed, m) })
+	msg := "Incorrect HTTP method for uri [" + r.RequestURI + "] and method [" + r.Method + "], allowed: [" +
+		strings.Join(ordered, ", ") + "]"
+	resp := jsonResponse(ver, r, http.StatusMethodNotAllowed, obj{}.set("error", msg).set("status", 405))
+	resp.headers = append(resp.headers, [2]string{"Allow", strings.Join(ordered, ",")})
+	return resp
+}

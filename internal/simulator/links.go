@@ -1,0 +1,367 @@
+package simulator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// LinkSpec configures a remote cluster alias on a cluster
+// (cluster.remote.<alias>.*).
+type LinkSpec struct {
+	Alias string
+	// Remote names a simulated cluster of the same Sim. "" with Seeds or
+	// ProxyAddress set is a remote nobody answers for (always disconnected).
+	Remote          string
+	Mode            string // "sniff" (default) or "proxy"
+	APIKeyAuth      bool   // API-key security model: cluster_credentials present (8.10+)
+	SkipUnavailable *bool  // nil = the version's default (false <= 8.14, true >= 8.15)
+	// Seeds default to up to 3 of the remote's transport addresses;
+	// ProxyAddress to the remote's first node; ServerName to "".
+	Seeds                    []string
+	ProxyAddress, ServerName string
+	// 0 = defaults 3 (node_connections) / 18 (proxy_socket_connections).
+	NodeConnections, ProxySocketConnections int
+}
+
+type link struct {
+	spec LinkSpec
+	// established is whether the local cluster holds connections to the
+	// remote. It is lost when the remote goes away and only regained by a
+	// reconnect trigger (RemoteClusterConnection does not reconnect on its
+	// own, NOTES.md "GET /_remote/info" and issue #80146).
+	established bool
+}
+
+// AddLink configures a remote alias. The local cluster connects to it at
+// once when the remote is reachable and wire-compatible, as a settings update
+// does.
+func (c *Cluster) AddLink(l LinkSpec) error {
+	if l.Alias == "" {
+		return errors.New("simulator: LinkSpec.Alias is empty")
+	}
+	if strings.ContainsAny(l.Alias, ":*,") {
+		return fmt.Errorf("simulator: link alias %q: must not contain ':', '*' or ','", l.Alias)
+	}
+	switch l.Mode {
+	case "":
+		l.Mode = "sniff"
+	case "sniff", "proxy":
+	default:
+		return fmt.Errorf("simulator: link %q: mode %q is neither sniff nor proxy", l.Alias, l.Mode)
+	}
+	if l.NodeConnections < 0 || l.ProxySocketConnections < 0 {
+		return fmt.Errorf("simulator: link %q: connection counts must not be negative", l.Alias)
+	}
+	if l.NodeConnections == 0 {
+		l.NodeConnections = 3
+	}
+	if l.ProxySocketConnections == 0 {
+		l.ProxySocketConnections = 18
+	}
+	l.Seeds = append([]string(nil), l.Seeds...)
+	if l.SkipUnavailable != nil {
+		v := *l.SkipUnavailable
+		l.SkipUnavailable = &v
+	}
+	if l.Remote == "" {
+		if len(l.Seeds) == 0 && l.ProxyAddress == "" {
+			return fmt.Errorf("simulator: link %q: set Remote, or Seeds/ProxyAddress for a remote nobody answers for", l.Alias)
+		}
+	} else {
+		tgt := c.sim.Cluster(l.Remote)
+		if tgt == nil {
+			return fmt.Errorf("simulator: link %q: no simulated cluster %q", l.Alias, l.Remote)
+		}
+		addrs := tgt.transportAddresses()
+		if l.Mode == "sniff" && len(l.Seeds) == 0 {
+			l.Seeds = addrs[:min(3, len(addrs))]
+		}
+		if l.Mode == "proxy" && l.ProxyAddress == "" {
+			l.ProxyAddress = addrs[0]
+		}
+	}
+	c.mu.Lock()
+	local := c.nodes[0].ver
+	if l.APIKeyAuth && !local.atLeast(8, 10) {
+		c.mu.Unlock()
+		// API-key remote clusters exist from 8.10 (beta), GA 8.14 (NOTES.md).
+		return fmt.Errorf("simulator: link %q: API-key remote clusters need 8.10+, cluster %q plays %s", l.Alias, c.name, local.str)
+	}
+	if slices.ContainsFunc(c.links, func(x *link) bool { return x.spec.Alias == l.Alias }) {
+		c.mu.Unlock()
+		return fmt.Errorf("simulator: cluster %q already has a link %q", c.name, l.Alias)
+	}
+	c.links = append(c.links, &link{spec: l})
+	c.mu.Unlock()
+	c.connectLinks([]string{l.Alias})
+	return nil
+}
+
+// RemoveLink deletes a remote alias (no-op when absent).
+func (c *Cluster) RemoveLink(alias string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.links = slices.DeleteFunc(c.links, func(x *link) bool { return x.spec.Alias == alias })
+}
+
+// ReconnectRemotes stands for something that makes Elasticsearch reconnect
+// every disconnected remote, e.g. a cross-cluster search on "*:*".
+func (c *Cluster) ReconnectRemotes() { c.connectLinks(nil) }
+
+func (c *Cluster) transportAddresses() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.addr
+	}
+	return out
+}
+
+// remoteView is what a peer can observe of a cluster's transport layer.
+type remoteView struct {
+	exists  bool
+	running bool
+	hang    bool
+	drop    bool
+	hangCh  chan struct{} // closed when the hang fault is replaced
+	downCh  chan struct{} // closed when the cluster stops
+	nodes   []nodeView
+	indices []string
+}
+
+type nodeView struct {
+	id    string
+	name  string
+	ver   esVersion
+	roles []string
+	addr  string
+}
+
+func (c *Cluster) view() remoteView {
+	if c == nil {
+		return remoteView{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := remoteView{
+		exists:  true,
+		running: c.running,
+		hang:    c.fault.PathPrefix == "" && c.fault.Kind == FaultHang,
+		drop:    c.fault.PathPrefix == "" && c.fault.Kind == FaultDrop,
+		hangCh:  c.faultCh,
+		downCh:  c.downCh,
+		indices: c.indices,
+	}
+	for _, n := range c.nodes {
+		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr})
+	}
+	return v
+}
+
+// gatewayEligible is SniffConnectionStrategy.DEFAULT_NODE_PREDICATE:
+// version-compatible and (not master, or data, or ingest). Role attribute
+// filtering (cluster.remote.node.attr) is not simulated.
+func gatewayEligible(local esVersion, n nodeView) bool {
+	if !wireCompatible(local, n.ver) {
+		return false
+	}
+	master, data, ingest := false, false, false
+	for _, r := range n.roles {
+		switch {
+		case r == "master":
+			master = true
+		case r == "data" || strings.HasPrefix(r, "data_"):
+			data = true
+		case r == "ingest":
+			ingest = true
+		}
+	}
+	return !master || data || ingest
+}
+
+// capacity is how many connections the link would hold to the remote right
+// now (num_nodes_connected / num_proxy_sockets_connected when connected),
+// and the remote node that would answer a request over it.
+func capacity(local esVersion, l LinkSpec, v remoteView) (int, nodeView) {
+	if l.Remote == "" || !v.exists || !v.running || v.hang || v.drop || len(v.nodes) == 0 {
+		return 0, nodeView{}
+	}
+	// Unverified: an API-key link to a remote without the remote cluster
+	// server (< 8.10) cannot connect.
+	if l.APIKeyAuth && !v.nodes[0].ver.atLeast(8, 10) {
+		return 0, nodeView{}
+	}
+	if l.Mode == "proxy" {
+		target := v.nodes[0]
+		for _, n := range v.nodes {
+			if n.addr == l.ProxyAddress {
+				target = n
+			}
+		}
+		if !wireCompatible(local, target.ver) {
+			return 0, nodeView{}
+		}
+		return l.ProxySocketConnections, target
+	}
+	var first nodeView
+	count := 0
+	for _, n := range v.nodes {
+		if gatewayEligible(local, n) {
+			if count == 0 {
+				first = n
+			}
+			count++
+		}
+	}
+	return min(count, l.NodeConnections), first
+}
+
+type linkState struct {
+	spec   LinkSpec
+	count  int      // connections held now (0 = disconnected)
+	target nodeView // answering remote node when count > 0
+	view   remoteView
+	ptr    *link
+}
+
+// localSnapshot returns the answering node's version and the links.
+func (c *Cluster) localSnapshot() (esVersion, []*link, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[0].ver, append([]*link(nil), c.links...), c.running
+}
+
+// observeLinks evaluates every link the way RemoteClusterService reports it:
+// connections held only while established and the remote can be reached; a
+// link whose remote went away loses its connection for good.
+func (c *Cluster) observeLinks() (esVersion, []linkState) {
+	local, links, _ := c.localSnapshot()
+	states := make([]linkState, len(links))
+	for i, l := range links {
+		v := c.sim.Cluster(l.spec.Remote).view()
+		n, target := capacity(local, l.spec, v)
+		states[i] = linkState{spec: l.spec, count: n, target: target, view: v, ptr: l}
+	}
+	c.mu.Lock()
+	for i := range states {
+		st := &states[i]
+		if !st.ptr.established || st.count == 0 {
+			st.ptr.established = false
+			st.count = 0
+		}
+	}
+	c.mu.Unlock()
+	return local, states
+}
+
+// connectLinks makes the cluster try to (re)connect the named links (nil =
+// all): a link connects when its remote is reachable and compatible.
+func (c *Cluster) connectLinks(aliases []string) {
+	local, links, running := c.localSnapshot()
+	if !running {
+		return
+	}
+	type result struct {
+		l  *link
+		ok bool
+	}
+	var results []result
+	for _, l := range links {
+		if aliases != nil && !slices.Contains(aliases, l.spec.Alias) {
+			continue
+		}
+		n, _ := capacity(local, l.spec, c.sim.Cluster(l.spec.Remote).view())
+		results = append(results, result{l, n > 0})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.running {
+		return
+	}
+	for _, r := range results {
+		if r.ok {
+			r.l.established = true
+		}
+	}
+}
+
+// dropLinksTo disconnects every link, on any cluster, whose remote is name.
+func (s *Sim) dropLinksTo(name string) {
+	for _, c := range s.all() {
+		c.mu.Lock()
+		for _, l := range c.links {
+			if l.spec.Remote == name {
+				l.established = false
+			}
+		}
+		c.mu.Unlock()
+	}
+}
+
+// revalidateLinksTo disconnects links to name that can no longer hold any
+// connection (e.g. every gateway node was upgraded to an incompatible
+// version). Links that keep some compatible node stay connected: sniff mode
+// replaces a lost node by another one on its own.
+func (s *Sim) revalidateLinksTo(name string) {
+	v := s.Cluster(name).view()
+	for _, c := range s.all() {
+		local, links, _ := c.localSnapshot()
+		var lost []*link
+		for _, l := range links {
+			if l.spec.Remote != name {
+				continue
+			}
+			if n, _ := capacity(local, l.spec, v); n == 0 {
+				lost = append(lost, l)
+			}
+		}
+		if len(lost) == 0 {
+			continue
+		}
+		c.mu.Lock()
+		for _, l := range lost {
+			l.established = false
+		}
+		c.mu.Unlock()
+	}
+}
+
+// hashOrder sorts entries the way a Java HashMap might list them: by a hash
+// of the key. Elasticsearch's remote alias maps are hash-ordered; the
+// simulator is deterministic but deliberately not alphabetical or insertion
+// ordered, so clients cannot come to depend on an order.
+func hashOrder[T any](items []T, key func(T) string) []T {
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b T) int {
+		ha, hb := fnv32a(key(a)), fnv32a(key(b))
+		switch {
+		case ha < hb:
+			return -1
+		case ha > hb:
+			return 1
+		}
+		return strings.Compare(key(a), key(b))
+	})
+	return out
+}
+
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+// skipUnavailable is cluster.remote.<alias>.skip_unavailable: default false
+// up to 8.14, true from 8.15 (PR #105792, NOTES.md).
+func skipUnavailable(local esVersion, l LinkSpec) bool {
+	if l.SkipUnavailable != nil {
+		return *l.SkipUnavailable
+	}
+	return local.atLeast(8, 15)
+}

@@ -1,0 +1,301 @@
+package simulator
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRootMatchesRecordedResponses(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	for _, tc := range []struct{ version, sample string }{
+		{"8.19.2", "root_8.19.json"},
+		{"9.0.0", "root_9.0.json"},
+	} {
+		c := addCluster(t, s, ClusterSpec{Name: "root-" + tc.version, Version: tc.version})
+		res := get(t, cl, c.URL()+"/")
+		wantStatus(t, res, 200)
+		got, want := parseOrdered(t, res.body), loadTestdata(t, tc.sample)
+		sameShape(t, tc.version+" GET /", got, want)
+		// Values that are facts, not illustrations, must match the recording.
+		for _, path := range [][]string{
+			{"version", "number"}, {"version", "build_flavor"}, {"version", "build_hash"}, {"version", "build_date"},
+			{"version", "lucene_version"}, {"version", "minimum_wire_compatibility_version"},
+			{"version", "minimum_index_compatibility_version"}, {"tagline"},
+		} {
+			wantString(t, got, want.mustGet(t, path...).str, path...)
+		}
+		wantString(t, got, "root-"+tc.version+"-es01", "name")
+		wantString(t, got, "root-"+tc.version, "cluster_name")
+	}
+}
+
+func TestRootPerVersionFamily(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	for _, tc := range []struct {
+		version, wire, index, contentType string
+	}{
+		{"7.17.22", "6.8.0", "6.0.0-beta1", "application/json; charset=UTF-8"},
+		{"8.13.4", "7.17.0", "7.0.0", "application/json"},
+		{"8.18.3", "7.17.0", "7.0.0", "application/json"},
+		{"9.0.4", "8.18.0", "8.0.0", "application/json"},
+		{"9.1.5", "8.19.0", "8.0.0", "application/json"},
+		{"9.2.0-SNAPSHOT", "8.19.0", "8.0.0", "application/json"},
+	} {
+		c := addCluster(t, s, ClusterSpec{Name: "fam-" + tc.version, Version: tc.version,
+			Nodes: []NodeSpec{{Name: "first"}, {Name: "second"}}})
+		res := get(t, cl, c.URL()+"/")
+		wantStatus(t, res, 200)
+		if ct := res.header.Get("Content-Type"); ct != tc.contentType {
+			t.Errorf("%s: content-type %q, want %q", tc.version, ct, tc.contentType)
+		}
+		if p := res.header.Get(productHeader); p != "Elasticsearch" {
+			t.Errorf("%s: product header %q", tc.version, p)
+		}
+		if d := res.header.Get("Date"); d != "" {
+			t.Errorf("%s: unexpected Date header %q", tc.version, d)
+		}
+		got := parseOrdered(t, res.body)
+		wantString(t, got, tc.version, "version", "number")
+		wantString(t, got, tc.wire, "version", "minimum_wire_compatibility_version")
+		wantString(t, got, tc.index, "version", "minimum_index_compatibility_version")
+		wantBool(t, got, strings.HasSuffix(tc.version, "-SNAPSHOT"), "version", "build_snapshot")
+		wantString(t, got, "first", "name") // the first node answers
+		uuid := got.mustGet(t, "cluster_uuid").str
+		if len(uuid) != 22 {
+			t.Errorf("cluster_uuid %q is not 22 characters", uuid)
+		}
+		again := parseOrdered(t, get(t, cl, c.URL()+"/").body)
+		wantString(t, again, uuid, "cluster_uuid")
+	}
+}
+
+func TestPrettyUsesElasticsearchLayout(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	c := addCluster(t, s, ClusterSpec{Name: "p", Version: "8.19.2"})
+	compact := get(t, cl, c.URL()+"/_remote/info")
+	if string(compact.body) != "{}" {
+		t.Errorf("no links: body %q, want {}", compact.body)
+	}
+	pretty := get(t, cl, c.URL()+"/_remote/info?pretty")
+	if string(pretty.body) != "{ }\n" {
+		t.Errorf("pretty empty object %q, want %q", pretty.body, "{ }\n")
+	}
+	root := string(get(t, cl, c.URL()+"/?pretty").body)
+	if !strings.HasPrefix(root, "{\n  \"name\" : \"p-es01\",\n") || !strings.HasSuffix(root, "}\n") {
+		t.Errorf("pretty layout:\n%s", root)
+	}
+	if !strings.Contains(string(get(t, cl, c.URL()+"/").body), `"name":"p-es01","cluster_name":"p"`) {
+		t.Error("compact body is not compact")
+	}
+}
+
+func TestPlainHTTPAndCAFile(t *testing.T) {
+	s := newSim(t)
+	plain := addCluster(t, s, ClusterSpec{Name: "plain", Version: "7.17.22", PlainHTTP: true})
+	tlsC := addCluster(t, s, ClusterSpec{Name: "tls", Version: "8.19.2"})
+	if !strings.HasPrefix(plain.URL(), "http://127.0.0.1:") || !strings.HasPrefix(tlsC.URL(), "https://127.0.0.1:") {
+		t.Fatalf("URLs %s %s", plain.URL(), tlsC.URL())
+	}
+	wantStatus(t, get(t, http.DefaultClient, plain.URL()+"/", basic(monUser, monPass)), 200)
+	// Without the CA the TLS handshake must fail: the certificate is real.
+	if _, err := doErr(t.Context(), &http.Client{Transport: &http.Transport{}}, "GET", tlsC.URL()+"/"); err == nil {
+		t.Error("TLS cluster accepted by a client without the simulator CA")
+	}
+	path, err := s.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || string(data) != string(s.CACertPEM()) {
+		t.Fatalf("CA file %s: %v", path, err)
+	}
+	// The leaf is valid for localhost too.
+	cl := newClient(t, s)
+	lh := strings.Replace(tlsC.URL(), "127.0.0.1", "localhost", 1)
+	wantStatus(t, get(t, cl, lh+"/"), 200)
+}
+
+func TestStopStartKeepsURLAndRefusesWhenStopped(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	c := addCluster(t, s, ClusterSpec{Name: "ss", Version: "8.19.2"})
+	url := c.URL()
+	c.Stop()
+	if c.Running() {
+		t.Fatal("Running after Stop")
+	}
+	if _, err := doErr(t.Context(), cl, "GET", url+"/"); err == nil {
+		t.Fatal("request to a stopped cluster succeeded")
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if c.URL() != url || !c.Running() {
+		t.Fatalf("URL %s -> %s, running %v", url, c.URL(), c.Running())
+	}
+	wantStatus(t, get(t, cl, url+"/"), 200)
+	if c.Requests() != 1 {
+		t.Errorf("Requests() = %d, want 1", c.Requests())
+	}
+}
+
+func TestAddClusterValidation(t *testing.T) {
+	s := newSim(t)
+	for _, spec := range []ClusterSpec{
+		{Name: "", Version: "8.19.2"},
+		{Name: "v", Version: "6.8.0"},
+		{Name: "v", Version: "7.16.3"},
+		{Name: "v", Version: "banana"},
+		{Name: "v", Version: "8.19.2", Nodes: []NodeSpec{{Name: "a"}, {Name: "a"}}},
+		{Name: "v", Version: "8.19.2", InitialConnectTimeout: -time.Second},
+	} {
+		if _, err := s.AddCluster(spec); err == nil {
+			t.Errorf("AddCluster(%+v) succeeded", spec)
+		}
+	}
+	addCluster(t, s, ClusterSpec{Name: "dup", Version: "8.19.2"})
+	if _, err := s.AddCluster(ClusterSpec{Name: "dup", Version: "8.19.2"}); err == nil {
+		t.Error("duplicate cluster name accepted")
+	}
+	if s.Cluster("dup") == nil || s.Cluster("nope") != nil {
+		t.Error("Cluster lookup")
+	}
+}
+
+func TestNodesInfoMatchesRecordedResponse(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	c := addCluster(t, s, ClusterSpec{Name: "prod-local", Version: "8.19.2", Nodes: []NodeSpec{
+		{Name: "es01"}, {Name: "es02-coord", Roles: []string{}}, {Name: "es03", Roles: []string{"master", "data_hot", "data_content"}},
+	}})
+	want := loadTestdata(t, "nodes_info_all_none_8.19.json")
+	wantNode := want.mustGet(t, "nodes").vals[0]
+	res := get(t, cl, c.URL()+"/_nodes/_all/_none")
+	wantStatus(t, res, 200)
+	got := parseOrdered(t, res.body)
+	if g, w := strings.Join(got.keyList(), ","), strings.Join(want.keyList(), ","); g != w {
+		t.Errorf("top-level keys %s, want %s", g, w)
+	}
+	sameShape(t, "_nodes header", got.mustGet(t, "_nodes"), want.mustGet(t, "_nodes"))
+	wantNumber(t, got, 3, "_nodes", "total")
+	nodes := got.mustGet(t, "nodes")
+	if len(nodes.keys) != 3 {
+		t.Fatalf("%d nodes", len(nodes.keys))
+	}
+	addrs := map[string]bool{}
+	for i, id := range nodes.keys {
+		n := nodes.vals[i]
+		if len(id) != 22 {
+			t.Errorf("node id %q is not 22 characters", id)
+		}
+		switch n.mustGet(t, "name").str {
+		case "es01":
+			sameShape(t, "node es01", n, wantNode)
+			if g, w := n.mustGet(t, "roles").shape(), wantNode.mustGet(t, "roles").shape(); g != w {
+				t.Errorf("roles %s", g)
+			}
+		case "es02-coord":
+			if r := n.mustGet(t, "roles"); r.kind != "array" || len(r.vals) != 0 {
+				t.Errorf("coordinating-only roles %s", r.shape())
+			}
+		case "es03":
+			var roles []string
+			for _, r := range n.mustGet(t, "roles").vals {
+				roles = append(roles, r.str)
+			}
+			if !slices.Equal(roles, []string{"data_content", "data_hot", "master"}) {
+				t.Errorf("roles not sorted: %v", roles)
+			}
+		}
+		addr := n.mustGet(t, "transport_address").str
+		if addrs[addr] {
+			t.Errorf("duplicate transport address %s", addr)
+		}
+		addrs[addr] = true
+		// The address is real: something accepts connections there.
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Errorf("dial transport %s: %v", addr, err)
+		} else {
+			conn.Close()
+		}
+	}
+	// Full GET /_nodes adds total_indexing_buffer (indices metric).
+	full := parseOrdered(t, get(t, cl, c.URL()+"/_nodes").body)
+	if full.mustGet(t, "nodes").vals[0].get("total_indexing_buffer") == nil {
+		t.Error("GET /_nodes lacks total_indexing_buffer")
+	}
+	// Node selection by name.
+	one := parseOrdered(t, get(t, cl, c.URL()+"/_nodes/es03/_none").body)
+	wantNumber(t, one, 1, "_nodes", "total")
+}
+
+func TestNodesInfoVersionFields(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	for _, tc := range []struct {
+		version                      string
+		transport, index, components bool
+	}{
+		{"7.17.22", false, false, false},
+		{"8.8.2", true, false, false},
+		{"8.11.4", true, true, false},
+		{"8.13.4", true, true, true},
+		{"9.1.5", true, true, true},
+	} {
+		c := addCluster(t, s, ClusterSpec{Name: "nv-" + tc.version, Version: tc.version})
+		n := parseOrdered(t, get(t, cl, c.URL()+"/_nodes/_all/_none").body).mustGet(t, "nodes").vals[0]
+		for field, want := range map[string]bool{"transport_version": tc.transport, "index_version": tc.index,
+			"component_versions": tc.components} {
+			if got := n.get(field) != nil; got != want {
+				t.Errorf("%s: %s present=%v, want %v", tc.version, field, got, want)
+			}
+		}
+		if n.get("transport_version") != nil && n.get("transport_version").kind != "number" {
+			t.Errorf("%s: transport_version is not a number", tc.version)
+		}
+		wantString(t, n, tc.version, "version")
+	}
+}
+
+func TestTimeValueRendering(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * time.Second:        "30s",
+		90 * time.Second:        "1.5m",
+		100 * time.Second:       "1.6m",
+		time.Minute:             "1m",
+		5 * time.Second:         "5s",
+		1500 * time.Millisecond: "1.5s",
+		250 * time.Millisecond:  "250ms",
+		2 * time.Hour:           "2h",
+		36 * time.Hour:          "1.5d",
+	} {
+		if got := timeValueString(d); got != want {
+			t.Errorf("timeValueString(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "30s", 90 * time.Second: "90s", 2 * time.Minute: "2m", 1500 * time.Millisecond: "1500ms",
+	} {
+		if got := timeValueStringRep(d); got != want {
+			t.Errorf("timeValueStringRep(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for s, want := range map[string]time.Duration{"5s": 5 * time.Second, "100ms": 100 * time.Millisecond,
+		"2m": 2 * time.Minute, "10nanos": 10, "-1": -1, "0": 0} {
+		if got, err := parseTimeValue(s); err != nil || got != want {
+			t.Errorf("parseTimeValue(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	if _, err := parseTimeValue("5 parsecs"); err == nil {
+		t.Error("bad unit accepted")
+	}
+}

@@ -1,0 +1,128 @@
+// Package simulator runs simulated Elasticsearch clusters on 127.0.0.1 for
+// tests, demos and benchmarks of es_remote_exporter. Each cluster answers
+// HTTP(S) the way real Elasticsearch of the version it plays answers (7.17,
+// 8.x, 9.x) for GET /, GET /_remote/info, GET /_resolve/cluster[/<expr>],
+// GET /_nodes[...], unknown paths and authentication/authorization failures,
+// with the X-elastic-product header, per-version content types, error bodies
+// and WWW-Authenticate headers.
+//
+// Remote links between simulated clusters follow the real state of the
+// remote (running, faults, wire compatibility) and Elasticsearch's
+// reconnection rules: a link that lost its connection stays disconnected
+// until something reconnects it (_resolve/cluster on versions that do,
+// ReconnectRemotes standing for a cross-cluster search, a restart of the
+// local cluster).
+//
+// The first node of a cluster's NodeSpec list answers every HTTP request
+// (GET / reports its name, _remote/info its remote-cluster service).
+//
+// Behaviour is documented next to the code with the Elasticsearch source file
+// it follows; values marked "unverified" are inferences.
+package simulator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// FaultKind selects a misbehaviour of a cluster's HTTP layer.
+type FaultKind int
+
+// Fault kinds. See Fault.
+const (
+	FaultNone            FaultKind = iota
+	FaultLatency                   // delay Fault.Latency, then answer normally
+	FaultHang                      // never answer until the fault is replaced/cleared or the client leaves
+	FaultServerError               // a realistic Elasticsearch 5xx (Fault.Status, default 503)
+	FaultBadJSON                   // 200 with a non-JSON body, product header present
+	FaultHTML                      // 502 text/html page of a reverse proxy, no product header
+	FaultTruncated                 // Content-Length larger than the bytes sent, then close
+	FaultDrop                      // close the connection without any response
+	FaultNoProductHeader           // normal answers but 2xx lack X-elastic-product
+)
+
+// Fault is a cluster's current HTTP misbehaviour. PathPrefix restricts it to
+// request paths with that prefix ("" = every path). Latency, when set, delays
+// every faulted request before the fault itself (for FaultLatency it is the
+// whole fault). A FaultHang or FaultDrop without PathPrefix also takes the
+// cluster's transport layer down: links from other clusters to it lose their
+// connection, as a hung or unreachable host would.
+type Fault struct {
+	Kind       FaultKind
+	PathPrefix string
+	Latency    time.Duration
+	Status     int
+}
+
+// Sim owns a set of simulated clusters, their HTTP CA and listeners.
+type Sim struct {
+	pki *httpPKI
+
+	mu       sync.Mutex
+	clusters map[string]*Cluster
+	order    []*Cluster
+	closed   bool
+	closeCh  chan struct{}
+}
+
+// New creates a simulator with a fresh ECDSA P-256 HTTP CA and one leaf
+// certificate (127.0.0.1, localhost) shared by every cluster.
+func New() (*Sim, error) {
+	pki, err := newHTTPPKI()
+	if err != nil {
+		return nil, err
+	}
+	return &Sim{pki: pki, clusters: map[string]*Cluster{}, closeCh: make(chan struct{})}, nil
+}
+
+// CACertPEM returns the PEM of the CA that signed every cluster's HTTP
+// certificate.
+func (s *Sim) CACertPEM() []byte {
+	return append([]byte(nil), s.pki.caPEM...)
+}
+
+// WriteCAFile writes the CA as ca.pem into dir and returns its path.
+func (s *Sim) WriteCAFile(dir string) (string, error) {
+	p := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(p, s.pki.caPEM, 0o644); err != nil {
+		return "", fmt.Errorf("simulator: write CA file: %w", err)
+	}
+	return p, nil
+}
+
+// Cluster returns the cluster named name, or nil.
+func (s *Sim) Cluster(name string) *Cluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clusters[name]
+}
+
+func (s *Sim) all() []*Cluster {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Cluster(nil), s.order...)
+}
+
+// Close stops every cluster, releases every request still hanging and waits
+// for all goroutines the simulator started.
+func (s *Sim) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.closeCh)
+	clusters := append([]*Cluster(nil), s.order...)
+	s.mu.Unlock()
+	for _, c := range clusters {
+		c.shutdown()
+	}
+	for _, c := range clusters {
+		c.inflight.wait()
+	}
+	return nil
+}
