@@ -27,7 +27,10 @@ const maxBodyBytes = 32 << 20
 
 // Client talks to one cluster's HTTP API through go-elasticsearch.
 type Client struct {
-	es        *elasticsearch.Client
+	// A BaseClient, not an elasticsearch.Client: the full client carries a
+	// function table of every API (about 17 KB per cluster) that the esapi
+	// request types used here do not need.
+	es        *elasticsearch.BaseClient
 	transport *http.Transport
 }
 
@@ -66,7 +69,7 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 		RetryOnStatus:     []int{502, 503, 504},
 		DisableMetaHeader: true,
 	}
-	es, err := elasticsearch.NewClient(esCfg)
+	es, err := elasticsearch.NewBaseClient(esCfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: building the Elasticsearch client: %w", cl.Name, err)
 	}

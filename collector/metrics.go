@@ -23,7 +23,13 @@ type MetricDef struct {
 	Labels []string
 }
 
-var definitions []MetricDef
+// definitions and descs are parallel: the family index of a metric is its
+// position in both, and snapshots keep their rendered samples by that index.
+var (
+	definitions []MetricDef
+	descs       []*prometheus.Desc
+	familyIndex = map[*prometheus.Desc]int{}
+)
 
 // Definitions returns every metric the pollers export.
 func Definitions() []MetricDef { return definitions }
@@ -34,8 +40,12 @@ func newDesc(subsystem, name, help string, labels []string) *prometheus.Desc {
 	if strings.HasSuffix(fq, "_total") {
 		typ = "counter"
 	}
+	d := prometheus.NewDesc(fq, help, labels, nil)
+	familyIndex[d] = len(descs)
+	registerFamily(fq, labels)
 	definitions = append(definitions, MetricDef{Name: fq, Type: typ, Help: help, Labels: labels})
-	return prometheus.NewDesc(fq, help, labels, nil)
+	descs = append(descs, d)
+	return d
 }
 
 // Every metric the poller exports. Each HELP says which API the value comes
@@ -89,15 +99,6 @@ var (
 		"Polls in which the check failed, by bounded reason (see the README). Polled.",
 		[]string{"es_cluster", "check", "reason"})
 )
-
-// allDescs is what the store describes to the registry.
-var allDescs = []*prometheus.Desc{
-	descClusterUp, descClusterInfo,
-	descLinkConnected, descLinkSkipUnavailable, descLinkInitialConnectTimeout,
-	descLinkNodesConnected, descLinkMaxConnections, descLinkProxySocketsConnected,
-	descLinkMaxProxySockets, descLinkInfo, descLinkReachable,
-	descCheckSuccess, descCheckDuration, descLastSuccess, descCheckFailures,
-}
 
 func boolFloat(b bool) float64 {
 	if b {

@@ -13,12 +13,14 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
 )
 
-// Snapshot is the result of one poll of one cluster: ready-made metrics that
-// a scrape replays without any I/O.
+// Snapshot is the result of one poll of one cluster: its metrics, rendered
+// once into exposition text per metric family, that a scrape replays without
+// any I/O.
 type Snapshot struct {
 	Cluster string
 	Time    time.Time
-	Metrics []prometheus.Metric
+	// families holds each metric family's sample lines by family index.
+	families [][]byte
 }
 
 // Facts is what one poll learned, before it became metrics. Later checks
@@ -204,10 +206,8 @@ func (p *Poller) logResolveErrors(rs []Resolved) {
 
 // snapshot turns the facts of this poll into metrics.
 func (p *Poller) snapshot(f *Facts) *Snapshot {
-	s := &Snapshot{Cluster: p.name, Time: p.now(), Metrics: make([]prometheus.Metric, 0, 8+9*len(f.Links)+4*len(f.Checks))}
-	add := func(desc *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
-		s.Metrics = append(s.Metrics, prometheus.MustNewConstMetric(desc, t, v, labels...))
-	}
+	r := newRenderer()
+	add := r.add
 	g := prometheus.GaugeValue
 	add(descClusterUp, g, boolFloat(f.Identity != nil), p.name)
 	if id := f.Identity; id != nil {
@@ -247,7 +247,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			add(descCheckFailures, prometheus.CounterValue, n, p.name, c.Check, string(reason))
 		}
 	}
-	return s
+	return &Snapshot{Cluster: p.name, Time: p.now(), families: r.render()}
 }
 
 func deref(s *string) string {

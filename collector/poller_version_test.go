@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
@@ -72,14 +71,11 @@ func newTestPoller(t *testing.T, url string) *Poller {
 	return p
 }
 
-// snapshotCollector exposes one snapshot for testutil.
-type snapshotCollector struct{ s *Snapshot }
-
-func (c snapshotCollector) Describe(ch chan<- *prometheus.Desc) { NewStore().Describe(ch) }
-func (c snapshotCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range c.s.Metrics {
-		ch <- m
-	}
+// storeOf is a store holding just snap, as a prometheus.Gatherer.
+func storeOf(snap *Snapshot) *Store {
+	s := NewStore()
+	s.Put(snap)
+	return s
 }
 
 // comparedMetrics leaves out check_duration_seconds, the one value a fixed
@@ -199,10 +195,10 @@ es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_clu
 		t.Run(tc.version, func(t *testing.T) {
 			p := newTestPoller(t, fixtureServer(t, tc.version).URL)
 			_, snap := p.Poll(context.Background())
-			if err := testutil.CollectAndCompare(snapshotCollector{snap}, strings.NewReader(withHelp(tc.want)), comparedMetrics...); err != nil {
+			if err := testutil.GatherAndCompare(storeOf(snap), strings.NewReader(withHelp(tc.want)), comparedMetrics...); err != nil {
 				t.Error(err)
 			}
-			if problems, err := testutil.CollectAndLint(snapshotCollector{snap}); err != nil || len(problems) > 0 {
+			if problems, err := testutil.GatherAndLint(storeOf(snap)); err != nil || len(problems) > 0 {
 				t.Errorf("lint: %v %+v", err, problems)
 			}
 		})

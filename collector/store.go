@@ -1,16 +1,29 @@
 package collector
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// Store holds the latest snapshot of every cluster and replays them on
-// scrape. A scrape only reads memory: it never waits for a poll.
+// Store holds the latest snapshot of every cluster. A scrape only reads
+// memory: it never waits for a poll.
 type Store struct {
 	mu        sync.RWMutex
 	snapshots map[string]*Snapshot
+	sorted    []*Snapshot // by cluster name; rebuilt when the set of clusters changes
 }
 
 // NewStore returns an empty store.
@@ -19,15 +32,26 @@ func NewStore() *Store { return &Store{snapshots: map[string]*Snapshot{}} }
 // Put swaps in a cluster's newest snapshot.
 func (s *Store) Put(snap *Snapshot) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.snapshots[snap.Cluster]; ok {
+		i := sort.Search(len(s.sorted), func(i int) bool { return s.sorted[i].Cluster >= snap.Cluster })
+		s.sorted[i] = snap
+	} else {
+		i, _ := slices.BinarySearchFunc(s.sorted, snap.Cluster, func(e *Snapshot, name string) int { return strings.Compare(e.Cluster, name) })
+		s.sorted = slices.Insert(s.sorted, i, snap)
+	}
 	s.snapshots[snap.Cluster] = snap
-	s.mu.Unlock()
 }
 
 // Delete drops a cluster that is no longer configured.
 func (s *Store) Delete(cluster string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.snapshots[cluster]; !ok {
+		return
+	}
 	delete(s.snapshots, cluster)
-	s.mu.Unlock()
+	s.sorted = slices.DeleteFunc(s.sorted, func(e *Snapshot) bool { return e.Cluster == cluster })
 }
 
 // Has reports whether a cluster has a snapshot yet.
@@ -38,24 +62,88 @@ func (s *Store) Has(cluster string) bool {
 	return ok
 }
 
-// Describe implements prometheus.Collector.
-func (s *Store) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range allDescs {
-		ch <- d
-	}
-}
+var helpEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`)
 
-// Collect implements prometheus.Collector.
-func (s *Store) Collect(ch chan<- prometheus.Metric) {
+// WriteText writes every snapshot in the text exposition format, one block
+// per metric family, clusters in name order.
+func (s *Store) WriteText(w io.Writer) error {
 	s.mu.RLock()
-	snaps := make([]*Snapshot, 0, len(s.snapshots))
-	for _, snap := range s.snapshots {
-		snaps = append(snaps, snap)
-	}
+	snaps := slices.Clone(s.sorted)
 	s.mu.RUnlock()
-	for _, snap := range snaps {
-		for _, m := range snap.Metrics {
-			ch <- m
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for i, def := range definitions {
+		header := false
+		for _, snap := range snaps {
+			text := snap.families[i]
+			if len(text) == 0 {
+				continue
+			}
+			if !header {
+				header = true
+				bw.WriteString("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
+			}
+			bw.Write(text)
 		}
 	}
+	return bw.Flush()
+}
+
+// Gather implements prometheus.Gatherer by parsing WriteText's output. It is
+// for tests and tools (testutil, linting); /metrics is served by Handler.
+func (s *Store) Gather() ([]*dto.MetricFamily, error) {
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf); err != nil {
+		return nil, err
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := p.TextToMetricFamilies(&buf)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*dto.MetricFamily, 0, len(byName))
+	for _, mf := range byName {
+		out = append(out, mf)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
+	return out, nil
+}
+
+// Handler serves /metrics: the store's snapshots, then the families of
+// extra (the exporter's own, Go and process metrics), in the text format.
+// Errors of extra are logged and its remaining families still served.
+func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		var out io.Writer = w
+		if acceptsGzip(r) {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+			defer gz.Close()
+			out = gz
+		}
+		if err := store.WriteText(out); err != nil {
+			logger.Debug("writing /metrics", "err", err) // the client went away
+			return
+		}
+		mfs, err := extra.Gather()
+		if err != nil {
+			logger.Error("gathering the exporter's own metrics", "err", err)
+		}
+		bw := bufio.NewWriter(out)
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(bw, mf); err != nil {
+				return
+			}
+		}
+		bw.Flush()
+	})
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if enc, _, _ := strings.Cut(strings.TrimSpace(part), ";"); enc == "gzip" {
+			return true
+		}
+	}
+	return false
 }

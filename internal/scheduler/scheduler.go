@@ -123,6 +123,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 func (s *Scheduler) startLoop(name string, l *loop) {
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel, l.done = cancel, make(chan struct{})
+	s.skipped.WithLabelValues(name) // exported as 0 from the start, so increase() sees the first skip
 	first := !s.store.Has(name)
 	if first {
 		s.setPending(name, true)

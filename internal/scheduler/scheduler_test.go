@@ -48,13 +48,13 @@ func (f *fakeES) start(t *testing.T) string {
 	return srv.URL
 }
 
-func newTestScheduler(t *testing.T) (*Scheduler, *collector.Store, *prometheus.Registry) {
+// newTestScheduler returns the scheduler, its store and a gatherer of both.
+func newTestScheduler(t *testing.T) (*Scheduler, *collector.Store, prometheus.Gatherer) {
 	store := collector.NewStore()
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(store)
 	s := New(Options{Store: store, Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(s.Stop)
-	return s, store, reg
+	return s, store, prometheus.Gatherers{store, reg}
 }
 
 func cfgWith(interval, timeout time.Duration, clusters ...config.Cluster) *config.Config {
