@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
@@ -24,6 +26,9 @@ import (
 // answer it asks for (_remote/info of a cluster with hundreds of remotes) is
 // far below this; anything bigger is not an answer to our question.
 const maxBodyBytes = 32 << 20
+
+// bodyBuffers recycles response buffers across requests and clusters.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Client talks to one cluster's HTTP API through go-elasticsearch.
 type Client struct {
@@ -125,7 +130,16 @@ func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any
 		return classifyTransportError(ctx, what, err)
 	}
 	defer res.Body.Close()
-	body, readErr := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // do not pin the rare huge answer
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	_, readErr := buf.ReadFrom(io.LimitReader(res.Body, maxBodyBytes))
+	body := buf.Bytes() // valid until return: everything kept from it is copied
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return classifyStatus(what, res.StatusCode, res.Header, body)
 	}

@@ -3,6 +3,8 @@ package collector
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -243,8 +245,9 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 		if t, ok := p.lastSuccess[c.Check]; ok {
 			add(descLastSuccess, g, float64(t.UnixNano())/1e9, p.name, c.Check)
 		}
-		for reason, n := range p.failures[c.Check] {
-			add(descCheckFailures, prometheus.CounterValue, n, p.name, c.Check, string(reason))
+		byReason := p.failures[c.Check]
+		for _, reason := range slices.Sorted(maps.Keys(byReason)) {
+			add(descCheckFailures, prometheus.CounterValue, byReason[reason], p.name, c.Check, string(reason))
 		}
 	}
 	return &Snapshot{Cluster: p.name, Time: p.now(), families: r.render()}

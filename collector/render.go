@@ -35,13 +35,15 @@ func registerFamily(name string, labels []string) {
 	families = append(families, family{name: name, labels: labels, order: order})
 }
 
-// renderer accumulates one snapshot's sample lines per family.
+// renderer accumulates one snapshot's sample lines per family. Samples keep
+// the order they are added in; callers add them in a deterministic order
+// (links by alias, checks in run order, reasons sorted), which is all the
+// format and the golden tests need.
 type renderer struct {
-	lines [][]string
-	buf   []byte
+	families [][]byte
 }
 
-func newRenderer() *renderer { return &renderer{lines: make([][]string, len(families))} }
+func newRenderer() *renderer { return &renderer{families: make([][]byte, len(families))} }
 
 // add renders one sample. The value type is implied by the family (counters
 // end in _total); t is accepted so call sites read like client_golang's.
@@ -51,7 +53,7 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 	if len(labelValues) != len(f.labels) {
 		panic("collector: " + f.name + ": wrong number of label values") // a programming error
 	}
-	b := append(r.buf[:0], f.name...)
+	b := append(r.families[i], f.name...)
 	if len(labelValues) > 0 {
 		b = append(b, '{')
 		for k, pos := range f.order {
@@ -67,31 +69,18 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 	}
 	b = append(b, ' ')
 	b = appendValue(b, v)
-	b = append(b, '\n')
-	r.buf = b
-	r.lines[i] = append(r.lines[i], string(b))
+	r.families[i] = append(b, '\n')
 }
 
-// render returns, per family index, the family's sample lines in a stable
-// order; nil where the family has no samples.
+// render returns, per family index, the family's sample lines; nil where
+// the family has no samples.
 func (r *renderer) render() [][]byte {
-	out := make([][]byte, len(r.lines))
-	for i, lines := range r.lines {
-		if len(lines) == 0 {
-			continue
+	for i, b := range r.families {
+		if len(b) > 0 {
+			r.families[i] = slices.Clip(b)
 		}
-		slices.Sort(lines)
-		n := 0
-		for _, l := range lines {
-			n += len(l)
-		}
-		b := make([]byte, 0, n)
-		for _, l := range lines {
-			b = append(b, l...)
-		}
-		out[i] = b
 	}
-	return out
+	return r.families
 }
 
 // appendEscapedLabelValue escapes as the text format requires (backslash,

@@ -102,6 +102,8 @@ func (s *Store) Gather() ([]*dto.MetricFamily, error) {
 	}
 	out := make([]*dto.MetricFamily, 0, len(byName))
 	for _, mf := range byName {
+		// Like a registry's Gather: metrics sorted by label values.
+		sort.Slice(mf.Metric, func(i, j int) bool { return labelsLess(mf.Metric[i].Label, mf.Metric[j].Label) })
 		out = append(out, mf)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].GetName() < out[j].GetName() })
@@ -146,4 +148,13 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+func labelsLess(a, b []*dto.LabelPair) bool {
+	for k := range min(len(a), len(b)) {
+		if a[k].GetValue() != b[k].GetValue() {
+			return a[k].GetValue() < b[k].GetValue()
+		}
+	}
+	return len(a) < len(b)
 }
