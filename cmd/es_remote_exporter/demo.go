@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+)
+
+// Demo timing: polls every 10s so changes show quickly; the flaky cluster is
+// down 60s out of every 3 minutes.
+const (
+	demoPollInterval = 10 * time.Second
+	demoFlapPeriod   = 3 * time.Minute
+	demoFlapDown     = time.Minute
+)
+
+func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Writer) int {
+	dir, err := os.MkdirTemp("", "es_remote_exporter-demo-")
+	if err != nil {
+		logger.Error("creating a temporary directory", "err", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	topo, err := demo.Start(dir, demoPollInterval)
+	if err != nil {
+		logger.Error("starting the demo", "err", err)
+		return 1
+	}
+	defer topo.Close()
+	go topo.Flap(ctx, demoFlapPeriod, demoFlapDown, logger)
+
+	fmt.Fprintf(stdout, `es_remote_exporter demo: %d simulated Elasticsearch clusters on 127.0.0.1
+  berlin 7.17, paris 8.19 (hub), oslo 8.18 (down 1 minute in every 3), tokyo 9.1
+  links: sniff and proxy mode, certificate and API-key auth
+
+Open http://localhost%s/metrics and look for es_remote_link_connected and es_remote_link_reachable
+(first poll within %s). Stop with Ctrl-C.
+
+`, len(topo.Config.Clusters), listenPort(o.listen), demoPollInterval)
+	cfg := topo.Config
+	return serve(ctx, o, func() (*config.Config, error) { return cfg, nil }, logger)
+}
+
+// listenPort renders the first listen address for the "open this" hint.
+func listenPort(addrs []string) string {
+	if len(addrs) == 0 {
+		return ""
+	}
+	a := addrs[0]
+	for i := len(a) - 1; i >= 0; i-- {
+		if a[i] == ':' {
+			return a[i:]
+		}
+	}
+	return a
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/collector"
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from this run")
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// startDemoDaemon runs the demo topology plus one cluster nobody answers
+// for, polls everything once and returns the daemon's HTTP handler.
+func startDemoDaemon(t *testing.T) (*daemon, http.Handler) {
+	t.Helper()
+	topo, err := demo.Start(t.TempDir(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	cfg := *topo.Config
+	cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: "gone", URLs: []string{"http://" + closedAddr(t)}})
+	d, err := newDaemon(func() (*config.Config, error) { return &cfg, nil }, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.sched.Stop)
+	d.sched.PollAll(context.Background())
+	h, err := d.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, h
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func get(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRecorder {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}
+
+var (
+	portRe     = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	uuidRe     = regexp.MustCompile(`cluster_uuid="[^"]*"`)
+	volatileRe = regexp.MustCompile(`^(es_remote_exporter_(check_duration_seconds|last_success_timestamp_seconds|config_last_reload_success_timestamp_seconds)\{?[^ ]*) .*$`)
+)
+
+// normalize keeps the exporter's own families and blanks what changes from
+// run to run (ports, uuids, timings), so the golden file is stable.
+func normalize(exposition string) string {
+	var keep []string
+	for _, line := range strings.Split(exposition, "\n") {
+		if line == "" || strings.Contains(line, " go_") || strings.HasPrefix(line, "go_") ||
+			strings.Contains(line, " process_") || strings.HasPrefix(line, "process_") ||
+			strings.Contains(line, "promhttp_") {
+			continue
+		}
+		if strings.HasPrefix(line, "es_remote_exporter_build_info{") {
+			line = "es_remote_exporter_build_info{LABELS} 1" // version, revision, goversion change
+		}
+		line = portRe.ReplaceAllString(line, "127.0.0.1:PORT")
+		line = uuidRe.ReplaceAllString(line, `cluster_uuid="UUID"`)
+		line = volatileRe.ReplaceAllString(line, "$1 VALUE")
+		keep = append(keep, line)
+	}
+	return strings.Join(keep, "\n") + "\n"
+}
+
+// TestGoldenMetrics scrapes the demo topology (plus a dead cluster) and
+// compares the es_remote_* exposition with testdata/metrics.golden. The
+// golden file is what alert rules and dashboards are checked against.
+func TestGoldenMetrics(t *testing.T) {
+	_, h := startDemoDaemon(t)
+	rec := get(t, h, "GET", "/metrics")
+	if rec.Code != 200 {
+		t.Fatalf("/metrics: HTTP %d", rec.Code)
+	}
+	got := normalize(rec.Body.String())
+	golden := filepath.Join("testdata", "metrics.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/es_remote_exporter -run TestGoldenMetrics -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("/metrics differs from %s (rerun with -update if the change is intended):\n%s", golden, diffLines(string(want), got))
+	}
+}
+
+// TestPromtoolCheckMetrics lints the full, unnormalized exposition with the
+// real promtool (Debian package prometheus).
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install it (apt-get install prometheus); .ci/run does")
+	}
+	_, h := startDemoDaemon(t)
+	body := get(t, h, "GET", "/metrics").Body.Bytes()
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestEveryDefinedMetricIsDocumented keeps the README's metrics table and the
+// code in step.
+func TestEveryDefinedMetricIsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{
+		"es_remote_exporter_polls_skipped_total", "es_remote_exporter_config_last_reload_successful",
+		"es_remote_exporter_config_last_reload_success_timestamp_seconds", "es_remote_exporter_build_info",
+	}
+	for _, d := range collector.Definitions() {
+		names = append(names, d.Name)
+	}
+	for _, n := range names {
+		if !bytes.Contains(readme, []byte("`"+n+"`")) {
+			t.Errorf("README.md's metrics table lacks `%s`", n)
+		}
+	}
+	for _, r := range collector.Reasons {
+		if !bytes.Contains(readme, []byte("`"+string(r)+"`")) {
+			t.Errorf("README.md does not explain failure reason `%s`", r)
+		}
+	}
+}
+
+func TestHTTPSurface(t *testing.T) {
+	d, h := startDemoDaemon(t)
+	if rec := get(t, h, "GET", "/-/healthy"); rec.Code != 200 {
+		t.Errorf("/-/healthy: %d", rec.Code)
+	}
+	if rec := get(t, h, "GET", "/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "/metrics") && !strings.Contains(rec.Body.String(), "metrics") {
+		t.Errorf("landing page: %d %s", rec.Code, rec.Body)
+	}
+	if rec := get(t, h, "GET", "/-/reload"); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: %d, want 405", rec.Code)
+	}
+	if rec := get(t, h, "GET", "/no-such-page"); rec.Code != http.StatusNotFound {
+		t.Errorf("GET /no-such-page: %d, want 404", rec.Code)
+	}
+	if rec := get(t, h, "POST", "/-/reload"); rec.Code != 200 {
+		t.Errorf("POST /-/reload: %d %s", rec.Code, rec.Body)
+	}
+	_ = d
+}
+
+// TestReadyWaitsForFirstPoll: /-/ready is 503 until every cluster has been
+// polled once, and a bad reload keeps the running config.
+func TestReadyAndBadReload(t *testing.T) {
+	sleepy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer sleepy.Close()
+	good := config.Defaults()
+	good.Timeout = 200 * time.Millisecond
+	good.PollInterval = time.Second
+	good.Clusters = []config.Cluster{{Name: "slow", URLs: []string{sleepy.URL}}}
+	var fail bool
+	d, err := newDaemon(func() (*config.Config, error) {
+		if fail {
+			return nil, &os.PathError{Op: "open", Path: "es_remote_exporter.yml", Err: os.ErrNotExist}
+		}
+		c := good
+		return &c, nil
+	}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.sched.Stop()
+	h, err := d.handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec := get(t, h, "GET", "/-/ready"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("/-/ready before the first poll: %d, want 503", rec.Code)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, h, "GET", "/-/ready").Code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("/-/ready never became 200 although the (timing out) first poll finished")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fail = true
+	if rec := get(t, h, "POST", "/-/reload"); rec.Code != http.StatusInternalServerError {
+		t.Errorf("bad reload: %d, want 500", rec.Code)
+	}
+	metrics := get(t, h, "GET", "/metrics").Body.String()
+	if !strings.Contains(metrics, "es_remote_exporter_config_last_reload_successful 0") {
+		t.Error("bad reload not shown in es_remote_exporter_config_last_reload_successful")
+	}
+	if !strings.Contains(metrics, `es_remote_cluster_up{es_cluster="slow"} 0`) {
+		t.Error("the running configuration was dropped by a bad reload")
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("clusters:\n  - name: a\n    urls: [\"ftp://x\"]\n    passwrd: x\n"), 0o600)
+	invalid := filepath.Join(dir, "invalid.yml")
+	os.WriteFile(invalid, []byte("clusters:\n  - name: a\n    urls: [\"ftp://x\"]\n  - name: a\n    urls: []\n"), 0o600)
+	good := filepath.Join(dir, "good.yml")
+	os.WriteFile(good, []byte("clusters:\n  - name: a\n    urls: [\"http://127.0.0.1:9200\"]\n"), 0o600)
+	for _, tc := range []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"--help"}, 0, "--config.file"},
+		{[]string{"--help"}, 0, "--web.listen-address"},
+		{[]string{"--help"}, 0, "demo"},
+		{[]string{"version"}, 0, "es_remote_exporter, version"},
+		{[]string{"--config.file", good, "--config.check"}, 0, "valid: 1 cluster"},
+		{[]string{"--config.file", bad, "--config.check"}, 1, "passwrd"},
+		{[]string{"--config.file", invalid, "--config.check"}, 1, "clusters[0].urls"},
+		{[]string{"--config.file", invalid, "--config.check"}, 1, "clusters[1].name"},
+		{[]string{"--no-such-flag"}, 2, "unknown flag"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+	} {
+		var out bytes.Buffer
+		code := run(tc.args, &out, &out)
+		if code != tc.code || !strings.Contains(out.String(), tc.contains) {
+			t.Errorf("run(%q) = %d, output lacks %q or code != %d:\n%s", tc.args, code, tc.contains, tc.code, out.String())
+		}
+	}
+}
+
+// diffLines shows lines only in want (-) or only in got (+).
+func diffLines(want, got string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	w, g := in(want), in(got)
+	var out []string
+	for l := range w {
+		if !g[l] {
+			out = append(out, "- "+l)
+		}
+	}
+	for l := range g {
+		if !w[l] {
+			out = append(out, "+ "+l)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+var _ = io.Discard
+
+// TestHelpMatchesREADME: every flag line --help prints stands in the README.
+func TestHelpMatchesREADME(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"--help"}, &out, &out); code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "--") && !bytes.Contains(readme, []byte(line)) {
+			t.Errorf("README.md lacks the --help line (paste the new --help output into the Flags section):\n%s", line)
+		}
+	}
+}

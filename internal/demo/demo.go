@@ -1,0 +1,161 @@
+// Package demo builds the simulated topology behind `es_remote_exporter demo`
+// and the end-to-end tests: clusters on three majors, sniff and proxy links,
+// an API-key link, and a remote that goes away and comes back.
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+)
+
+// The clusters of the demo, by name (also their es_cluster label).
+const (
+	Berlin = "berlin" // 7.17: the old cluster a hub still searches
+	Paris  = "paris"  // 8.19: the hub, last 8.x minor, talks to everything
+	Oslo   = "oslo"   // 8.18: the flaky one that goes down and comes back
+	Tokyo  = "tokyo"  // 9.1: the newest
+)
+
+// Topology is a running demo.
+type Topology struct {
+	Sim    *simulator.Sim
+	Config *config.Config
+	caDir  string
+}
+
+// exporterUser is the monitoring user every simulated cluster knows: cluster
+// monitor (for GET /, _remote/info, _nodes) and view_index_metadata (for
+// _resolve/cluster), which is what the README tells users to grant.
+const exporterUser = "es_remote_exporter"
+
+// Start builds the simulated clusters and the exporter configuration that
+// watches them. caDir receives the simulator's CA certificate.
+func Start(caDir string, pollInterval time.Duration) (*Topology, error) {
+	sim, err := simulator.New()
+	if err != nil {
+		return nil, fmt.Errorf("starting the simulator: %w", err)
+	}
+	t := &Topology{Sim: sim, caDir: caDir}
+	if err := t.build(pollInterval); err != nil {
+		sim.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Topology) build(pollInterval time.Duration) error {
+	password := randomHex(12)
+	apiKeyID, apiKey := randomHex(10), randomHex(16)
+	users := map[string]simulator.User{exporterUser: {
+		Password:          password,
+		Roles:             []string{"remote_monitoring"},
+		ClusterPrivileges: []string{"monitor"},
+		IndexPrivileges:   []string{"view_index_metadata"},
+	}}
+	specs := []simulator.ClusterSpec{
+		{Name: Berlin, Version: "7.17.29", Users: users, Nodes: nodes(Berlin, 2)},
+		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3)},
+		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2)},
+		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
+			apiKeyID: {Key: apiKey, Name: "es_remote_exporter", Owner: exporterUser,
+				ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}},
+		}},
+	}
+	for _, spec := range specs {
+		if _, err := t.Sim.AddCluster(spec); err != nil {
+			return fmt.Errorf("simulated cluster %s: %w", spec.Name, err)
+		}
+	}
+	links := []struct {
+		from string
+		link simulator.LinkSpec
+	}{
+		// berlin and oslo have two nodes each: node_connections says so, as
+		// it should (the default 3 would read as a lost gateway forever).
+		{Paris, simulator.LinkSpec{Alias: Berlin, Remote: Berlin, NodeConnections: 2}},
+		{Paris, simulator.LinkSpec{Alias: Oslo, Remote: Oslo, NodeConnections: 2}},
+		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, ServerName: "tokyo.es.internal"}},
+		{Oslo, simulator.LinkSpec{Alias: Paris, Remote: Paris, Mode: "proxy"}},
+		// 9.1 speaks only to 8.19+ on the transport layer, so tokyo links to
+		// paris alone; its certificate-based link is deprecated on 9.x.
+		{Tokyo, simulator.LinkSpec{Alias: Paris, Remote: Paris}},
+	}
+	for _, l := range links {
+		if err := t.Sim.Cluster(l.from).AddLink(l.link); err != nil {
+			return fmt.Errorf("link %s -> %s: %w", l.from, l.link.Alias, err)
+		}
+	}
+	caFile, err := t.Sim.WriteCAFile(t.caDir)
+	if err != nil {
+		return err
+	}
+	cfg := config.Defaults()
+	cfg.PollInterval = pollInterval
+	for _, spec := range specs {
+		cl := config.Cluster{
+			Name: spec.Name,
+			URLs: []string{t.Sim.Cluster(spec.Name).URL()},
+			TLS:  config.TLS{CAFile: caFile},
+		}
+		if spec.Name == Tokyo {
+			cl.APIKey = config.Secret(simulator.EncodeAPIKey(apiKeyID, apiKey))
+		} else {
+			cl.Username, cl.Password = exporterUser, config.Secret(password)
+		}
+		cfg.Clusters = append(cfg.Clusters, cl)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("demo configuration: %w", err)
+	}
+	t.Config = &cfg
+	return nil
+}
+
+func nodes(cluster string, n int) []simulator.NodeSpec {
+	out := make([]simulator.NodeSpec, n)
+	for i := range out {
+		out[i] = simulator.NodeSpec{Name: fmt.Sprintf("%s-es%02d", cluster, i+1)}
+	}
+	return out
+}
+
+// Flap takes the flaky cluster down for `down` every `period` until ctx ends,
+// so the demo shows a link that breaks and heals.
+func (t *Topology) Flap(ctx context.Context, period, down time.Duration, logger *slog.Logger) {
+	c := t.Sim.Cluster(Oslo)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(period - down):
+		}
+		logger.Info("demo: stopping simulated cluster; links to it will break", "cluster", Oslo, "for", down)
+		c.Stop()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(down):
+		}
+		if err := c.Start(); err != nil {
+			logger.Error("demo: restarting simulated cluster", "cluster", Oslo, "err", err)
+			continue
+		}
+		logger.Info("demo: simulated cluster is back", "cluster", Oslo)
+	}
+}
+
+// Close stops every simulated cluster.
+func (t *Topology) Close() error { return t.Sim.Close() }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
