@@ -1,0 +1,13 @@
+// Package alert holds es_remote_exporter's Prometheus alerting rules
+// (es_remote_exporter.rules.yml), their promtool unit tests (tests.yml), the
+// same rules as a Prometheus Operator PrometheusRule (prometheusrule.yaml),
+// an example Alertmanager routing (alertmanager.example.yml) and the runbook
+// every alert links to (runbook.md).
+//
+// The package has no Go API: its tests validate those files with the real
+// promtool and amtool (Debian packages prometheus and
+// prometheus-alertmanager) and keep the manifest in step with the rule file.
+// After editing the rule file, regenerate the manifest with
+//
+//	go test ./alert -run TestPrometheusRuleMatchesRuleFile -update
+package alert

@@ -1,0 +1,215 @@
+package alert
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+const (
+	ruleFile      = "es_remote_exporter.rules.yml"
+	unitTestFile  = "tests.yml"
+	runbookFile   = "runbook.md"
+	amConfigFile  = "alertmanager.example.yml"
+	runbookPrefix = "https://github.com/es-remote-exporter/es_remote_exporter/blob/main/alert/runbook.md#"
+)
+
+type ruleFileDoc struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+type rule struct {
+	Alert       string            `yaml:"alert"`
+	Record      string            `yaml:"record"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+func readYAML(t *testing.T, path string, into any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, into); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func alertRules(t *testing.T) []rule {
+	t.Helper()
+	var doc ruleFileDoc
+	readYAML(t, ruleFile, &doc)
+	var out []rule
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no alerting rules", ruleFile)
+	}
+	return out
+}
+
+// tool finds a binary the tests need. A missing tool fails the test: a
+// skipped rules test would let broken rules through.
+func tool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not found: install %s: apt-get install %s", name, pkg, pkg)
+	}
+	return p
+}
+
+func promtool(t *testing.T) string { return tool(t, "promtool", "prometheus") }
+
+func run(t *testing.T, bin string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out)
+	}
+}
+
+func TestRulesPassPromtoolCheck(t *testing.T) {
+	run(t, promtool(t), "check", "rules", ruleFile)
+}
+
+func TestRulesPassPromtoolUnitTests(t *testing.T) {
+	run(t, promtool(t), "test", "rules", unitTestFile)
+}
+
+// TestAlertsFollowConventions checks what an SRE relies on when an alert
+// arrives: a severity to route on, a summary and description, a runbook
+// section that exists, and a "for" that rides out a single bad poll.
+func TestAlertsFollowConventions(t *testing.T) {
+	runbook, err := os.ReadFile(runbookFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headings := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^## (\S+)\s*$`).FindAllSubmatch(runbook, -1) {
+		headings[string(m[1])] = true
+	}
+	alerts := map[string]bool{}
+	for _, r := range alertRules(t) {
+		alerts[r.Alert] = true
+		if !regexp.MustCompile(`^ESRemote[A-Za-z]+$`).MatchString(r.Alert) {
+			t.Errorf("%s: alert names are ESRemote<CamelCase>", r.Alert)
+		}
+		d, err := time.ParseDuration(r.For)
+		if err != nil || d < time.Minute {
+			t.Errorf("%s: for = %q, want a duration of at least 1m", r.Alert, r.For)
+		}
+		if s := r.Labels["severity"]; !slices.Contains([]string{"critical", "warning", "info"}, s) {
+			t.Errorf("%s: severity = %q, want critical, warning or info", r.Alert, s)
+		}
+		for _, a := range []string{"summary", "description", "runbook_url"} {
+			if strings.TrimSpace(r.Annotations[a]) == "" {
+				t.Errorf("%s: annotation %s is missing", r.Alert, a)
+			}
+		}
+		if want := runbookPrefix + strings.ToLower(r.Alert); r.Annotations["runbook_url"] != want {
+			t.Errorf("%s: runbook_url = %q, want %q", r.Alert, r.Annotations["runbook_url"], want)
+		}
+		if !headings[r.Alert] {
+			t.Errorf("%s: %s has no section \"## %s\"", r.Alert, runbookFile, r.Alert)
+		}
+	}
+	for h := range headings {
+		if strings.HasPrefix(h, "ESRemote") && !alerts[h] {
+			t.Errorf("%s: section %s describes no alert of %s", runbookFile, h, ruleFile)
+		}
+	}
+}
+
+type unitTests struct {
+	Tests []struct {
+		AlertRuleTest []struct {
+			EvalTime  string `yaml:"eval_time"`
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// TestEveryAlertIsTestedFiringAndQuiet makes tests.yml cover every alert
+// (and every severity an alert name comes in) firing, and every alert name
+// also at a time when it must not fire.
+func TestEveryAlertIsTestedFiringAndQuiet(t *testing.T) {
+	var ut unitTests
+	readYAML(t, unitTestFile, &ut)
+	firing := map[string]bool{} // alertname + "/" + severity
+	quiet := map[string]bool{}  // alertname
+	for _, tc := range ut.Tests {
+		for _, at := range tc.AlertRuleTest {
+			if len(at.ExpAlerts) == 0 {
+				quiet[at.Alertname] = true
+			}
+			for _, e := range at.ExpAlerts {
+				firing[at.Alertname+"/"+e.ExpLabels["severity"]] = true
+			}
+		}
+	}
+	for _, r := range alertRules(t) {
+		if key := r.Alert + "/" + r.Labels["severity"]; !firing[key] {
+			t.Errorf("%s: no test expects %s (severity %s) to fire", unitTestFile, r.Alert, r.Labels["severity"])
+		}
+		if !quiet[r.Alert] {
+			t.Errorf("%s: no test expects %s not to fire", unitTestFile, r.Alert)
+		}
+	}
+}
+
+// TestAlertRouting runs every alert's labels through the example
+// Alertmanager configuration: configuration failures reach the exporter's
+// owner and never the pager; the rest go by severity.
+func TestAlertRouting(t *testing.T) {
+	amtool := tool(t, "amtool", "prometheus-alertmanager")
+	run(t, amtool, "check-config", amConfigFile)
+	bySeverity := map[string]string{
+		"critical": "es-oncall-pager",
+		"warning":  "es-oncall-ticket",
+		"info":     "es-oncall-digest",
+	}
+	credentials := 0
+	for _, r := range alertRules(t) {
+		want := bySeverity[r.Labels["severity"]]
+		if r.Labels["routing"] == "credentials" {
+			want = "exporter-owner"
+			credentials++
+		}
+		args := []string{"config", "routes", "test", "--config.file=" + amConfigFile, "alertname=" + r.Alert}
+		for k, v := range r.Labels {
+			args = append(args, k+"="+v)
+		}
+		out, err := exec.Command(amtool, args...).Output()
+		if err != nil {
+			t.Fatalf("amtool %s: %v", strings.Join(args, " "), err)
+		}
+		if got := string(bytes.TrimSpace(out)); got != want {
+			t.Errorf("%s %v routes to %q, want %q", r.Alert, r.Labels, got, want)
+		}
+	}
+	if credentials == 0 {
+		t.Error(`no alert carries routing="credentials"`)
+	}
+}

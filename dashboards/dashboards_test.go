@@ -1,0 +1,384 @@
+package dashboards
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+const (
+	dashboardFile = "es_remote_links.json"
+	ruleFile      = "../alert/es_remote_exporter.rules.yml"
+	// metricsGolden is a normalized /metrics scrape of the exporter, kept
+	// by the cmd/es_remote_exporter tests: the list of what is exported.
+	metricsGolden = "../cmd/es_remote_exporter/testdata/metrics.golden"
+	dsUID         = "${datasource}"
+)
+
+// substitutions stand in for the dashboard's variables when its
+// expressions are checked: what Grafana would put there.
+var substitutions = map[string]string{
+	"job":             ".*",
+	"es_cluster":      ".*",
+	"__rate_interval": "5m",
+	"__interval":      "1m",
+	"__range":         "1h",
+}
+
+type dashboard struct {
+	Title         string  `json:"title"`
+	UID           string  `json:"uid"`
+	SchemaVersion int     `json:"schemaVersion"`
+	Panels        []panel `json:"panels"`
+	Templating    struct {
+		List []variable `json:"list"`
+	} `json:"templating"`
+}
+
+type panel struct {
+	ID          int             `json:"id"`
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Datasource  json.RawMessage `json:"datasource"`
+	Targets     []target        `json:"targets"`
+	Panels      []panel         `json:"panels"` // a collapsed row's panels
+}
+
+type target struct {
+	RefID      string          `json:"refId"`
+	Expr       string          `json:"expr"`
+	Datasource json.RawMessage `json:"datasource"`
+}
+
+type variable struct {
+	Name       string          `json:"name"`
+	Type       string          `json:"type"`
+	Query      json.RawMessage `json:"query"`
+	Datasource json.RawMessage `json:"datasource"`
+	Multi      bool            `json:"multi"`
+	IncludeAll bool            `json:"includeAll"`
+}
+
+// queryText is a query variable's query: a string in older dashboards, an
+// object with a query field since Grafana 10.
+func (v variable) queryText() string {
+	var s string
+	if json.Unmarshal(v.Query, &s) == nil {
+		return s
+	}
+	var o struct {
+		Query string `json:"query"`
+	}
+	_ = json.Unmarshal(v.Query, &o)
+	return o.Query
+}
+
+func load(t *testing.T) (dashboard, []byte) {
+	t.Helper()
+	raw, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	return d, raw
+}
+
+// allPanels flattens rows: panels of a collapsed row sit inside it.
+func allPanels(ps []panel) []panel {
+	var out []panel
+	for _, p := range ps {
+		out = append(out, p)
+		out = append(out, allPanels(p.Panels)...)
+	}
+	return out
+}
+
+// expression is one PromQL expression of the dashboard and where it is.
+type expression struct{ where, expr string }
+
+var labelValues = regexp.MustCompile(`^\s*label_values\((.*),\s*\w+\s*\)\s*$`)
+
+func expressions(t *testing.T, d dashboard) []expression {
+	t.Helper()
+	var out []expression
+	for _, p := range allPanels(d.Panels) {
+		for _, tg := range p.Targets {
+			out = append(out, expression{fmt.Sprintf("panel_%d_%s", p.ID, tg.RefID), tg.Expr})
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		q := v.queryText()
+		m := labelValues.FindStringSubmatch(q)
+		if m == nil {
+			t.Errorf("variable %s: query %q is not label_values(<selector>, <label>)", v.Name, q)
+			continue
+		}
+		out = append(out, expression{"var_" + v.Name, m[1]})
+	}
+	return out
+}
+
+func TestDashboardIsWellFormed(t *testing.T) {
+	d, _ := load(t)
+	if d.Title == "" || d.UID == "" {
+		t.Errorf("title %q, uid %q: both are needed", d.Title, d.UID)
+	}
+	if d.SchemaVersion < 36 {
+		t.Errorf("schemaVersion %d: want 36 or later (datasource references by uid)", d.SchemaVersion)
+	}
+	ids := map[int]string{}
+	for _, p := range allPanels(d.Panels) {
+		if p.Title == "" {
+			t.Errorf("panel %d (%s) has no title", p.ID, p.Type)
+		}
+		if prev, dup := ids[p.ID]; dup || p.ID <= 0 {
+			t.Errorf("panel %q: id %d is not unique and positive (also %q)", p.Title, p.ID, prev)
+		}
+		ids[p.ID] = p.Title
+		if p.Type == "row" {
+			if len(p.Targets) > 0 {
+				t.Errorf("row %q has queries", p.Title)
+			}
+		} else {
+			if len(p.Targets) == 0 {
+				t.Errorf("panel %q has no query: no empty panels", p.Title)
+			}
+			if strings.TrimSpace(p.Description) == "" {
+				t.Errorf("panel %q has no description", p.Title)
+			}
+		}
+		checkDatasource(t, "panel "+p.Title, p.Datasource, true)
+		for _, tg := range p.Targets {
+			if strings.TrimSpace(tg.Expr) == "" {
+				t.Errorf("panel %q query %s: empty expr", p.Title, tg.RefID)
+			}
+			checkDatasource(t, fmt.Sprintf("panel %q query %s", p.Title, tg.RefID), tg.Datasource, false)
+		}
+	}
+}
+
+// checkDatasource wants the dashboard's datasource variable, so that the
+// dashboard works on any Grafana whatever its Prometheus is called.
+func checkDatasource(t *testing.T, where string, raw json.RawMessage, required bool) {
+	t.Helper()
+	if len(raw) == 0 || string(raw) == "null" {
+		if required {
+			t.Errorf("%s: no datasource, want uid %s", where, dsUID)
+		}
+		return
+	}
+	var ds struct{ Type, UID string }
+	if err := json.Unmarshal(raw, &ds); err != nil || ds.UID != dsUID || ds.Type != "prometheus" {
+		t.Errorf("%s: datasource %s, want {\"type\": \"prometheus\", \"uid\": %q}", where, raw, dsUID)
+	}
+}
+
+func TestVariables(t *testing.T) {
+	d, raw := load(t)
+	defined := map[string]variable{}
+	for _, v := range d.Templating.List {
+		defined[v.Name] = v
+	}
+	if v := defined["datasource"]; v.Type != "datasource" || v.queryText() != "prometheus" {
+		t.Errorf("variable datasource: type %q query %q, want a prometheus datasource variable", v.Type, v.queryText())
+	}
+	for _, name := range []string{"job", "es_cluster"} {
+		v, ok := defined[name]
+		if !ok || v.Type != "query" {
+			t.Errorf("variable %s: missing or not a query variable", name)
+			continue
+		}
+		checkDatasource(t, "variable "+name, v.Datasource, true)
+	}
+	if v := defined["es_cluster"]; !v.Multi || !v.IncludeAll {
+		t.Errorf("variable es_cluster: multi %v includeAll %v, want both", v.Multi, v.IncludeAll)
+	}
+	// Every $var, ${var} or ${var:format} anywhere in the dashboard.
+	used := map[string]bool{}
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case string:
+			for _, m := range varRef.FindAllStringSubmatch(x, -1) {
+				used[m[1]+m[2]] = true
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	walk(doc)
+	for name := range used {
+		if _, ok := defined[name]; ok {
+			continue
+		}
+		if _, builtin := substitutions[name]; builtin && strings.HasPrefix(name, "__") {
+			continue
+		}
+		t.Errorf("$%s is used but not defined", name)
+	}
+}
+
+var varRef = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
+
+// substitute puts in what Grafana would, so that promtool can parse it.
+func substitute(t *testing.T, expr string) string {
+	t.Helper()
+	return varRef.ReplaceAllStringFunc(expr, func(ref string) string {
+		m := varRef.FindStringSubmatch(ref)
+		v, ok := substitutions[m[1]+m[2]]
+		if !ok {
+			t.Errorf("%q: no substitution for %s", expr, ref)
+		}
+		return v
+	})
+}
+
+// TestPromQLIsValid checks every expression of the dashboard in one
+// promtool run: one recording rule per expression, named after its panel
+// and query so that promtool's error says which one is wrong.
+func TestPromQLIsValid(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install prometheus: apt-get install prometheus")
+	}
+	d, _ := load(t)
+	type rule struct {
+		Record string `json:"record"`
+		Expr   string `json:"expr"`
+	}
+	var rules []rule
+	for _, e := range expressions(t, d) {
+		rules = append(rules, rule{Record: "dashboard:" + e.where, Expr: substitute(t, e.expr)})
+	}
+	if len(rules) == 0 {
+		t.Fatal("no expressions found")
+	}
+	file := map[string]any{"groups": []any{map[string]any{"name": "dashboard", "rules": rules}}}
+	data, err := json.MarshalIndent(file, "", "  ") // JSON is YAML
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "dashboard.rules.yml")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check rules: %v\n%s\nexpressions:\n%s", err, out, data)
+	}
+	if want := fmt.Sprintf("SUCCESS: %d rules found", len(rules)); !strings.Contains(string(out), want) {
+		t.Fatalf("promtool check rules: want %q in\n%s", want, out)
+	}
+}
+
+var metricName = regexp.MustCompile(`es_remote_[a-z_]+`)
+
+// programName is the binary's name, which rule annotations and panel
+// descriptions use in prose; it is not a metric.
+const programName = "es_remote_exporter"
+
+// TestUsedMetricsAreExported fails when a rule or panel refers to a metric
+// the exporter does not export (a typo, or a metric renamed or not built
+// yet), which would leave a panel empty or an alert that can never fire.
+func TestUsedMetricsAreExported(t *testing.T) {
+	exported := readGolden(t)
+	used := map[string][]string{} // metric -> where
+	note := func(where, text string) {
+		for _, m := range metricName.FindAllString(text, -1) {
+			if m != programName && !slices.Contains(used[m], where) {
+				used[m] = append(used[m], where)
+			}
+		}
+	}
+	rules, err := os.ReadFile(ruleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(rules), "\n") {
+		if trimmed := strings.TrimSpace(line); strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, "- name:") {
+			continue // comments and group names
+		}
+		note(ruleFile, line)
+	}
+	d, _ := load(t)
+	for _, e := range expressions(t, d) {
+		note(dashboardFile+" "+e.where, e.expr)
+	}
+	for _, p := range allPanels(d.Panels) {
+		note(fmt.Sprintf("%s panel %d description", dashboardFile, p.ID), p.Description)
+	}
+	if len(used) == 0 {
+		t.Fatal("found no metric names in the rules and the dashboard")
+	}
+	names := make([]string, 0, len(used))
+	for m := range used {
+		names = append(names, m)
+	}
+	sort.Strings(names)
+	for _, m := range names {
+		if !exported[m] {
+			t.Errorf("%s is used in %s but %s does not export it", m, strings.Join(used[m], ", "), metricsGolden)
+		}
+	}
+}
+
+// readGolden returns the metric names of the golden /metrics scrape: the
+// names of # HELP / # TYPE lines and of samples.
+func readGolden(t *testing.T) map[string]bool {
+	t.Helper()
+	f, err := os.Open(metricsGolden)
+	if err != nil {
+		t.Fatalf("%v: the list of exported metrics is the golden /metrics scrape that the cmd/es_remote_exporter tests write; generate it first", err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "# HELP ") || strings.HasPrefix(line, "# TYPE "):
+			if fields := strings.Fields(line); len(fields) >= 3 {
+				names[fields[2]] = true
+			}
+		case strings.HasPrefix(line, "#"):
+		default:
+			if i := strings.IndexAny(line, "{ "); i > 0 {
+				names[line[:i]] = true
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Fatalf("%s: no metrics in it", metricsGolden)
+	}
+	return names
+}
