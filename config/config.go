@@ -69,6 +69,18 @@ type Cluster struct {
 	Timeout      time.Duration `koanf:"timeout"`
 
 	TLS TLS `koanf:"tls"`
+
+	// Links holds per-alias settings of this cluster's remote links, keyed
+	// by the alias as Elasticsearch reports it in GET _remote/info.
+	Links map[string]Link `koanf:"links"`
+}
+
+// Link configures one remote alias of a cluster.
+type Link struct {
+	// Cluster names the monitored cluster (clusters[].name) behind the alias. Without it the exporter
+	// matches the alias to a monitored cluster whose nodes' transport addresses the link's seeds or
+	// proxy address name.
+	Cluster string `koanf:"cluster"`
 }
 
 // TLS configures HTTPS connections to a cluster. Files are only checked for readability here; the TLS

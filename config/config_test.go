@@ -479,7 +479,7 @@ func TestLoadTypeErrors(t *testing.T) {
 			yaml: "clusters:\n  - https://a:9200\n  - name: b\n    urls: {a: b}\n    tls: true\n    password_file: {}\n  - name: c\n    urls: [https://c]\n    tls: {insecure_skip_verify: \"yes\"}\n  -\n",
 			want: []string{
 				"clusters[0]: must be a mapping with the keys name, urls, username,",
-				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, not nothing (an empty entry)",
+				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, links, not nothing (an empty entry)",
 				"clusters[1].urls: must be a list of strings, not a mapping",
 				"clusters[1].tls: must be a mapping with the keys ca_file, cert_file, key_file, server_name, insecure_skip_verify, not a boolean",
 				"clusters[1].password_file: must be a string, not a mapping",
@@ -1118,6 +1118,7 @@ func TestLoadFullExample(t *testing.T) {
 					KeyFile:    "testdata/files/client-key.pem",
 					ServerName: "prod.internal",
 				},
+				Links: map[string]Link{"staging_search": {Cluster: "staging"}},
 			},
 			{
 				Name:       "staging",

@@ -213,8 +213,31 @@ func (d *decoder) decodeValue(p keyPath, raw any, v reflect.Value) {
 		}
 	case reflect.Struct:
 		d.decodeStruct(p, raw, v)
+	case reflect.Map:
+		d.decodeMap(p, raw, v)
 	default:
 		panic(fmt.Sprintf("config: no decoder for %s at %s", v.Type(), p))
+	}
+}
+
+// decodeMap decodes a mapping of names to structs (clusters[].links); an
+// entry that exists already is decoded onto, so layers merge per field.
+func (d *decoder) decodeMap(p keyPath, raw any, v reflect.Value) {
+	m, ok := asMap(raw)
+	if !ok {
+		d.errorf(p, "must be a mapping of names to settings, not %s", describe(raw))
+		return
+	}
+	if v.IsNil() {
+		v.Set(reflect.MakeMap(v.Type()))
+	}
+	for _, k := range sortedKeys(m) {
+		elem := reflect.New(v.Type().Elem()).Elem()
+		if old := v.MapIndex(reflect.ValueOf(k)); old.IsValid() {
+			elem.Set(old)
+		}
+		d.decodeValue(p.key(k), m[k], elem)
+		v.SetMapIndex(reflect.ValueOf(k), elem)
 	}
 }
 

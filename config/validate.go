@@ -3,7 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,6 +46,20 @@ func (c *Config) validate(open openFunc) error {
 			firstWithName[cl.Name] = i
 		}
 		ps.cluster(p, cl, open)
+	}
+	for i, cl := range c.Clusters {
+		for _, alias := range slices.Sorted(maps.Keys(cl.Links)) {
+			target := cl.Links[alias].Cluster
+			lp := fmt.Sprintf("clusters[%d].links.%s.cluster", i, alias)
+			switch _, known := firstWithName[target]; {
+			case target == "":
+				ps.add(lp, "required: name the monitored cluster behind remote %q (a clusters[].name)", alias)
+			case !known:
+				ps.add(lp, "%q is not the name of a configured cluster; use one of the clusters[].name values", target)
+			case target == cl.Name:
+				ps.add(lp, "a cluster cannot be its own remote")
+			}
+		}
 	}
 	return errors.Join(ps...)
 }
