@@ -86,6 +86,25 @@ var (
 		"1 when GET /_resolve/cluster, which actively contacts the remote, reports it connected, else 0. Only for clusters on 8.13 or later. Polled.",
 		linkLabels)
 
+	descClusterNodes = newDesc("cluster", "nodes",
+		"Nodes of the cluster running each version, from GET /_nodes/_all/_none. More than one version is a rolling upgrade in progress or stuck. Polled.",
+		[]string{"es_cluster", "version"})
+	descNodeInfo = newDesc("cluster", "node_info",
+		"One node of the cluster from GET /_nodes/_all/_none, value 1; roles comma-joined. Polled.",
+		[]string{"es_cluster", "node", "version", "roles"})
+	descMixedSince = newDesc("cluster", "mixed_versions_since_timestamp_seconds",
+		"Unix time since when the exporter has seen the cluster's nodes run more than one version; absent while they agree. Polled.",
+		clusterLabels)
+	descLinkTarget = newDesc("link", "target_info",
+		"The monitored cluster (es_cluster of its own series) behind a remote alias, value 1; match is config (clusters[].links) or transport_address (seeds or proxy address name its nodes). Polled.",
+		[]string{"es_cluster", "remote", "target", "match"})
+	descLinkRemoteVersion = newDesc("link", "remote_version_info",
+		"A version the remote side of the link runs, value 1 per distinct version; source is nodes (every node of the monitored remote cluster) or resolve_cluster (the version GET /_resolve/cluster reports). Polled.",
+		[]string{"es_cluster", "remote", "version", "source"})
+	descLinkCompatibility = newDesc("link", "compatibility_info",
+		"Version compatibility of the link's worst local/remote node pair, value 1. rule is supported (Elastic's compatibility table and policy) or wire (the transport handshake's minimum wire version); verdict is compatible, incompatible or unknown (no rule, or a side's versions unknown); local_version and remote_version name the deciding pair. Polled.",
+		[]string{"es_cluster", "remote", "rule", "verdict", "local_version", "remote_version"})
+
 	descCheckSuccess = newDesc("exporter", "check_success",
 		"1 when the check's request succeeded in the last poll, else 0. Polled.",
 		checkLabels)

@@ -29,8 +29,13 @@ type Snapshot struct {
 // (versions, trust) and the one-shot commands read it.
 type Facts struct {
 	Identity *Identity
-	Links    []RemoteLink
-	Resolved []Resolved
+	Nodes    []Node
+	// LocalVersions are the distinct node versions (from Nodes, or the
+	// answering node's version from GET / when the nodes check failed).
+	LocalVersions []esversion.Version
+	Links         []RemoteLink
+	Resolved      []Resolved
+	Analyses      []LinkAnalysis
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
 }
@@ -47,6 +52,8 @@ type CheckResult struct {
 type Poller struct {
 	mu      sync.Mutex // one poll at a time: the loop and one-shot callers share a poller
 	name    string
+	links   map[string]config.Link
+	fleet   *Fleet
 	timeout time.Duration
 	client  *Client
 	logger  *slog.Logger
@@ -55,20 +62,25 @@ type Poller struct {
 	lastSuccess map[string]time.Time
 	failures    map[string]map[Reason]float64
 	lastProblem map[string]string // per check (and per link for resolve errors): what was last logged
+	// mixedSince is when this poller first saw more than one node version.
+	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
 	// so that a poll that cannot learn the version still reports the check.
 	lastResolveMode ResolveMode
 }
 
 // NewPoller builds the poller for one configured cluster. now is the clock
-// (time.Now in production, a fake in tests).
-func NewPoller(cl config.Cluster, timeout time.Duration, logger *slog.Logger, now func() time.Time) (*Poller, error) {
+// (time.Now in production, a fake in tests). fleet, shared by the pollers of
+// all clusters, may be nil (then links are judged on _resolve/cluster only).
+func NewPoller(cl config.Cluster, timeout time.Duration, logger *slog.Logger, now func() time.Time, fleet *Fleet) (*Poller, error) {
 	client, err := NewClient(cl, timeout)
 	if err != nil {
 		return nil, err
 	}
 	return &Poller{
 		name:        cl.Name,
+		links:       cl.Links,
+		fleet:       fleet,
 		timeout:     timeout,
 		client:      client,
 		logger:      logger.With("es_cluster", cl.Name),
@@ -99,12 +111,19 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	if idErr != nil {
 		// Without GET / the cluster is down or we are locked out: the other
 		// checks would fail the same way, each after its own timeout.
+		p.unavailable(f, CheckNodes)
 		p.unavailable(f, CheckRemoteInfo)
 		if p.lastResolveMode != ResolveUnsupported {
 			p.unavailable(f, CheckResolveCluster)
 		}
 		return f, p.snapshot(f)
 	}
+	var nodesErr *CheckError
+	p.run(ctx, f, CheckNodes, func(ctx context.Context) *CheckError {
+		f.Nodes, nodesErr = p.client.nodes(ctx)
+		return nodesErr
+	})
+	p.localVersions(f, nodesErr == nil)
 	var riErr *CheckError
 	p.run(ctx, f, CheckRemoteInfo, func(ctx context.Context) *CheckError {
 		f.Links, riErr = p.client.remoteInfo(ctx)
@@ -133,7 +152,38 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		p.record(f, CheckResolveCluster, time.Since(start), err)
 		p.logResolveErrors(f.Resolved)
 	}
+	f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, p.fleet)
 	return f, p.snapshot(f)
+}
+
+// localVersions settles the local side of every version judgement and
+// publishes the node list to the fleet for the links pointing here.
+func (p *Poller) localVersions(f *Facts, nodesOK bool) {
+	if nodesOK {
+		f.LocalVersions = versionsOf(f.Nodes)
+		if p.fleet != nil {
+			p.fleet.SetNodes(p.name, f.Nodes)
+		}
+	} else if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
+		f.LocalVersions = []esversion.Version{v}
+	}
+	switch {
+	case !nodesOK:
+	case len(f.LocalVersions) > 1 && p.mixedSince.IsZero():
+		p.mixedSince = p.now()
+		p.logger.Info("nodes run different versions (rolling upgrade in progress?)", "versions", versionList(f.LocalVersions))
+	case len(f.LocalVersions) <= 1 && !p.mixedSince.IsZero():
+		p.mixedSince = time.Time{}
+		p.logger.Info("all nodes run the same version again", "version", versionList(f.LocalVersions))
+	}
+}
+
+func versionList(vs []esversion.Version) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = v.String()
+	}
+	return strings.Join(s, ",")
 }
 
 // run times one single-request check under the configured timeout.
@@ -237,6 +287,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 	for _, r := range f.Resolved {
 		add(descLinkReachable, g, boolFloat(r.Connected), p.name, r.Alias)
 	}
+	p.versionMetrics(f, add)
 	for _, c := range f.Checks {
 		add(descCheckSuccess, g, boolFloat(c.Err == nil), p.name, c.Check)
 		if c.Err == nil || c.Err.Reason != ReasonUnavailable {

@@ -32,6 +32,8 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 		switch p := r.URL.Path; {
 		case p == "/":
 			file = "root.json"
+		case p == "/_nodes/_all/_none":
+			file = "nodes.json"
 		case p == "/_remote/info":
 			file = "remote_info.json"
 		case p == "/_resolve/cluster":
@@ -63,7 +65,7 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 func newTestPoller(t *testing.T, url string) *Poller {
 	t.Helper()
 	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{url}, Username: "u", Password: "p"},
-		5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return fixedNow })
+		5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return fixedNow }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +90,8 @@ var comparedMetrics = []string{
 	"es_remote_link_info", "es_remote_link_reachable",
 	"es_remote_exporter_check_success", "es_remote_exporter_last_success_timestamp_seconds",
 	"es_remote_exporter_check_failures_total",
+	"es_remote_cluster_nodes", "es_remote_cluster_node_info", "es_remote_cluster_mixed_versions_since_timestamp_seconds",
+	"es_remote_link_remote_version_info", "es_remote_link_compatibility_info", "es_remote_link_target_info",
 }
 
 func TestPollPerVersion(t *testing.T) {
@@ -108,9 +112,15 @@ es_remote_link_initial_connect_timeout_seconds{es_cluster="local",remote="old_se
 es_remote_link_nodes_connected{es_cluster="local",remote="old_search"} 2
 es_remote_link_max_connections{es_cluster="local",remote="old_search"} 3
 es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="old_search",seeds="es-old-1.example.com:9300",server_name=""} 1
+es_remote_cluster_nodes{es_cluster="local",version="7.17.29"} 1
+es_remote_cluster_node_info{es_cluster="local",node="es717-01",roles="data,ingest,master,remote_cluster_client",version="7.17.29"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="supported",verdict="unknown"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="wire",verdict="unknown"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 `,
 		},
@@ -134,10 +144,22 @@ es_remote_link_info{auth="api_key",es_cluster="local",mode="proxy",proxy_address
 es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="cert_sniff",seeds="10.0.3.1:9300,10.0.3.2:9300",server_name=""} 1
 es_remote_link_reachable{es_cluster="local",remote="apikey_proxy"} 1
 es_remote_link_reachable{es_cluster="local",remote="cert_sniff"} 0
+es_remote_cluster_nodes{es_cluster="local",version="8.13.4"} 1
+es_remote_cluster_nodes{es_cluster="local",version="8.14.3"} 1
+es_remote_cluster_node_info{es_cluster="local",node="es813-01",roles="data,ingest,master,remote_cluster_client",version="8.13.4"} 1
+es_remote_cluster_node_info{es_cluster="local",node="es813-02",roles="data,ingest,master,remote_cluster_client",version="8.14.3"} 1
+es_remote_cluster_mixed_versions_since_timestamp_seconds{es_cluster="local"} 1.7957808e+09
+es_remote_link_remote_version_info{es_cluster="local",remote="apikey_proxy",source="resolve_cluster",version="8.14.3"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.13.4",remote="apikey_proxy",remote_version="8.14.3",rule="supported",verdict="compatible"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="supported",verdict="unknown"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.13.4",remote="apikey_proxy",remote_version="8.14.3",rule="wire",verdict="compatible"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="wire",verdict="unknown"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
 `,
@@ -169,10 +191,22 @@ es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_add
 es_remote_link_reachable{es_cluster="local",remote="cluster_down"} 0
 es_remote_link_reachable{es_cluster="local",remote="cluster_proxy"} 1
 es_remote_link_reachable{es_cluster="local",remote="cluster_sniff"} 1
+es_remote_cluster_nodes{es_cluster="local",version="8.19.2"} 1
+es_remote_cluster_node_info{es_cluster="local",node="es01",roles="data,data_cold,data_content,data_frozen,data_hot,data_warm,ingest,master,ml,remote_cluster_client,transform",version="8.19.2"} 1
+es_remote_link_remote_version_info{es_cluster="local",remote="cluster_proxy",source="resolve_cluster",version="8.19.2"} 1
+es_remote_link_remote_version_info{es_cluster="local",remote="cluster_sniff",source="resolve_cluster",version="9.1.5"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cluster_down",remote_version="",rule="supported",verdict="unknown"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_proxy",remote_version="8.19.2",rule="supported",verdict="compatible"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_sniff",remote_version="9.1.5",rule="supported",verdict="compatible"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cluster_down",remote_version="",rule="wire",verdict="unknown"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_proxy",remote_version="8.19.2",rule="wire",verdict="compatible"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_sniff",remote_version="9.1.5",rule="wire",verdict="compatible"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
 `,
@@ -183,10 +217,14 @@ es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_clu
 			want: `
 es_remote_cluster_up{es_cluster="local"} 1
 es_remote_cluster_info{cluster_name="new",cluster_uuid="kkJTf9fqR2Ska_jRYbGvTQ",es_cluster="local",version="9.1.5"} 1
+es_remote_cluster_nodes{es_cluster="local",version="9.1.5"} 1
+es_remote_cluster_node_info{es_cluster="local",node="es91-01",roles="data,master,remote_cluster_client",version="9.1.5"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
+es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
 `,

@@ -21,6 +21,7 @@ import (
 // Scheduler owns the per-cluster loops.
 type Scheduler struct {
 	store   *collector.Store
+	fleet   *collector.Fleet // node lists of all clusters, for judging links
 	logger  *slog.Logger
 	manual  bool
 	skipped *prometheus.CounterVec
@@ -57,6 +58,7 @@ type Options struct {
 func New(o Options) *Scheduler {
 	s := &Scheduler{
 		store:  o.Store,
+		fleet:  collector.NewFleet(),
 		logger: o.Logger,
 		manual: o.Manual,
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -94,7 +96,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			next[cl.Name] = old
 			continue
 		}
-		p, err := collector.NewPoller(cl, timeout, s.logger, time.Now)
+		p, err := collector.NewPoller(cl, timeout, s.logger, time.Now, s.fleet)
 		if err != nil {
 			for name, l := range next {
 				if s.loops[name] != l {
@@ -141,6 +143,7 @@ func (s *Scheduler) stopLoop(name string, l *loop, removed bool) {
 	s.setPending(name, false)
 	if removed {
 		s.store.Delete(name)
+		s.fleet.Delete(name)
 		s.skipped.DeleteLabelValues(name)
 	}
 }

@@ -1,0 +1,173 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+)
+
+// fleetEnv is a Sim whose clusters are polled by pollers sharing one Fleet,
+// as the scheduler runs them.
+type fleetEnv struct {
+	t       *testing.T
+	sim     *simulator.Sim
+	caFile  string
+	fleet   *Fleet
+	pollers map[string]*Poller
+}
+
+func newFleetEnv(t *testing.T, specs ...simulator.ClusterSpec) *fleetEnv {
+	t.Helper()
+	sim, err := simulator.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	users := map[string]simulator.User{testUser: {Password: testPassword, Roles: []string{"monitoring"},
+		ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}}}
+	for _, spec := range specs {
+		spec.Users = users
+		if _, err := sim.AddCluster(spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caFile, err := sim.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fleetEnv{t: t, sim: sim, caFile: caFile, fleet: NewFleet(), pollers: map[string]*Poller{}}
+}
+
+// watch starts polling a simulated cluster, with optional link settings.
+func (e *fleetEnv) watch(name string, links map[string]config.Link) {
+	e.t.Helper()
+	p, err := NewPoller(config.Cluster{
+		Name: name, URLs: []string{e.sim.Cluster(name).URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}, Links: links,
+	}, 2*time.Second, slog.New(slog.DiscardHandler), func() time.Time { return fixedNow }, e.fleet)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(p.Close)
+	e.pollers[name] = p
+}
+
+// poll polls the named clusters in order and returns the last snapshot.
+func (e *fleetEnv) poll(names ...string) (*Facts, *Snapshot) {
+	var f *Facts
+	var s *Snapshot
+	for _, n := range names {
+		f, s = e.pollers[n].Poll(context.Background())
+	}
+	return f, s
+}
+
+func twoNodes(version string) []simulator.NodeSpec {
+	return []simulator.NodeSpec{{Name: "n1", Version: version}, {Name: "n2", Version: version}}
+}
+
+func compatLabels(remote, rule, verdict, local, remoteVersion string) map[string]string {
+	return map[string]string{"remote": remote, "rule": rule, "verdict": verdict, "local_version": local, "remote_version": remoteVersion}
+}
+
+// TestRollingUpgradeTurnsLinkIncompatible walks a remote from 9.0 to 9.1
+// under an 8.18 local cluster: half way the link becomes unsupported and
+// wire-incompatible (9.1 needs 8.19), judged on its worst node pair; when
+// the local side moves to 8.19 it is fine again.
+func TestRollingUpgradeTurnsLinkIncompatible(t *testing.T) {
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", Nodes: twoNodes("8.18.8")},
+		simulator.ClusterSpec{Name: "tokyo", Version: "9.0.4", Nodes: []simulator.NodeSpec{{Name: "t1"}, {Name: "t2"}, {Name: "t3"}}})
+	if err := e.sim.Cluster("oslo").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("oslo", nil)
+	e.watch("tokyo", nil)
+
+	_, snap := e.poll("tokyo", "oslo")
+	if v := mustValue(t, snap, "es_remote_link_target_info", map[string]string{"remote": "tokyo", "target": "tokyo", "match": MatchTransportAddress}); v != 1 {
+		t.Fatal("link not matched to the monitored cluster by its seeds")
+	}
+	for _, rule := range []string{"supported", "wire"} {
+		mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", rule, "compatible", "8.18.8", "9.0.4"))
+	}
+
+	cluster := e.sim.Cluster("tokyo")
+	if err := cluster.SetNodeVersion("t2", "9.1.0"); err != nil {
+		t.Fatal(err)
+	}
+	_, tokyoSnap := e.poll("tokyo")
+	if _, ok := value(t, tokyoSnap, "es_remote_cluster_mixed_versions_since_timestamp_seconds", nil); !ok {
+		t.Error("a cluster on 9.0.4 and 9.1.0 is not reported as mixed")
+	}
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_nodes", map[string]string{"version": "9.0.4"}); got != 2 {
+		t.Errorf("nodes on 9.0.4 = %v, want 2", got)
+	}
+	_, snap = e.poll("oslo")
+	for _, rule := range []string{"supported", "wire"} {
+		mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", rule, "incompatible", "8.18.8", "9.1.0"))
+	}
+	mustValue(t, snap, "es_remote_link_remote_version_info", map[string]string{"remote": "tokyo", "version": "9.0.4", "source": SourceNodes})
+	mustValue(t, snap, "es_remote_link_remote_version_info", map[string]string{"remote": "tokyo", "version": "9.1.0", "source": SourceNodes})
+
+	for _, n := range []string{"t1", "t3"} {
+		if err := cluster.SetNodeVersion(n, "9.1.0"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"n1", "n2"} {
+		if err := e.sim.Cluster("oslo").SetNodeVersion(n, "8.19.7"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, tokyoSnap = e.poll("tokyo")
+	if _, ok := value(t, tokyoSnap, "es_remote_cluster_mixed_versions_since_timestamp_seconds", nil); ok {
+		t.Error("still mixed after every node runs 9.1.0")
+	}
+	_, snap = e.poll("oslo")
+	for _, rule := range []string{"supported", "wire"} {
+		mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", rule, "compatible", "8.19.7", "9.1.0"))
+	}
+}
+
+// Test717LocalJudgedFromMonitoredRemote: a 7.17 cluster has no
+// _resolve/cluster, so only the monitored remote's own node list tells its
+// version; without it the verdict stays unknown (never incompatible).
+func Test717LocalJudgedFromMonitoredRemote(t *testing.T) {
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "berlin", Version: "7.17.29"},
+		simulator.ClusterSpec{Name: "paris", Version: "8.19.7", Nodes: twoNodes("8.19.7")})
+	if err := e.sim.Cluster("berlin").AddLink(simulator.LinkSpec{Alias: "paris", Remote: "paris"}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("berlin", nil)
+	_, snap := e.poll("berlin")
+	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("paris", "supported", "unknown", "", ""))
+
+	e.watch("paris", nil)
+	_, snap = e.poll("paris", "berlin")
+	mustValue(t, snap, "es_remote_link_remote_version_info", map[string]string{"remote": "paris", "version": "8.19.7", "source": SourceNodes})
+	for _, rule := range []string{"supported", "wire"} {
+		mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("paris", rule, "compatible", "7.17.29", "8.19.7"))
+	}
+}
+
+// TestLinkMappedByConfig: clusters[].links.<alias>.cluster names the remote
+// even when its seeds name no monitored node (e.g. a load balancer).
+func TestLinkMappedByConfig(t *testing.T) {
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "paris", Version: "8.19.7"},
+		simulator.ClusterSpec{Name: "tokyo", Version: "9.1.5"})
+	if err := e.sim.Cluster("paris").AddLink(simulator.LinkSpec{Alias: "far", Remote: "tokyo", Mode: "proxy", ProxyAddress: "lb.example.com:9443"}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("paris", map[string]config.Link{"far": {Cluster: "tokyo"}})
+	e.watch("tokyo", nil)
+	_, snap := e.poll("tokyo", "paris")
+	mustValue(t, snap, "es_remote_link_target_info", map[string]string{"remote": "far", "target": "tokyo", "match": MatchConfig})
+	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("far", "supported", "compatible", "8.19.7", "9.1.5"))
+}
