@@ -53,9 +53,14 @@ func newFlagSet(out io.Writer) *options {
 	fs.Var(formatFlag{o.logFormat}, "log.format", "Log format: logfmt or json.")
 	fs.BoolVar(&o.showVersion, "version", false, "Print version information and exit.")
 	fs.Usage = func() {
-		fmt.Fprintf(out, `Usage: %[1]s [flags]          watch the configured clusters and serve /metrics
-       %[1]s demo [flags]     start simulated clusters and serve their metrics (try this first)
-       %[1]s version          print version information
+		fmt.Fprintf(out, `Usage:
+  %[1]s [flags]                        watch the configured clusters and serve /metrics
+  %[1]s demo [flags]                   simulated clusters and their metrics (try this first)
+  %[1]s compat LOCAL REMOTE            judge a version pair: exit 0 compatible, 1 not, 2 unknown
+  %[1]s compat --matrix                print the compatibility table
+  %[1]s plan-upgrade [flags] CLUSTER VERSION
+                                                    poll once; list the links an upgrade of CLUSTER would break
+  %[1]s version                        print version information
 
 Configuration precedence: defaults < --config.file < ES_REMOTE_EXPORTER_* environment < flags set on
 the command line. See the README for every key.
@@ -95,6 +100,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if len(argv) > 0 && !strings.HasPrefix(argv[0], "-") {
 		cmd, argv = argv[0], argv[1:]
 	}
+	if cmd == "compat" {
+		return runCompat(argv, stdout, stderr)
+	}
 	if err := o.fs.Parse(argv); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -108,7 +116,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, version.Print(programName))
 		return 0
 	}
-	if len(o.args) > 0 {
+	if len(o.args) > 0 && cmd != "plan-upgrade" {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\nRun '%s --help' for usage.\n", programName, o.args[0], programName)
 		return 2
 	}
@@ -117,11 +125,13 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	load := func() (*config.Config, error) {
+		return config.Load(config.LoadOptions{File: o.configFile, Environ: os.Environ(), Flags: o.fs})
+	}
 	switch cmd {
+	case "plan-upgrade":
+		return runPlanUpgrade(ctx, load, o.args, logger, stdout, stderr)
 	case "":
-		load := func() (*config.Config, error) {
-			return config.Load(config.LoadOptions{File: o.configFile, Environ: os.Environ(), Flags: o.fs})
-		}
 		if o.configCheck {
 			return checkConfig(load, stdout, stderr)
 		}
@@ -129,7 +139,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case "demo":
 		return runDemo(ctx, o, logger, stdout)
 	default:
-		fmt.Fprintf(stderr, "%s: unknown command %q; commands are demo and version\n", programName, cmd)
+		fmt.Fprintf(stderr, "%s: unknown command %q; commands are demo, compat, plan-upgrade and version\n", programName, cmd)
 		return 2
 	}
 }

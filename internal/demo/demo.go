@@ -60,7 +60,9 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		IndexPrivileges:   []string{"view_index_metadata"},
 	}}
 	specs := []simulator.ClusterSpec{
-		{Name: Berlin, Version: "7.17.29", Users: users, Nodes: nodes(Berlin, 2)},
+		// berlin is half way through a patch upgrade: one node still on 7.17.28.
+		{Name: Berlin, Version: "7.17.29", Users: users, Nodes: append(nodes(Berlin, 1),
+			simulator.NodeSpec{Name: Berlin + "-es02", Version: "7.17.28"})},
 		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3)},
 		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2)},
 		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
@@ -77,14 +79,16 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		from string
 		link simulator.LinkSpec
 	}{
-		// berlin and oslo have two nodes each: node_connections says so, as
-		// it should (the default 3 would read as a lost gateway forever).
-		{Paris, simulator.LinkSpec{Alias: Berlin, Remote: Berlin, NodeConnections: 2}},
+		// berlin (7.17) searches the hub: 7.17 -> 8.x is supported. oslo has
+		// two nodes and node_connections says so, as it should (the default
+		// 3 would read as a lost gateway forever).
+		{Berlin, simulator.LinkSpec{Alias: Paris, Remote: Paris}},
 		{Paris, simulator.LinkSpec{Alias: Oslo, Remote: Oslo, NodeConnections: 2}},
 		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, ServerName: "tokyo.es.internal"}},
 		{Oslo, simulator.LinkSpec{Alias: Paris, Remote: Paris, Mode: "proxy"}},
-		// 9.1 speaks only to 8.19+ on the transport layer, so tokyo links to
-		// paris alone; its certificate-based link is deprecated on 9.x.
+		// The deliberate mistake: 9.1 -> 8.19 connects (wire-compatible) but
+		// is not a supported pair, and it uses the certificate model that
+		// 9.0 deprecated.
 		{Tokyo, simulator.LinkSpec{Alias: Paris, Remote: Paris}},
 	}
 	for _, l := range links {
