@@ -55,6 +55,9 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 		MaxIdleConnsPerHost:   4,
 		IdleConnTimeout:       5 * time.Minute,
 		ExpectContinueTimeout: time.Second,
+		// Requests are a few hundred bytes: a small write buffer per
+		// connection adds up over a thousand clusters.
+		WriteBufferSize: 1 << 10,
 		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
 		ForceAttemptHTTP2: false,
 	}

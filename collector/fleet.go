@@ -2,6 +2,7 @@ package collector
 
 import (
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -10,88 +11,109 @@ import (
 )
 
 // Fleet is what the pollers of all monitored clusters share: each cluster's
-// latest node list. A link's poller uses it to find the monitored cluster
-// behind a remote alias and that cluster's node versions. It is read at
-// snapshot time, so a link sees its remote as of the remote's last poll.
+// latest node list, and an index from transport address to cluster. A link's
+// poller uses it to find the monitored cluster behind a remote alias and that
+// cluster's node versions. It is read at snapshot time, so a link sees its
+// remote as of the remote's last poll.
 type Fleet struct {
 	mu       sync.RWMutex
 	clusters map[string][]Node
+	versions map[string][]esversion.Version // parsed once per node list
+	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
+	// node's transport address to the clusters listening there.
+	byAddr map[string][]string
 }
 
 // NewFleet returns an empty fleet.
-func NewFleet() *Fleet { return &Fleet{clusters: map[string][]Node{}} }
+func NewFleet() *Fleet {
+	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{}, byAddr: map[string][]string{}}
+}
 
 // SetNodes records a cluster's latest node list.
 func (f *Fleet) SetNodes(cluster string, nodes []Node) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unindex(cluster)
 	f.clusters[cluster] = nodes
-	f.mu.Unlock()
+	f.versions[cluster] = versionsOf(nodes)
+	for _, n := range nodes {
+		for _, a := range nodeAddresses(n) {
+			if !slices.Contains(f.byAddr[a], cluster) {
+				f.byAddr[a] = append(f.byAddr[a], cluster)
+			}
+		}
+	}
 }
 
 // Delete forgets a cluster that is no longer configured.
 func (f *Fleet) Delete(cluster string) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.unindex(cluster)
 	delete(f.clusters, cluster)
-	f.mu.Unlock()
+	delete(f.versions, cluster)
 }
 
-// Nodes returns a cluster's latest node list.
-func (f *Fleet) Nodes(cluster string) ([]Node, bool) {
+func (f *Fleet) unindex(cluster string) {
+	for _, n := range f.clusters[cluster] {
+		for _, a := range nodeAddresses(n) {
+			rest := slices.DeleteFunc(f.byAddr[a], func(c string) bool { return c == cluster })
+			if len(rest) == 0 {
+				delete(f.byAddr, a)
+			} else {
+				f.byAddr[a] = rest
+			}
+		}
+	}
+}
+
+// nodeAddresses are the spellings of a node's transport address a seed may
+// use: the published ip:port, and the node's host name with the same port.
+func nodeAddresses(n Node) []string {
+	out := []string{n.TransportAddress}
+	if _, port, err := net.SplitHostPort(n.TransportAddress); err == nil {
+		for _, h := range []string{n.Host, n.IP} {
+			if h != "" {
+				out = append(out, net.JoinHostPort(strings.ToLower(h), port))
+			}
+		}
+	}
+	return out
+}
+
+// Versions returns the distinct versions of a cluster's latest node list.
+func (f *Fleet) Versions(cluster string) ([]esversion.Version, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	n, ok := f.clusters[cluster]
-	return n, ok
+	v, ok := f.versions[cluster]
+	return v, ok
 }
 
 // MatchAddresses finds the monitored cluster (other than self) whose nodes
 // listen on the given transport addresses (a link's seeds or proxy address).
-// An address matches a node's transport_address (ip:port) or its host name
-// with the same port. The cluster with the most matching addresses wins;
-// ties go to the alphabetically first name, so the answer is stable.
+// The cluster with the most matching addresses wins; ties go to the
+// alphabetically first name, so the answer is stable.
 func (f *Fleet) MatchAddresses(self string, addrs []string) (string, bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	best, bestN := "", 0
-	names := make([]string, 0, len(f.clusters))
-	for name := range f.clusters {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if name == self {
-			continue
+	counts := map[string]int{}
+	for _, a := range addrs {
+		key := strings.TrimSpace(a)
+		if host, port, err := net.SplitHostPort(key); err == nil {
+			key = net.JoinHostPort(strings.ToLower(host), port)
 		}
-		n := 0
-		for _, a := range addrs {
-			if nodeListensOn(f.clusters[name], a) {
-				n++
+		for _, c := range f.byAddr[key] {
+			if c == self {
+				continue
 			}
-		}
-		if n > bestN {
-			best, bestN = name, n
+			counts[c]++
+			if n := counts[c]; n > bestN || (n == bestN && c < best) {
+				best, bestN = c, n
+			}
 		}
 	}
 	return best, bestN > 0
-}
-
-func nodeListensOn(nodes []Node, addr string) bool {
-	host, port, err := net.SplitHostPort(strings.TrimSpace(addr))
-	if err != nil {
-		return false
-	}
-	for _, n := range nodes {
-		if n.TransportAddress == addr {
-			return true
-		}
-		_, nPort, err := net.SplitHostPort(n.TransportAddress)
-		if err != nil || nPort != port {
-			continue
-		}
-		if strings.EqualFold(host, n.Host) || host == n.IP {
-			return true
-		}
-	}
-	return false
 }
 
 // versionsOf parses the distinct node versions of a node list, sorted.

@@ -72,15 +72,24 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 	r.families[i] = append(b, '\n')
 }
 
-// render returns, per family index, the family's sample lines; nil where
-// the family has no samples.
+// render returns, per family index, the family's sample lines (nil where
+// the family has no samples), copied into one exactly sized buffer that the
+// snapshot owns.
 func (r *renderer) render() [][]byte {
+	n := 0
+	for _, b := range r.families {
+		n += len(b)
+	}
+	buf := make([]byte, 0, n)
+	out := make([][]byte, len(r.families))
 	for i, b := range r.families {
 		if len(b) > 0 {
-			r.families[i] = slices.Clip(b)
+			start := len(buf)
+			buf = append(buf, b...)
+			out[i] = buf[start:len(buf):len(buf)]
 		}
 	}
-	return r.families
+	return out
 }
 
 // appendEscapedLabelValue escapes as the text format requires (backslash,

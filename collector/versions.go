@@ -58,8 +58,8 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 			}
 		}
 		if a.Target != "" && fleet != nil {
-			if nodes, ok := fleet.Nodes(a.Target); ok && len(nodes) > 0 {
-				a.RemoteVersions, a.VersionSource = versionsOf(nodes), SourceNodes
+			if vs, ok := fleet.Versions(a.Target); ok && len(vs) > 0 {
+				a.RemoteVersions, a.VersionSource = vs, SourceNodes
 			}
 		}
 		if a.VersionSource == "" {

@@ -176,20 +176,46 @@ func severity(s Status) int {
 
 // Worst judges every local version against every remote version and returns,
 // per rule, the worst pair: a link is only as good as its worst node pair.
-// ok is false when either side has no versions.
+// ok is false when either side has no versions. Only the two chosen pairs
+// get their verdict texts, so judging many pairs stays cheap.
 func Worst(locals, remotes []esversion.Version) (supported, wire Pair, ok bool) {
-	first := true
+	if len(locals) == 0 || len(remotes) == 0 {
+		return Pair{}, Pair{}, false
+	}
+	var supL, supR, wireL, wireR esversion.Version
+	supSev, wireSev := -1, -1
 	for _, l := range locals {
 		for _, r := range remotes {
-			p := Judge(l, r)
-			if first || severity(p.Supported.Status) > severity(supported.Supported.Status) {
-				supported = p
+			if sev := severity(supportedStatus(l, r)); sev > supSev {
+				supSev, supL, supR = sev, l, r
 			}
-			if first || severity(p.Wire.Status) > severity(wire.Wire.Status) {
-				wire = p
+			if sev := severity(wireStatus(l, r)); sev > wireSev {
+				wireSev, wireL, wireR = sev, l, r
 			}
-			first = false
 		}
 	}
-	return supported, wire, !first
+	return Judge(supL, supR), Judge(wireL, wireR), true
+}
+
+func supportedStatus(l, r esversion.Version) Status {
+	ok, decided := policy(minorOf(l), minorOf(r))
+	switch {
+	case !decided:
+		return Unknown
+	case ok:
+		return Compatible
+	}
+	return Incompatible
+}
+
+func wireStatus(l, r esversion.Version) Status {
+	lMin, lok := esversion.MinimumWireCompatibility(l)
+	rMin, rok := esversion.MinimumWireCompatibility(r)
+	switch {
+	case !lok || !rok:
+		return Unknown
+	case l.Compare(rMin) < 0 || r.Compare(lMin) < 0:
+		return Incompatible
+	}
+	return Compatible
 }
