@@ -211,6 +211,38 @@ func BenchmarkPollCycle(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
 }
 
+// BenchmarkSteadyState runs the exporter as the daemon does (a loop per
+// cluster, 5 s poll interval, jittered) over the 1,000 clusters for 20 s while
+// Prometheus-style scrapes come every second, and reports the resident
+// memory at the end: the figure a user sees. Target: under 150 MB.
+func BenchmarkSteadyState(b *testing.B) {
+	cfg := startSimulator(b)
+	cfg.PollInterval = 5 * time.Second
+	store := collector.NewStore()
+	reg := prometheus.NewRegistry()
+	s := scheduler.New(scheduler.Options{Store: store, Registerer: reg, Logger: slog.New(slog.DiscardHandler)})
+	b.Cleanup(s.Stop)
+	h := collector.Handler(store, reg, slog.New(slog.DiscardHandler))
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	for b.Loop() {
+		if err := s.Apply(cfg); err != nil {
+			b.Fatal(err)
+		}
+		for range 20 {
+			time.Sleep(time.Second)
+			h.ServeHTTP(&countingWriter{header: http.Header{}}, req)
+		}
+		if !s.Ready() {
+			b.Fatal("not every cluster was polled within 20 s")
+		}
+	}
+	b.ReportMetric(rssBytes()/(1<<20), "rss-MB")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+}
+
 // BenchmarkScrape: one GET /metrics of 10,000 links, as Prometheus asks for
 // it (gzip) and uncompressed. Target: within 100 ms.
 func BenchmarkScrape(b *testing.B) {
