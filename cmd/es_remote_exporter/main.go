@@ -17,9 +17,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 )
 
-const programName = "es_remote_exporter"
+const programName = daemon.Name
 
 // defaultListenAddress: the exporter range 9100-9999 of Prometheus' default
 // port allocations is fully taken, so the default lies just outside it.

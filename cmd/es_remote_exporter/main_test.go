@@ -20,6 +20,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
 )
 
@@ -29,7 +30,7 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // startDemoDaemon runs the demo topology plus one cluster nobody answers
 // for, polls everything once and returns the daemon's HTTP handler.
-func startDemoDaemon(t *testing.T) (*daemon, http.Handler) {
+func startDemoDaemon(t *testing.T) (*daemon.Daemon, http.Handler) {
 	t.Helper()
 	topo, err := demo.Start(t.TempDir(), time.Hour)
 	if err != nil {
@@ -38,16 +39,16 @@ func startDemoDaemon(t *testing.T) (*daemon, http.Handler) {
 	t.Cleanup(func() { topo.Close() })
 	cfg := *topo.Config
 	cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: "gone", URLs: []string{"http://" + closedAddr(t)}})
-	d, err := newDaemon(func() (*config.Config, error) { return &cfg, nil }, discardLogger())
+	d, err := daemon.New(func() (*config.Config, error) { return &cfg, nil }, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(d.sched.Stop)
+	t.Cleanup(d.Stop)
 	// Twice: a link is judged with its remote cluster's node list from that
 	// cluster's previous poll, and the first cycle polls in any order.
-	d.sched.PollAll(context.Background())
-	d.sched.PollAll(context.Background())
-	h, err := d.handler()
+	d.PollAll(context.Background())
+	d.PollAll(context.Background())
+	h, err := d.Handler()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +201,7 @@ func TestReadyAndBadReload(t *testing.T) {
 	good.PollInterval = time.Second
 	good.Clusters = []config.Cluster{{Name: "slow", URLs: []string{sleepy.URL}}}
 	var fail bool
-	d, err := newDaemon(func() (*config.Config, error) {
+	d, err := daemon.New(func() (*config.Config, error) {
 		if fail {
 			return nil, &os.PathError{Op: "open", Path: "es_remote_exporter.yml", Err: os.ErrNotExist}
 		}
@@ -210,8 +211,8 @@ func TestReadyAndBadReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.sched.Stop()
-	h, err := d.handler()
+	defer d.Stop()
+	h, err := d.Handler()
 	if err != nil {
 		t.Fatal(err)
 	}
