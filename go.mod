@@ -16,6 +16,7 @@ require (
 	github.com/prometheus/exporter-toolkit v0.20.0
 	github.com/spf13/pflag v1.1.0
 	go.yaml.in/yaml/v3 v3.0.5
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

@@ -30,6 +30,10 @@ type ClusterSpec struct {
 	// _resolve/cluster to compute matching_indices and "no such index"
 	// errors. Extension of the requested API; nil = no indices.
 	Indices []string
+	// Transport configures the nodes' transport TLS (certificates, CA,
+	// truststore, TLS versions, verification mode); the zero value shares
+	// the Sim's transport CA. See transport.go.
+	Transport TransportSpec
 }
 
 // NodeSpec describes one node. Version "" = the cluster's version; Roles nil =
@@ -87,6 +91,8 @@ type Cluster struct {
 	srv      *http.Server
 	srvDone  chan struct{}
 	shutDown bool
+	tpki     *transportPKI
+	tfault   atomic.Int32 // transportOK / transportHang / transportDrop
 }
 
 type node struct {
@@ -98,6 +104,13 @@ type node struct {
 	addr  string // transport address 127.0.0.1:port
 	ln    net.Listener
 	done  chan struct{}
+	cert  *nodeCert // transport identity; replaced under Cluster.mu
+	// tlsConfig is the transport listener's config, republished on every
+	// certificate or truststore change (read without Cluster.mu).
+	tlsConfig atomic.Pointer[tls.Config]
+	connMu    sync.Mutex
+	conns     map[net.Conn]struct{}
+	handlers  sync.WaitGroup
 }
 
 // randomID is a 22-character URL-safe base64 id like UUIDs.randomBase64UUID.
@@ -137,6 +150,9 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 	if c.connectTimeout == 0 {
 		c.connectTimeout = 30 * time.Second
 	}
+	if c.tpki, err = s.newTransportPKI(spec.Name, spec.Transport); err != nil {
+		return nil, fmt.Errorf("simulator: cluster %q: transport: %w", spec.Name, err)
+	}
 	for k, v := range spec.Users {
 		c.users[k] = v
 	}
@@ -163,8 +179,12 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 			}
 		}
 		n.roles = normalizeRoles(ns.Roles)
+		if n.cert, err = c.tpki.issue(n.name, spec.Transport.NotBefore, spec.Transport.NotAfter); err != nil {
+			return nil, fmt.Errorf("simulator: cluster %q node %q: %w", spec.Name, n.name, err)
+		}
 		c.nodes = append(c.nodes, n)
 	}
+	c.refreshNodeConfigs()
 
 	s.mu.Lock()
 	if s.closed {
@@ -244,7 +264,7 @@ func (c *Cluster) Start() error {
 	}
 	var started []*node
 	for _, n := range c.nodes {
-		if err := n.listen(); err != nil {
+		if err := n.listen(c.tfault.Load); err != nil {
 			for _, m := range started {
 				m.close()
 			}
@@ -278,7 +298,7 @@ func (c *Cluster) Start() error {
 	return nil
 }
 
-func (n *node) listen() error {
+func (n *node) listen(fault func() int32) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(n.port))
 	if err != nil {
 		return err
@@ -291,15 +311,7 @@ func (n *node) listen() error {
 	n.done = make(chan struct{})
 	go func(done chan struct{}) {
 		defer close(done)
-		// Placeholder transport: accept and close at once, so the address
-		// is real and unique.
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = conn.Close()
-		}
+		n.serveTransport(ln, fault)
 	}(n.done)
 	return nil
 }
@@ -309,6 +321,7 @@ func (n *node) close() {
 		return
 	}
 	_ = n.ln.Close()
+	n.closeConns()
 	<-n.done
 	n.ln = nil
 }
@@ -364,6 +377,7 @@ func (c *Cluster) SetFault(f Fault) {
 	close(c.faultCh)
 	c.fault = f
 	c.faultCh = make(chan struct{})
+	c.tfault.Store(transportFault(f))
 	c.mu.Unlock()
 	if transportDown(f) {
 		c.sim.dropLinksTo(c.name)

@@ -294,6 +294,8 @@ func (c *Cluster) handle(r *http.Request) response {
 	case len(segs) == 2 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 18):
 		// RestResolveClusterAction routes GET /_resolve/cluster from 8.18.
 		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, nil) }}
+	case len(segs) == 2 && segs[0] == "_ssl" && segs[1] == "certificates":
+		rt = &route{[]string{"GET"}, func() response { return c.sslCertificatesAction(r, ver) }}
 	case len(segs) == 3 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 13):
 		expr := segs[2]
 		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, &expr) }}

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"slices"
@@ -130,6 +131,7 @@ type remoteView struct {
 	downCh  chan struct{} // closed when the cluster stops
 	nodes   []nodeView
 	indices []string
+	tls     tlsSide // truststore and verification mode (chain per node)
 }
 
 type nodeView struct {
@@ -138,6 +140,7 @@ type nodeView struct {
 	ver   esVersion
 	roles []string
 	addr  string
+	chain []*x509.Certificate // transport certificate chain
 }
 
 func (c *Cluster) view() remoteView {
@@ -154,9 +157,10 @@ func (c *Cluster) view() remoteView {
 		hangCh:  c.faultCh,
 		downCh:  c.downCh,
 		indices: c.indices,
+		tls:     tlsSide{store: c.tpki.store, mode: c.tpki.mode},
 	}
 	for _, n := range c.nodes {
-		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr})
+		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr, chain: n.cert.chain})
 	}
 	return v
 }
@@ -184,8 +188,10 @@ func gatewayEligible(local esVersion, n nodeView) bool {
 
 // capacity is how many connections the link would hold to the remote right
 // now (num_nodes_connected / num_proxy_sockets_connected when connected),
-// and the remote node that would answer a request over it.
-func capacity(local esVersion, l LinkSpec, v remoteView) (int, nodeView) {
+// and the remote node that would answer a request over it. canConnect,
+// when not nil, says which remote nodes a new connection can be opened to
+// (transport TLS trust, checked only when connecting: see transport.go).
+func capacity(local esVersion, l LinkSpec, v remoteView, canConnect func(nodeView) bool) (int, nodeView) {
 	if l.Remote == "" || !v.exists || !v.running || v.hang || v.drop || len(v.nodes) == 0 {
 		return 0, nodeView{}
 	}
@@ -201,7 +207,7 @@ func capacity(local esVersion, l LinkSpec, v remoteView) (int, nodeView) {
 				target = n
 			}
 		}
-		if !wireCompatible(local, target.ver) {
+		if !wireCompatible(local, target.ver) || (canConnect != nil && !canConnect(target)) {
 			return 0, nodeView{}
 		}
 		return l.ProxySocketConnections, target
@@ -209,7 +215,7 @@ func capacity(local esVersion, l LinkSpec, v remoteView) (int, nodeView) {
 	var first nodeView
 	count := 0
 	for _, n := range v.nodes {
-		if gatewayEligible(local, n) {
+		if gatewayEligible(local, n) && (canConnect == nil || canConnect(n)) {
 			if count == 0 {
 				first = n
 			}
@@ -242,7 +248,7 @@ func (c *Cluster) observeLinks() (esVersion, []linkState) {
 	states := make([]linkState, len(links))
 	for i, l := range links {
 		v := c.sim.Cluster(l.spec.Remote).view()
-		n, target := capacity(local, l.spec, v)
+		n, target := capacity(local, l.spec, v, nil)
 		states[i] = linkState{spec: l.spec, count: n, target: target, view: v, ptr: l}
 	}
 	c.mu.Lock()
@@ -258,7 +264,8 @@ func (c *Cluster) observeLinks() (esVersion, []linkState) {
 }
 
 // connectLinks makes the cluster try to (re)connect the named links (nil =
-// all): a link connects when its remote is reachable and compatible.
+// all): a link connects when its remote is reachable and compatible and
+// both sides trust each other's transport certificates.
 func (c *Cluster) connectLinks(aliases []string) {
 	local, links, running := c.localSnapshot()
 	if !running {
@@ -273,7 +280,8 @@ func (c *Cluster) connectLinks(aliases []string) {
 		if aliases != nil && !slices.Contains(aliases, l.spec.Alias) {
 			continue
 		}
-		n, _ := capacity(local, l.spec, c.sim.Cluster(l.spec.Remote).view())
+		v := c.sim.Cluster(l.spec.Remote).view()
+		n, _ := capacity(local, l.spec, v, c.trustFilter(l.spec, v))
 		results = append(results, result{l, n > 0})
 	}
 	c.mu.Lock()
@@ -314,7 +322,7 @@ func (s *Sim) revalidateLinksTo(name string) {
 			if l.spec.Remote != name {
 				continue
 			}
-			if n, _ := capacity(local, l.spec, v); n == 0 {
+			if n, _ := capacity(local, l.spec, v, nil); n == 0 {
 				lost = append(lost, l)
 			}
 		}

@@ -210,10 +210,16 @@ func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patte
 	for {
 		tgt := c.sim.Cluster(l.spec.Remote)
 		v := tgt.view()
-		n, node := capacity(local, l.spec, v)
 		c.mu.Lock()
 		established := l.established
 		c.mu.Unlock()
+		// An established link reuses its connections; a new connection
+		// also needs transport TLS trust.
+		var canConnect func(nodeView) bool
+		if !established {
+			canConnect = c.trustFilter(l.spec, v)
+		}
+		n, node := capacity(local, l.spec, v, canConnect)
 		hung := v.exists && v.running && v.hang
 		if !established && mode == failFastReconnectInBackground {
 			if n > 0 {

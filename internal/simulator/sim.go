@@ -14,7 +14,15 @@
 // local cluster).
 //
 // The first node of a cluster's NodeSpec list answers every HTTP request
-// (GET / reports its name, _remote/info its remote-cluster service).
+// (GET / reports its name, _remote/info its remote-cluster service,
+// GET /_ssl/certificates its configured certificates).
+//
+// Every node listens on its transport address with real mutual TLS
+// (transport.go): node certificates from the Sim's shared transport CA or
+// the cluster's own (ClusterSpec.Transport), optional intermediate, chosen
+// lifetimes, TLS 1.2/1.3, a truststore per cluster (Sim.Trust,
+// Cluster.TrustCluster, Cluster.RotateTransportCA). Links connect only when
+// both sides trust each other's certificates at connection time.
 //
 // Behaviour is documented next to the code with the Elasticsearch source file
 // it follows; values marked "unverified" are inferences.
@@ -26,6 +34,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
 )
 
 // FaultKind selects a misbehaviour of a cluster's HTTP layer.
@@ -60,6 +70,13 @@ type Fault struct {
 // Sim owns a set of simulated clusters, their HTTP CA and listeners.
 type Sim struct {
 	pki *httpPKI
+	// transportCA is the shared transport CA and sharedStore the truststore
+	// of every cluster that uses it (see transport.go).
+	transportCA *certgen.Cert
+	sharedStore *trustStore
+
+	verifyMu    sync.Mutex
+	verifyCache map[verifyKey]verifyResult
 
 	mu       sync.Mutex
 	clusters map[string]*Cluster
@@ -69,13 +86,22 @@ type Sim struct {
 }
 
 // New creates a simulator with a fresh ECDSA P-256 HTTP CA and one leaf
-// certificate (127.0.0.1, localhost) shared by every cluster.
+// certificate (127.0.0.1, localhost) shared by every cluster, and the
+// shared transport CA (SharedTransportCADN) that issues the node
+// certificates of every cluster without a CA of its own.
 func New() (*Sim, error) {
 	pki, err := newHTTPPKI()
 	if err != nil {
 		return nil, err
 	}
-	return &Sim{pki: pki, clusters: map[string]*Cluster{}, closeCh: make(chan struct{})}, nil
+	tca, err := newSharedTransportCA()
+	if err != nil {
+		return nil, fmt.Errorf("simulator: transport CA: %w", err)
+	}
+	return &Sim{pki: pki, transportCA: tca,
+		sharedStore: newTrustStore([]trustedCA{{path: "certs/ca/ca.crt", cert: tca.Cert}}),
+		verifyCache: map[verifyKey]verifyResult{},
+		clusters:    map[string]*Cluster{}, closeCh: make(chan struct{})}, nil
 }
 
 // CACertPEM returns the PEM of the CA that signed every cluster's HTTP

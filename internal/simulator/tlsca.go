@@ -19,6 +19,7 @@ import (
 // fits them all and AddCluster needs no key generation.
 type httpPKI struct {
 	caPEM  []byte
+	caCert *x509.Certificate
 	leaf   tls.Certificate
 	config *tls.Config
 }
@@ -69,7 +70,8 @@ func newHTTPPKI() (*httpPKI, error) {
 		return nil, fmt.Errorf("simulator: parse leaf certificate: %w", err)
 	}
 	p := &httpPKI{
-		caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		caPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		caCert: caCert,
 		leaf: tls.Certificate{
 			Certificate: [][]byte{leafDER, caDER},
 			PrivateKey:  leafKey,

@@ -1,0 +1,134 @@
+package simulator
+
+import (
+	"crypto/x509"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
+)
+
+// storedCert is one certificate a node has configured, as
+// org.elasticsearch.common.ssl.StoredCertificate describes it.
+type storedCert struct {
+	path, format string
+	alias        *string // nil for PEM files
+	hasKey       bool
+	cert         *x509.Certificate
+}
+
+// configuredCertificates lists what the answering node really loaded, in
+// SslConfiguration#getConfiguredCertificates order (key config, then trust
+// config, per SSL context):
+//   - transport key config (PemKeyConfig): every certificate of the
+//     certificate file, the first with has_private_key true;
+//   - transport trust config (PemTrustConfig): every CA file;
+//   - HTTP (HTTPS clusters), the auto-configuration keystore certs/http.p12
+//     (StoreKeyConfig lists every certificate of each entry's chain, the
+//     first with the key): alias "http" with chain [leaf, CA], alias
+//     "http_ca" with the CA and its key (AutoConfigureNode writes both).
+func (c *Cluster) configuredCertificates() []storedCert {
+	c.mu.Lock()
+	nc, store, name := c.nodes[0].cert, c.tpki.store, c.nodes[0].name
+	c.mu.Unlock()
+	var out []storedCert
+	certFile := "certs/" + name + "/" + name + ".crt"
+	for i, crt := range nc.chain {
+		out = append(out, storedCert{path: certFile, format: "PEM", hasKey: i == 0, cert: crt})
+	}
+	for _, e := range store.entries {
+		out = append(out, storedCert{path: e.path, format: "PEM", cert: e.cert})
+	}
+	if !c.plain {
+		http, httpCA := "http", "http_ca"
+		leaf, ca := c.sim.pki.leaf.Leaf, c.sim.pki.caCert
+		out = append(out,
+			storedCert{path: "certs/http.p12", format: "PKCS12", alias: &http, hasKey: true, cert: leaf},
+			storedCert{path: "certs/http.p12", format: "PKCS12", alias: &http, cert: ca},
+			storedCert{path: "certs/http.p12", format: "PKCS12", alias: &httpCA, hasKey: true, cert: ca})
+	}
+	return out
+}
+
+// sslCertificatesAction is GET /_ssl/certificates
+// (RestGetCertificateInfoAction, TransportGetCertificateInfoAction, action
+// cluster:monitor/xpack/ssl/certificates/get, cluster privilege monitor).
+// Elements follow CertificateInfo#toXContent: path, format, alias,
+// subject_dn, serial_number, has_private_key, expiry, issuer (8.4+, only
+// when non-empty). subject_dn and issuer use X500Principal#toString,
+// serial_number BigInteger#toString(16), expiry the date with
+// milliseconds in UTC.
+//
+// 8.x (SSLService#getLoadedCertificates collects into a sorted set): sorted
+// by path, alias (nulls last), serial number as strings, and entries equal
+// under that order appear once. 7.x collects into a HashSet: duplicates
+// (equal in every field) appear once, order unspecified (the simulator uses
+// a fixed hash order).
+func (c *Cluster) sslCertificatesAction(r *http.Request, ver esVersion) response {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return *deny
+	}
+	if e := checkParams(r, nil); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	if e := authorizeCluster(ver, p, "cluster:monitor/xpack/ssl/certificates/get"); e != nil {
+		return errorResponse(ver, r, *e)
+	}
+	certs := c.configuredCertificates()
+	if ver.v.Major >= 8 {
+		slices.SortStableFunc(certs, compareStored)
+		certs = slices.CompactFunc(certs, func(a, b storedCert) bool { return compareStored(a, b) == 0 })
+	} else {
+		certs = slices.CompactFunc(hashOrder(certs, storedKey), func(a, b storedCert) bool { return storedKey(a) == storedKey(b) })
+	}
+	withIssuer := ver.atLeast(8, 4)
+	arr := make([]any, 0, len(certs))
+	for _, sc := range certs {
+		var alias any
+		if sc.alias != nil {
+			alias = *sc.alias
+		}
+		o := obj{}.set("path", sc.path).
+			set("format", sc.format).
+			set("alias", alias).
+			set("subject_dn", trust.SubjectDN(sc.cert)).
+			set("serial_number", trust.Serial(sc.cert)).
+			set("has_private_key", sc.hasKey).
+			set("expiry", sc.cert.NotAfter.UTC().Format("2006-01-02T15:04:05.000Z"))
+		if withIssuer {
+			o = o.set("issuer", trust.IssuerDN(sc.cert))
+		}
+		arr = append(arr, o)
+	}
+	return jsonResponse(ver, r, http.StatusOK, arr)
+}
+
+// compareStored is CertificateInfo's COMPARATOR.
+func compareStored(a, b storedCert) int {
+	if c := strings.Compare(a.path, b.path); c != 0 {
+		return c
+	}
+	switch {
+	case a.alias == nil && b.alias != nil:
+		return 1
+	case a.alias != nil && b.alias == nil:
+		return -1
+	case a.alias != nil:
+		if c := strings.Compare(*a.alias, *b.alias); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(trust.Serial(a.cert), trust.Serial(b.cert))
+}
+
+// storedKey identifies an entry for 7.x's HashSet (all fields).
+func storedKey(s storedCert) string {
+	alias := "\x00"
+	if s.alias != nil {
+		alias = *s.alias
+	}
+	return strings.Join([]string{s.path, s.format, alias, trust.Serial(s.cert), trust.Fingerprint(s.cert),
+		boolString(s.hasKey)}, "|")
+}
