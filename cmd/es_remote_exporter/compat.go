@@ -193,6 +193,7 @@ func linkVerdict(locals, remotes []esversion.Version) compat.Verdict {
 	if !ok {
 		return compat.Verdict{Status: compat.Unknown, Rule: "versions of one side unknown"}
 	}
+	sup, wire = compat.Judge(sup.Local, sup.Remote), compat.Judge(wire.Local, wire.Remote) // with texts
 	switch {
 	case wire.Wire.Status == compat.Incompatible:
 		return wire.Wire

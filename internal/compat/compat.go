@@ -176,8 +176,9 @@ func severity(s Status) int {
 
 // Worst judges every local version against every remote version and returns,
 // per rule, the worst pair: a link is only as good as its worst node pair.
-// ok is false when either side has no versions. Only the two chosen pairs
-// get their verdict texts, so judging many pairs stays cheap.
+// ok is false when either side has no versions. The returned pairs carry
+// statuses only (empty Rule texts), so judging many links stays cheap; call
+// Judge on a pair for the words.
 func Worst(locals, remotes []esversion.Version) (supported, wire Pair, ok bool) {
 	if len(locals) == 0 || len(remotes) == 0 {
 		return Pair{}, Pair{}, false
@@ -194,7 +195,11 @@ func Worst(locals, remotes []esversion.Version) (supported, wire Pair, ok bool) 
 			}
 		}
 	}
-	return Judge(supL, supR), Judge(wireL, wireR), true
+	pair := func(l, r esversion.Version) Pair {
+		return Pair{Local: l, Remote: r,
+			Supported: Verdict{Status: supportedStatus(l, r)}, Wire: Verdict{Status: wireStatus(l, r)}}
+	}
+	return pair(supL, supR), pair(wireL, wireR), true
 }
 
 func supportedStatus(l, r esversion.Version) Status {

@@ -56,11 +56,17 @@ func MustParse(s string) Version {
 
 // String renders the version the way Elasticsearch prints it.
 func (v Version) String() string {
-	s := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
+	b := make([]byte, 0, 16)
+	b = strconv.AppendInt(b, int64(v.Major), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(v.Minor), 10)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, int64(v.Patch), 10)
 	if v.Qualifier != "" {
-		s += "-" + v.Qualifier
+		b = append(b, '-')
+		b = append(b, v.Qualifier...)
 	}
-	return s
+	return string(b)
 }
 
 // MinorString renders the release line, e.g. "8.19".
