@@ -16,9 +16,10 @@ import (
 // cluster's node versions. It is read at snapshot time, so a link sees its
 // remote as of the remote's last poll.
 type Fleet struct {
-	mu       sync.RWMutex
-	clusters map[string][]Node
-	versions map[string][]esversion.Version // parsed once per node list
+	mu        sync.RWMutex
+	clusters  map[string][]Node
+	versions  map[string][]esversion.Version // parsed once per node list
+	transport map[string]TransportView
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
 	// node's transport address to the clusters listening there.
 	byAddr map[string][]string
@@ -26,7 +27,8 @@ type Fleet struct {
 
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
-	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{}, byAddr: map[string][]string{}}
+	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{},
+		transport: map[string]TransportView{}, byAddr: map[string][]string{}}
 }
 
 // SetNodes records a cluster's latest node list.
@@ -52,6 +54,7 @@ func (f *Fleet) Delete(cluster string) {
 	f.unindex(cluster)
 	delete(f.clusters, cluster)
 	delete(f.versions, cluster)
+	delete(f.transport, cluster)
 }
 
 func (f *Fleet) unindex(cluster string) {
@@ -79,6 +82,21 @@ func nodeAddresses(n Node) []string {
 		}
 	}
 	return out
+}
+
+// SetTransport records what a cluster shares about its transport layer.
+func (f *Fleet) SetTransport(cluster string, v TransportView) {
+	f.mu.Lock()
+	f.transport[cluster] = v
+	f.mu.Unlock()
+}
+
+// Transport returns what a cluster shared about its transport layer.
+func (f *Fleet) Transport(cluster string) (TransportView, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	v, ok := f.transport[cluster]
+	return v, ok
 }
 
 // Versions returns the distinct versions of a cluster's latest node list.

@@ -105,6 +105,34 @@ var (
 		"Version compatibility of the link's worst local/remote node pair, value 1. rule is supported (Elastic's compatibility table and policy) or wire (the transport handshake's minimum wire version); verdict is compatible, incompatible or unknown (no rule, or a side's versions unknown); local_version and remote_version name the deciding pair. Polled.",
 		[]string{"es_cluster", "remote", "rule", "verdict", "local_version", "remote_version"})
 
+	descClusterCertNotAfter = newDesc("cluster", "certificate_not_after_timestamp_seconds",
+		"Expiry (not after) of each certificate the answering node has configured, from GET /_ssl/certificates (node-local: node names it), as a Unix time. Polled.",
+		[]string{"es_cluster", "node", "path", "format", "alias", "subject", "issuer", "serial", "has_private_key"})
+	descLocalProbeSuccess = newDesc("cluster", "transport_probe_success",
+		"1 when a TLS handshake with one of the cluster's own nodes on its transport address completed (the chain was seen), else 0. Probed on transport.probe_interval when transport.probe_local_nodes is set.",
+		[]string{"es_cluster", "address"})
+	descLocalPresentedNotAfter = newDesc("cluster", "transport_certificate_not_after_timestamp_seconds",
+		"Expiry of each certificate one of the cluster's own nodes presented on its transport port (role leaf, intermediate or ca), as a Unix time. Probed.",
+		[]string{"es_cluster", "address", "role", "subject", "issuer", "serial"})
+	descLinkProbeSuccess = newDesc("link", "transport_probe_success",
+		"1 when a TLS handshake with the link's seed or proxy address completed far enough to see the remote's chain, else 0. Probed on transport.probe_interval.",
+		[]string{"es_cluster", "remote", "address"})
+	descLinkProbeInfo = newDesc("link", "transport_probe_info",
+		"How the last probe of a remote transport address went, value 1: tls_version negotiated, client_auth (not_requested, accepted, rejected, unknown) and the TLS alert the peer sent, if any. Probed.",
+		[]string{"es_cluster", "remote", "address", "tls_version", "client_auth", "peer_alert"})
+	descLinkPresentedNotAfter = newDesc("link", "transport_certificate_not_after_timestamp_seconds",
+		"Expiry of each certificate the remote presented at a seed or proxy address (role leaf, intermediate or ca), as a Unix time. Probed.",
+		[]string{"es_cluster", "remote", "address", "role", "subject", "issuer", "serial"})
+	descLinkTrust = newDesc("link", "trust_info",
+		"Transport trust of a link, value 1 per direction: local_trusts_remote (the remote's presented chain against this cluster's transport CAs) and remote_trusts_local (this cluster's identity in a real handshake, or its chain against the remote's CAs); status trusted, untrusted or unknown; basis handshake, files or issuer_match; reason when not trusted. Polled and probed.",
+		[]string{"es_cluster", "remote", "direction", "status", "basis", "reason"})
+	descLinkEarliest = newDesc("link", "certificate_earliest_not_after_timestamp_seconds",
+		"The earliest expiry among the certificates the link depends on that the exporter has seen (both sides' leaf, intermediates and CAs), as a Unix time; the labels name that certificate. Probed.",
+		[]string{"es_cluster", "remote", "side", "role", "subject", "serial"})
+	descLastProbe = newDesc("exporter", "last_transport_probe_timestamp_seconds",
+		"Unix time of the cluster's last transport probe round (every transport.probe_interval).",
+		clusterLabels)
+
 	descCheckSuccess = newDesc("exporter", "check_success",
 		"1 when the check's request succeeded in the last poll, else 0. Polled.",
 		checkLabels)

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -36,6 +37,11 @@ type Facts struct {
 	Links         []RemoteLink
 	Resolved      []Resolved
 	Analyses      []LinkAnalysis
+	// Certificates is the _ssl/certificates listing of the node that
+	// answered (Identity.NodeName).
+	Certificates []SSLCertificate
+	// Trust judges each link's transport trust from the latest probe round.
+	Trust []TrustAnalysis
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
 }
@@ -59,9 +65,13 @@ type Poller struct {
 	logger  *slog.Logger
 	now     func() time.Time
 
-	lastSuccess map[string]time.Time
-	failures    map[string]map[Reason]float64
-	lastProblem map[string]string // per check (and per link for resolve errors): what was last logged
+	lastSuccess   map[string]time.Time
+	failures      map[string]map[Reason]float64
+	lastProblem   map[string]string // per check (and per link for resolve errors): what was last logged
+	transport     transportFiles
+	probeInterval time.Duration // 0 = no probes
+	probeLocal    bool
+	probes        probeState // the latest probe round; zero until the first
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
@@ -69,25 +79,49 @@ type Poller struct {
 	lastResolveMode ResolveMode
 }
 
-// NewPoller builds the poller for one configured cluster. now is the clock
-// (time.Now in production, a fake in tests). fleet, shared by the pollers of
-// all clusters, may be nil (then links are judged on _resolve/cluster only).
-func NewPoller(cl config.Cluster, timeout time.Duration, logger *slog.Logger, now func() time.Time, fleet *Fleet) (*Poller, error) {
+// PollerOptions are what a poller needs besides its cluster's configuration.
+type PollerOptions struct {
+	Timeout time.Duration // per request
+	// ProbeInterval is how often transport endpoints are probed; 0 = never.
+	ProbeInterval time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time // the clock; nil = time.Now
+	// Fleet, shared by the pollers of all clusters, may be nil: links are
+	// then judged on what this cluster alone reports.
+	Fleet *Fleet
+}
+
+// NewPoller builds the poller for one configured cluster. Files it needs
+// (CAs, transport identity) are read here, so a broken file is reported at
+// (re)load time, not at poll time.
+func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
+	timeout, logger, now, fleet := o.Timeout, o.Logger, o.Now, o.Fleet
+	if now == nil {
+		now = time.Now
+	}
 	client, err := NewClient(cl, timeout)
 	if err != nil {
 		return nil, err
 	}
+	tf, err := loadTransportFiles(cl.Transport)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
+	}
 	return &Poller{
-		name:        cl.Name,
-		links:       cl.Links,
-		fleet:       fleet,
-		timeout:     timeout,
-		client:      client,
-		logger:      logger.With("es_cluster", cl.Name),
-		now:         now,
-		lastSuccess: map[string]time.Time{},
-		failures:    map[string]map[Reason]float64{},
-		lastProblem: map[string]string{},
+		name:          cl.Name,
+		links:         cl.Links,
+		transport:     tf,
+		probeInterval: o.ProbeInterval,
+		probeLocal:    cl.Transport.ProbeLocalNodes,
+		fleet:         fleet,
+		timeout:       timeout,
+		client:        client,
+		logger:        logger.With("es_cluster", cl.Name),
+		now:           now,
+		lastSuccess:   map[string]time.Time{},
+		failures:      map[string]map[Reason]float64{},
+		lastProblem:   map[string]string{},
 	}, nil
 }
 
@@ -112,6 +146,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		// Without GET / the cluster is down or we are locked out: the other
 		// checks would fail the same way, each after its own timeout.
 		p.unavailable(f, CheckNodes)
+		p.unavailable(f, CheckSSLCertificates)
 		p.unavailable(f, CheckRemoteInfo)
 		if p.lastResolveMode != ResolveUnsupported {
 			p.unavailable(f, CheckResolveCluster)
@@ -124,6 +159,11 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		return nodesErr
 	})
 	p.localVersions(f, nodesErr == nil)
+	p.run(ctx, f, CheckSSLCertificates, func(ctx context.Context) *CheckError {
+		var err *CheckError
+		f.Certificates, err = p.client.sslCertificates(ctx)
+		return err
+	})
 	var riErr *CheckError
 	p.run(ctx, f, CheckRemoteInfo, func(ctx context.Context) *CheckError {
 		f.Links, riErr = p.client.remoteInfo(ctx)
@@ -153,6 +193,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		p.logResolveErrors(f.Resolved)
 	}
 	f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, p.fleet)
+	p.transportRound(ctx, f)
 	return f, p.snapshot(f)
 }
 
@@ -288,6 +329,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 		add(descLinkReachable, g, boolFloat(r.Connected), p.name, r.Alias)
 	}
 	p.versionMetrics(f, add)
+	p.transportMetrics(f, add)
 	for _, c := range f.Checks {
 		add(descCheckSuccess, g, boolFloat(c.Err == nil), p.name, c.Check)
 		if c.Err == nil || c.Err.Reason != ReasonUnavailable {

@@ -68,7 +68,7 @@ func (e *simEnv) poller(t *testing.T, user string, timeout time.Duration, buf *s
 	p, err := NewPoller(config.Cluster{
 		Name: "local", URLs: []string{e.local.URL()}, Username: user, Password: testPassword,
 		TLS: config.TLS{CAFile: e.caFile},
-	}, timeout, slog.New(slog.NewTextHandler(buf, nil)), func() time.Time { return fixedNow }, nil)
+	}, PollerOptions{Timeout: timeout, Logger: slog.New(slog.NewTextHandler(buf, nil)), Now: func() time.Time { return fixedNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (e *fleetEnv) watch(name string, links map[string]config.Link) {
 	p, err := NewPoller(config.Cluster{
 		Name: name, URLs: []string{e.sim.Cluster(name).URL()}, Username: testUser, Password: testPassword,
 		TLS: config.TLS{CAFile: e.caFile}, Links: links,
-	}, 2*time.Second, slog.New(slog.DiscardHandler), func() time.Time { return fixedNow }, e.fleet)
+	}, PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixedNow }, Fleet: e.fleet})
 	if err != nil {
 		e.t.Fatal(err)
 	}

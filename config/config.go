@@ -17,6 +17,7 @@
 //	ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD=...
 //	ES_REMOTE_EXPORTER_CLUSTERS__0__URLS=https://a:9200,https://b:9200   (lists are comma-separated)
 //	ES_REMOTE_EXPORTER_CLUSTERS__1__TLS__CA_FILE=/etc/es/ca.pem
+//	ES_REMOTE_EXPORTER_CLUSTERS__1__TRANSPORT__CA_FILE=/etc/es/transport-ca.pem
 //
 // A variable for an index the file already defines overrides that one field of that cluster; an index
 // right after the last defined cluster adds a cluster (indexes must stay contiguous). A variable with an
@@ -25,8 +26,12 @@
 // # Secrets
 //
 // password and api_key can be given inline, through the environment, or (preferably) through
-// password_file and api_key_file, which Load reads into Password and APIKey. A Secret formats, logs and
-// marshals as "<redacted>"; only Reveal returns the value.
+// password_file and api_key_file, which Load reads into Password and APIKey. The transport keystore's
+// password only comes from transport.keystore_password_file, which Load reads into
+// Transport.KeystorePassword. A Secret formats, logs and marshals as "<redacted>"; only Reveal returns
+// the value.
+//
+// A field tagged koanf:"-" is not a key: no file, variable or flag sets it.
 package config
 
 import (
@@ -70,6 +75,8 @@ type Cluster struct {
 
 	TLS TLS `koanf:"tls"`
 
+	Transport Transport `koanf:"transport"`
+
 	// Links holds per-alias settings of this cluster's remote links, keyed
 	// by the alias as Elasticsearch reports it in GET _remote/info.
 	Links map[string]Link `koanf:"links"`
@@ -100,11 +107,38 @@ type TLS struct {
 // isSet reports whether any TLS setting differs from its zero value.
 func (t TLS) isSet() bool { return t != TLS{} }
 
+// Transport describes the cluster's transport-layer TLS (port 9300), for the certificate and trust
+// checks. Files are only checked for readability here (the keystore password file is read); the
+// transport probe parses them.
+type Transport struct {
+	// CAFile is a PEM bundle of the CAs this cluster's nodes trust (its transport truststore).
+	CAFile string `koanf:"ca_file"`
+	// CertFile and KeyFile are this cluster's transport identity (a PEM certificate chain and its PEM
+	// private key), presented when probing; optional, set both or neither.
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+	// KeystoreFile is the identity as a PKCS#12 keystore instead (not together with CertFile/KeyFile).
+	KeystoreFile string `koanf:"keystore_file"`
+	// KeystorePasswordFile holds the keystore password on one line (one trailing newline is trimmed;
+	// an empty file is an empty password). Required with KeystoreFile, and only with it.
+	KeystorePasswordFile string `koanf:"keystore_password_file"`
+	// ProbeInterval is how often the transport endpoints are probed; 0 means DefaultProbeInterval.
+	ProbeInterval time.Duration `koanf:"probe_interval"`
+	// ProbeLocalNodes also probes this cluster's own nodes (transport addresses from nodes info).
+	ProbeLocalNodes bool `koanf:"probe_local_nodes"`
+
+	// KeystorePassword is the content of KeystorePasswordFile, filled by Load. It is not a key: no file,
+	// variable or flag sets it.
+	KeystorePassword Secret `koanf:"-"`
+}
+
 // Default values, also shown in --help.
 const (
 	DefaultPollInterval   = 30 * time.Second
 	DefaultTimeout        = 10 * time.Second
 	DefaultMaxConcurrency = 32
+	// DefaultProbeInterval applies to every cluster whose transport.probe_interval is unset.
+	DefaultProbeInterval = 10 * time.Minute
 )
 
 // Lower bounds: polling faster than once a second only loads Elasticsearch, and a request timeout
@@ -112,6 +146,8 @@ const (
 const (
 	MinPollInterval = time.Second
 	MinTimeout      = 100 * time.Millisecond
+	// MinProbeInterval bounds transport.probe_interval: each probe is a TLS handshake with every node.
+	MinProbeInterval = 10 * time.Second
 )
 
 // Defaults returns a Config with only the defaults set.
@@ -137,6 +173,15 @@ func (c *Config) EffectiveTimeout(cl Cluster) time.Duration {
 		return cl.Timeout
 	}
 	return c.Timeout
+}
+
+// EffectiveProbeInterval returns the cluster's transport.probe_interval, or DefaultProbeInterval when it
+// has none.
+func (c *Config) EffectiveProbeInterval(cl Cluster) time.Duration {
+	if cl.Transport.ProbeInterval > 0 {
+		return cl.Transport.ProbeInterval
+	}
+	return DefaultProbeInterval
 }
 
 // EnvPrefix starts every environment variable Load reads.

@@ -183,6 +183,8 @@ func TestLoadEnvClusters(t *testing.T) {
 	dir := t.TempDir()
 	ca := writeFile(t, dir, "ca.pem", "ca")
 	otherCA := writeFile(t, dir, "other-ca.pem", "ca")
+	keystore := writeFile(t, dir, "transport.p12", "p12")
+	keystorePassword := writeFile(t, dir, "transport.password", "ks-s3cret\n")
 	file := writeConfig(t, fmt.Sprintf(`
 clusters:
   - name: a
@@ -240,6 +242,38 @@ clusters:
 				{Name: "b", URLs: []string{"https://b:9200"}, APIKey: "file-key"},
 				{Name: "c", URLs: []string{"http://c:9200"}},
 				{Name: "d", URLs: []string{"https://d:9200"}, TLS: TLS{InsecureSkipVerify: true}},
+			},
+		},
+		{
+			name: "env sets transport fields",
+			file: file,
+			env: []string{
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__CA_FILE=" + otherCA,
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_FILE=" + keystore,
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD_FILE=" + keystorePassword,
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_INTERVAL=30s",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_LOCAL_NODES=true",
+				"ES_REMOTE_EXPORTER_CLUSTERS__1__TRANSPORT__PROBE_LOCAL_NODES=1",
+			},
+			want: []Cluster{
+				{
+					Name: "a", URLs: []string{"https://a:9200"}, Username: "u", Password: "file-password",
+					TLS: TLS{CAFile: ca, ServerName: "a.internal"},
+					Transport: Transport{
+						CAFile: otherCA, KeystoreFile: keystore, KeystorePasswordFile: keystorePassword,
+						KeystorePassword: "ks-s3cret", ProbeInterval: 30 * time.Second, ProbeLocalNodes: true,
+					},
+				},
+				{Name: "b", URLs: []string{"https://b:9200"}, APIKey: "file-key", Transport: Transport{ProbeLocalNodes: true}},
+			},
+		},
+		{
+			name: "env overrides single transport fields of the file",
+			file: writeConfig(t, fmt.Sprintf(
+				"clusters:\n  - name: a\n    urls: [https://a]\n    transport: {ca_file: %s, probe_interval: 1m}\n", ca)),
+			env: []string{"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_INTERVAL=2m"},
+			want: []Cluster{
+				{Name: "a", URLs: []string{"https://a"}, Transport: Transport{CAFile: ca, ProbeInterval: 2 * time.Minute}},
 			},
 		},
 		{
@@ -306,11 +340,15 @@ clusters:
 				"ES_REMOTE_EXPORTER_POLL_INTERVAL=soon",
 				"ES_REMOTE_EXPORTER_MAX_CONCURRENCY=many",
 				"ES_REMOTE_EXPORTER_CLUSTERS__0__TLS__INSECURE_SKIP_VERIFY=sure",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_INTERVAL=hourly",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_LOCAL_NODES=sure",
 			},
 			wantErr: []string{
 				`poll_interval (from ES_REMOTE_EXPORTER_POLL_INTERVAL): "soon" is not a duration; write a number with a unit, like "30s"`,
 				`max_concurrency (from ES_REMOTE_EXPORTER_MAX_CONCURRENCY): must be a whole number, not "many"`,
 				`clusters[0].tls.insecure_skip_verify (from ES_REMOTE_EXPORTER_CLUSTERS__0__TLS__INSECURE_SKIP_VERIFY): must be true or false, not "sure"`,
+				`clusters[0].transport.probe_interval (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_INTERVAL): "hourly" is not a duration`,
+				`clusters[0].transport.probe_local_nodes (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__PROBE_LOCAL_NODES): must be true or false, not "sure"`,
 			},
 		},
 	}
@@ -327,7 +365,8 @@ clusters:
 			if !reflect.DeepEqual(cfg.Clusters, tt.want) {
 				t.Errorf("clusters:\n got %+v\nwant %+v", cfg.Clusters, tt.want)
 				for i := range min(len(cfg.Clusters), len(tt.want)) {
-					if cfg.Clusters[i].Password != tt.want[i].Password || cfg.Clusters[i].APIKey != tt.want[i].APIKey {
+					if g, w := cfg.Clusters[i], tt.want[i]; g.Password != w.Password || g.APIKey != w.APIKey ||
+						g.Transport.KeystorePassword != w.Transport.KeystorePassword {
 						t.Errorf("clusters[%d] secrets differ (values not shown by %%+v)", i)
 					}
 				}
@@ -379,7 +418,7 @@ func TestLoadUnknownKeys(t *testing.T) {
 		{
 			name: "dotted key is not nesting",
 			yaml: "clusters:\n  - name: a\n    urls: [https://a]\n    tls.ca_file: /ca.pem\n",
-			want: []string{"clusters[0].tls.ca_file: unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls"},
+			want: []string{"clusters[0].tls.ca_file: unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links"},
 		},
 		{
 			name: "every unknown key at once",
@@ -404,6 +443,39 @@ func TestLoadUnknownKeys(t *testing.T) {
 				"timeot (from ES_REMOTE_EXPORTER_TIMEOT): unknown key; did you mean ES_REMOTE_EXPORTER_TIMEOUT?",
 				"clusters[0].tls.ca_fiel (from ES_REMOTE_EXPORTER_CLUSTERS__0__TLS__CA_FIEL): unknown key; did you mean ES_REMOTE_EXPORTER_CLUSTERS__0__TLS__CA_FILE?",
 				"empty_typo (from ES_REMOTE_EXPORTER_EMPTY_TYPO): unknown key",
+			},
+		},
+		{
+			name: "transport",
+			yaml: "clusters:\n  - name: a\n    urls: [https://a]\n    transport:\n      probe_intervall: 1m\n      verify: full\n",
+			want: []string{
+				"clusters[0].transport.probe_intervall: unknown key; did you mean clusters[0].transport.probe_interval?",
+				"clusters[0].transport.verify: unknown key; valid keys here are ca_file, cert_file, key_file, keystore_file, keystore_password_file, probe_interval, probe_local_nodes",
+			},
+		},
+		{
+			// KeystorePassword (koanf:"-") is filled by Load only: neither its Go name nor "-" is a key.
+			name: "keystore password is not a key in the file",
+			yaml: "clusters:\n  - name: a\n    urls: [https://a]\n    transport:\n      keystore_password: x\n      \"-\": x\n      keystorepassword: x\n",
+			want: []string{
+				"clusters[0].transport.keystore_password: unknown key; did you mean clusters[0].transport.keystore_password_file?",
+				"clusters[0].transport.-: unknown key; valid keys here are ca_file, cert_file, key_file, keystore_file, keystore_password_file, probe_interval, probe_local_nodes",
+				"clusters[0].transport.keystorepassword: unknown key",
+			},
+		},
+		{
+			name: "keystore password is not a key in the environment",
+			env: []string{
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__NAME=a",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__URLS=https://a",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD=x",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__-=x",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT_CA_FILE=/ca.pem",
+			},
+			want: []string{
+				"clusters[0].transport.keystore_password (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD): unknown key; did you mean ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD_FILE?",
+				"clusters[0].transport.- (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__-): unknown key; valid keys here are ca_file,",
+				"clusters[0].transport_ca_file (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT_CA_FILE): unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links; nesting levels in variable names are separated by a double underscore",
 			},
 		},
 		{
@@ -479,11 +551,24 @@ func TestLoadTypeErrors(t *testing.T) {
 			yaml: "clusters:\n  - https://a:9200\n  - name: b\n    urls: {a: b}\n    tls: true\n    password_file: {}\n  - name: c\n    urls: [https://c]\n    tls: {insecure_skip_verify: \"yes\"}\n  -\n",
 			want: []string{
 				"clusters[0]: must be a mapping with the keys name, urls, username,",
-				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, links, not nothing (an empty entry)",
+				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links, not nothing (an empty entry)",
 				"clusters[1].urls: must be a list of strings, not a mapping",
 				"clusters[1].tls: must be a mapping with the keys ca_file, cert_file, key_file, server_name, insecure_skip_verify, not a boolean",
 				"clusters[1].password_file: must be a string, not a mapping",
 				`clusters[2].tls.insecure_skip_verify: must be true or false, not "yes"`,
+			},
+		},
+		{
+			name: "transport",
+			yaml: "clusters:\n  - name: a\n    urls: [https://a]\n    transport: /ca.pem\n" +
+				"  - name: b\n    urls: [https://b]\n    transport: {probe_interval: 600, probe_local_nodes: \"yes\", ca_file: [a], keystore_password_file: 1234}\n",
+			want: []string{
+				// keystore_password (the "-" field) is not a key, so not listed.
+				"clusters[0].transport: must be a mapping with the keys ca_file, cert_file, key_file, keystore_file, keystore_password_file, probe_interval, probe_local_nodes, not a string",
+				`clusters[1].transport.probe_interval: must be a duration with a unit, like "30s" or "1m30s", not a number`,
+				`clusters[1].transport.probe_local_nodes: must be true or false, not "yes"`,
+				"clusters[1].transport.ca_file: must be a string, not a list",
+				"clusters[1].transport.keystore_password_file: must be a string, not a number (put the value in quotes)",
 			},
 		},
 	}
@@ -779,6 +864,165 @@ func TestValidate(t *testing.T) {
 			name:   "tls with some https urls is fine",
 			mutate: func(_ *testing.T, c *Config, _ string) { c.Clusters[0].URLs[0] = "http://es-1:9200" },
 		},
+		{
+			name: "transport with every pem key",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{
+					CAFile:          writeFile(t, dir, "t-ca.pem", "ca"),
+					CertFile:        writeFile(t, dir, "t.pem", "c"),
+					KeyFile:         writeFile(t, dir, "t-key.pem", "k"),
+					ProbeInterval:   time.Minute,
+					ProbeLocalNodes: true,
+				}
+			},
+		},
+		{
+			name: "transport with a keystore",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{
+					KeystoreFile:         writeFile(t, dir, "t.p12", "p12"),
+					KeystorePasswordFile: writeFile(t, dir, "t.password", "pw\n"),
+				}
+			},
+		},
+		{
+			name: "transport keystore password may be empty",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{
+					KeystoreFile:         writeFile(t, dir, "t.p12", "p12"),
+					KeystorePasswordFile: writeFile(t, dir, "t.password", ""),
+				}
+				other := c.Clusters[0]
+				other.Name = "other"
+				other.Transport.KeystorePasswordFile = writeFile(t, dir, "t2.password", "\n")
+				c.Clusters = append(c.Clusters, other)
+			},
+		},
+		{
+			name: "probe_local_nodes without any transport file is fine",
+			mutate: func(_ *testing.T, c *Config, _ string) {
+				c.Clusters[0].Transport.ProbeLocalNodes = true
+			},
+		},
+		{
+			name: "transport needs no https url",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].URLs, c.Clusters[0].TLS = []string{"http://es-1:9200"}, TLS{}
+				c.Clusters[0].Transport.CAFile = writeFile(t, dir, "t-ca.pem", "ca")
+			},
+		},
+		{
+			name: "transport certificate needs its key and vice versa",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport.CertFile = writeFile(t, dir, "t.pem", "c")
+				other := c.Clusters[0]
+				other.Name, other.Transport = "other", Transport{KeyFile: writeFile(t, dir, "t-key.pem", "k")}
+				c.Clusters = append(c.Clusters, other)
+			},
+			want: []string{
+				"clusters[0].transport.key_file: required because transport.cert_file is set: a certificate needs its private key",
+				"clusters[1].transport.cert_file: required because transport.key_file is set: a private key needs its certificate",
+			},
+		},
+		{
+			name: "transport keystore needs its password file and vice versa",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport.KeystoreFile = writeFile(t, dir, "t.p12", "p12")
+				other := c.Clusters[0]
+				other.Name, other.Transport = "other", Transport{KeystorePasswordFile: writeFile(t, dir, "t.password", "pw")}
+				c.Clusters = append(c.Clusters, other)
+			},
+			want: []string{
+				"clusters[0].transport.keystore_password_file: required because transport.keystore_file is set; for a keystore without a password, name an empty file",
+				"clusters[1].transport.keystore_file: required because transport.keystore_password_file is set: the password opens a PKCS#12 keystore",
+			},
+		},
+		{
+			name: "a keystore password set in code does not replace the file",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{KeystoreFile: writeFile(t, dir, "t.p12", "p12"), KeystorePassword: "pw"}
+			},
+			want: []string{"clusters[0].transport.keystore_password_file: required because transport.keystore_file is set"},
+		},
+		{
+			name: "transport pem identity and keystore are exclusive",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{
+					CertFile:             writeFile(t, dir, "t.pem", "c"),
+					KeyFile:              writeFile(t, dir, "t-key.pem", "k"),
+					KeystoreFile:         writeFile(t, dir, "t.p12", "p12"),
+					KeystorePasswordFile: writeFile(t, dir, "t.password", "pw"),
+				}
+				other := c.Clusters[0]
+				other.Name = "other"
+				other.Transport.CertFile = ""
+				c.Clusters = append(c.Clusters, other)
+			},
+			want: []string{
+				"clusters[0].transport.keystore_file: cannot be combined with transport.cert_file: give the transport identity as PEM files (cert_file and key_file) or as a PKCS#12 keystore (keystore_file), not both",
+				"clusters[1].transport.keystore_file: cannot be combined with transport.key_file:",
+				"clusters[1].transport.cert_file: required because transport.key_file is set",
+			},
+		},
+		{
+			name: "transport files must be readable",
+			mutate: func(_ *testing.T, c *Config, dir string) {
+				c.Clusters[0].Transport = Transport{
+					CAFile: filepath.Join(dir, "x.pem"), CertFile: dir, KeyFile: filepath.Join(dir, "nokey.pem"),
+				}
+				other := c.Clusters[0]
+				other.Name, other.Transport = "other", Transport{
+					KeystoreFile: filepath.Join(dir, "x.p12"), KeystorePasswordFile: filepath.Join(dir, "x.password"),
+				}
+				c.Clusters = append(c.Clusters, other)
+			},
+			want: []string{
+				"clusters[0].transport.ca_file: open <dir>/x.pem: no such file or directory",
+				"clusters[0].transport.cert_file: <dir> is a directory; name the file inside it",
+				"clusters[0].transport.key_file: open <dir>/nokey.pem: no such file or directory",
+				"clusters[1].transport.keystore_file: open <dir>/x.p12: no such file or directory",
+				"clusters[1].transport.keystore_password_file: open <dir>/x.password: no such file or directory",
+			},
+		},
+		{
+			name: "transport keystore password files",
+			mutate: func(t *testing.T, c *Config, dir string) {
+				p12 := writeFile(t, dir, "t.p12", "p12")
+				for i, content := range []string{"a\nb\n", "a\n\n", strings.Repeat("x", maxSecretSize+1), ""} {
+					path := dir // the last one: a directory
+					if content != "" {
+						path = writeFile(t, dir, fmt.Sprint("pw", i), content)
+					}
+					c.Clusters = append(c.Clusters, Cluster{
+						Name:      fmt.Sprint(i),
+						URLs:      []string{"https://es"},
+						Transport: Transport{KeystoreFile: p12, KeystorePasswordFile: path},
+					})
+				}
+			},
+			want: []string{
+				"clusters[1].transport.keystore_password_file: <dir>/pw0 has more than one line; it must hold only the secret (one trailing newline is fine)",
+				"clusters[2].transport.keystore_password_file: <dir>/pw1 has more than one line",
+				"clusters[3].transport.keystore_password_file: <dir>/pw2 is larger than 65536 bytes; it must hold only the secret",
+				"clusters[4].transport.keystore_password_file: <dir> is a directory; name the file inside it",
+			},
+		},
+		{
+			name: "transport probe_interval",
+			mutate: func(_ *testing.T, c *Config, _ string) {
+				c.Clusters[0].Transport.ProbeInterval = -time.Minute
+				for i, d := range []time.Duration{time.Second, MinProbeInterval - 1, MinProbeInterval, time.Hour} {
+					other := c.Clusters[0]
+					other.Name, other.Transport.ProbeInterval = fmt.Sprint(i), d
+					c.Clusters = append(c.Clusters, other)
+				}
+			},
+			want: []string{
+				"clusters[0].transport.probe_interval: must not be negative, got -1m0s; leave it unset for the default 10m0s",
+				"clusters[1].transport.probe_interval: must be at least 10s, got 1s",
+				"clusters[2].transport.probe_interval: must be at least 10s, got 9.999999999s",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -808,6 +1052,9 @@ clusters:
     tls:
       ca_file: %[1]s/missing-ca.pem
       cert_file: %[1]s/missing-cert.pem
+    transport:
+      keystore_file: %[1]s/missing.p12
+      probe_interval: 1s
 `, dir))
 	_, err := Load(LoadOptions{File: file, Environ: []string{"ES_REMOTE_EXPORTER_MAX_CONCURRENCY=0"}})
 	checkErrors(t, err, []string{
@@ -821,6 +1068,9 @@ clusters:
 		"clusters[1].tls.key_file: required because tls.cert_file is set",
 		"clusters[1].tls.ca_file: open " + dir + "/missing-ca.pem: no such file or directory",
 		"clusters[1].tls.cert_file: open " + dir + "/missing-cert.pem: no such file or directory",
+		"clusters[1].transport.keystore_password_file: required because transport.keystore_file is set",
+		"clusters[1].transport.keystore_file: open " + dir + "/missing.p12: no such file or directory",
+		"clusters[1].transport.probe_interval: must be at least 10s, got 1s",
 	})
 }
 
@@ -885,12 +1135,73 @@ func TestLoadSecretFiles(t *testing.T) {
 	}
 }
 
+func TestLoadKeystorePasswordFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    string
+		wantErr string
+	}{
+		{name: "trailing newline trimmed", content: "s3cret\n", want: "s3cret"},
+		{name: "trailing CRLF trimmed", content: "s3cret\r\n", want: "s3cret"},
+		{name: "no newline", content: "s3cret", want: "s3cret"},
+		{name: "spaces kept", content: " s3cret \n", want: " s3cret "},
+		{name: "empty is an empty password", content: "", want: ""},
+		{name: "lone newline is an empty password", content: "\n", want: ""},
+		{name: "only one newline trimmed", content: "s3cret\n\n", wantErr: "has more than one line"},
+		{name: "too large", content: strings.Repeat("x", maxSecretSize+1), wantErr: "is larger than 65536 bytes"},
+		{name: "missing", wantErr: "no such file or directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			keystore := writeFile(t, dir, "transport.p12", "p12")
+			path := filepath.Join(dir, "password")
+			if tt.name != "missing" {
+				writeFile(t, dir, "password", tt.content)
+			}
+			file := writeConfig(t, fmt.Sprintf("clusters:\n  - name: a\n    urls: [https://a]\n"+
+				"    transport:\n      keystore_file: %s\n      keystore_password_file: %s\n", keystore, path))
+			cfg, err := Load(LoadOptions{File: file})
+			if tt.wantErr != "" {
+				want := "clusters[0].transport.keystore_password_file: "
+				if tt.name == "missing" {
+					want += "open " + path + ": "
+				} else {
+					want += path + " "
+				}
+				checkErrors(t, err, []string{want + tt.wantErr})
+				if err != nil && tt.content != "" && strings.Contains(err.Error(), tt.content[:6]) {
+					t.Errorf("error shows the file's content: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr := cfg.Clusters[0].Transport
+			if tr.KeystorePassword.Reveal() != tt.want {
+				t.Errorf("KeystorePassword = %q, want %q", tr.KeystorePassword.Reveal(), tt.want)
+			}
+			if tr.KeystorePasswordFile != path || tr.KeystoreFile != keystore {
+				t.Errorf("keystore_file, keystore_password_file = %q, %q; want them to keep naming %q, %q",
+					tr.KeystoreFile, tr.KeystorePasswordFile, keystore, path)
+			}
+			// What Load returns must pass Validate again: main may validate it on reload.
+			if err := cfg.Validate(); err != nil {
+				t.Errorf("Validate() on Load's result: %v", err)
+			}
+		})
+	}
+}
+
 func TestSecretRedaction(t *testing.T) {
-	const pw, key = "hunter2-s3cret", "c2VjcmV0LWtleS12YWx1ZQ=="
+	const pw, key, keystorePW = "hunter2-s3cret", "c2VjcmV0LWtleS12YWx1ZQ==", "keystore-pa55word"
 	cfg := Defaults()
 	cfg.Clusters = []Cluster{
 		{Name: "a", URLs: []string{"https://a"}, Username: "u", Password: pw},
 		{Name: "b", URLs: []string{"https://b"}, APIKey: key},
+		{Name: "c", URLs: []string{"https://c"}, Transport: Transport{KeystoreFile: "/t.p12", KeystorePassword: keystorePW}},
 	}
 	s := Secret(pw)
 	if s.Reveal() != pw {
@@ -908,6 +1219,9 @@ func TestSecretRedaction(t *testing.T) {
 		add("secret "+verb, fmt.Sprintf(verb, s))
 		add("*secret "+verb, fmt.Sprintf(verb, &s))
 		add("cluster "+verb, fmt.Sprintf(verb, cfg.Clusters[0]))
+		add("transport cluster "+verb, fmt.Sprintf(verb, cfg.Clusters[2]))
+		add("transport "+verb, fmt.Sprintf(verb, cfg.Clusters[2].Transport))
+		add("*transport "+verb, fmt.Sprintf(verb, &cfg.Clusters[2].Transport))
 		add("config "+verb, fmt.Sprintf(verb, cfg))
 		add("*config "+verb, fmt.Sprintf(verb, &cfg))
 	}
@@ -924,7 +1238,8 @@ func TestSecretRedaction(t *testing.T) {
 			h = slog.NewJSONHandler(&buf, nil)
 		}
 		slog.New(h).Info("loaded", "config", cfg, "ptr", &cfg, "cluster", cfg.Clusters[1], "password", s,
-			slog.Group("g", "key", cfg.Clusters[1].APIKey))
+			slog.Group("g", "key", cfg.Clusters[1].APIKey), "transport", cfg.Clusters[2].Transport,
+			"keystore_password", cfg.Clusters[2].Transport.KeystorePassword)
 		add("slog "+format, buf.String())
 	}
 
@@ -934,9 +1249,13 @@ func TestSecretRedaction(t *testing.T) {
 	}
 	outputs = append(outputs, "json: "+string(j)) // json.Marshal escapes < and >: checked decoded below
 	var decoded struct {
-		Clusters []struct{ Password, APIKey string }
+		Clusters []struct {
+			Password, APIKey string
+			Transport        struct{ KeystorePassword string }
+		}
 	}
-	if err := json.Unmarshal(j, &decoded); err != nil || decoded.Clusters[0].Password != redacted || decoded.Clusters[1].APIKey != redacted {
+	if err := json.Unmarshal(j, &decoded); err != nil || decoded.Clusters[0].Password != redacted ||
+		decoded.Clusters[1].APIKey != redacted || decoded.Clusters[2].Transport.KeystorePassword != redacted {
 		t.Errorf("JSON does not hold %q strings: %s (%v)", redacted, j, err)
 	}
 	txt, _ := s.MarshalText()
@@ -945,7 +1264,7 @@ func TestSecretRedaction(t *testing.T) {
 	add("MarshalYAML", fmt.Sprint(y))
 
 	for _, out := range outputs {
-		if strings.Contains(out, pw) || strings.Contains(out, key) {
+		if strings.Contains(out, pw) || strings.Contains(out, key) || strings.Contains(out, keystorePW) {
 			t.Errorf("secret leaked through %s", out)
 		}
 	}
@@ -980,12 +1299,22 @@ clusters:
     api_key_file: %[2]s
     password: %[1]s
     tls: {insecure_skip_verify: true}
+    transport: {keystore_password_file: %[2]s, cert_file: %[2]s}
 `, secret, multiLine),
 			env: []string{"ES_REMOTE_EXPORTER_CLUSTERS__2__PASSWORD=" + secret},
 		},
 		{
 			name: "structural errors",
 			yaml: fmt.Sprintf("clusters:\n  - name: a\n    urls: [https://a]\n    password: [%[1]s]\n    api_key: {%[1]s: x}\n    tls: [%[1]s]\n", secret),
+		},
+		{
+			name: "keystore password where it cannot go",
+			yaml: fmt.Sprintf("clusters:\n  - name: a\n    urls: [https://a]\n    transport:\n      keystore_password: %[1]s\n      \"-\": %[1]s\n      keystore_password_file: [%[1]s]\n", secret),
+			env: []string{
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD=" + secret,
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__-=" + secret,
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD_FILE=" + secret,
+			},
 		},
 		{
 			name: "secret in the wrong place in the environment",
@@ -1040,6 +1369,52 @@ func TestEffective(t *testing.T) {
 				t.Errorf("EffectiveTimeout = %s, want %s", got, tt.wantTimeouts)
 			}
 		})
+	}
+}
+
+func TestEffectiveProbeInterval(t *testing.T) {
+	if DefaultProbeInterval != 10*time.Minute || MinProbeInterval != 10*time.Second {
+		t.Fatalf("DefaultProbeInterval, MinProbeInterval = %s, %s; want 10m, 10s", DefaultProbeInterval, MinProbeInterval)
+	}
+	// The global poll interval and timeout play no part: transport probing has its own schedule.
+	c := Config{PollInterval: 30 * time.Second, Timeout: 10 * time.Second}
+	tests := []struct {
+		name    string
+		cluster Cluster
+		want    time.Duration
+	}{
+		{"unset is the default", Cluster{}, DefaultProbeInterval},
+		{"unset ignores the poll interval", Cluster{PollInterval: time.Hour}, DefaultProbeInterval},
+		{"set", Cluster{Transport: Transport{ProbeInterval: time.Minute}}, time.Minute},
+		{"set at the minimum", Cluster{Transport: Transport{ProbeInterval: MinProbeInterval}}, MinProbeInterval},
+		{"set above the default", Cluster{Transport: Transport{ProbeInterval: time.Hour}}, time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := c.EffectiveProbeInterval(tt.cluster); got != tt.want {
+				t.Errorf("EffectiveProbeInterval = %s, want %s", got, tt.want)
+			}
+		})
+	}
+
+	// Load leaves an unset probe_interval at 0, so the default stays visible as "unset".
+	cfg, err := Load(LoadOptions{Environ: []string{
+		"ES_REMOTE_EXPORTER_CLUSTERS__0__NAME=a",
+		"ES_REMOTE_EXPORTER_CLUSTERS__0__URLS=https://a",
+		"ES_REMOTE_EXPORTER_CLUSTERS__1__NAME=b",
+		"ES_REMOTE_EXPORTER_CLUSTERS__1__URLS=https://b",
+		"ES_REMOTE_EXPORTER_CLUSTERS__1__TRANSPORT__PROBE_INTERVAL=90s",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Clusters[0].Transport.ProbeInterval; got != 0 {
+		t.Errorf("clusters[0].transport.probe_interval = %s after Load, want 0 (unset)", got)
+	}
+	for i, want := range []time.Duration{DefaultProbeInterval, 90 * time.Second} {
+		if got := cfg.EffectiveProbeInterval(cfg.Clusters[i]); got != want {
+			t.Errorf("clusters[%d]: EffectiveProbeInterval = %s, want %s", i, got, want)
+		}
 	}
 }
 
@@ -1118,6 +1493,13 @@ func TestLoadFullExample(t *testing.T) {
 					KeyFile:    "testdata/files/client-key.pem",
 					ServerName: "prod.internal",
 				},
+				Transport: Transport{
+					CAFile:          "testdata/files/transport-ca.pem",
+					CertFile:        "testdata/files/transport.pem",
+					KeyFile:         "testdata/files/transport-key.pem",
+					ProbeInterval:   5 * time.Minute,
+					ProbeLocalNodes: true,
+				},
 				Links: map[string]Link{"staging_search": {Cluster: "staging"}},
 			},
 			{
@@ -1126,6 +1508,11 @@ func TestLoadFullExample(t *testing.T) {
 				APIKey:     "c3RhZ2luZy1pZDpzdGFnaW5nLWtleQ==",
 				APIKeyFile: "testdata/files/staging.api-key",
 				TLS:        TLS{InsecureSkipVerify: true},
+				Transport: Transport{
+					KeystoreFile:         "testdata/files/transport.p12",
+					KeystorePasswordFile: "testdata/files/transport.keystore-password",
+					KeystorePassword:     "keystore-s3cret",
+				},
 			},
 			{Name: "dev", URLs: []string{"http://localhost:9200"}, Username: "elastic", Password: "dev-password"},
 			{Name: "qa", URLs: []string{"https://qa.example.com"}, APIKey: "cWEtaWQ6cWEta2V5"},
@@ -1134,13 +1521,19 @@ func TestLoadFullExample(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 		for i := range min(len(cfg.Clusters), len(want.Clusters)) {
-			if g, w := cfg.Clusters[i], want.Clusters[i]; g.Password != w.Password || g.APIKey != w.APIKey {
-				t.Errorf("clusters[%d] secrets: got %q/%q, want %q/%q", i, g.Password.Reveal(), g.APIKey.Reveal(), w.Password.Reveal(), w.APIKey.Reveal())
+			if g, w := cfg.Clusters[i], want.Clusters[i]; g.Password != w.Password || g.APIKey != w.APIKey ||
+				g.Transport.KeystorePassword != w.Transport.KeystorePassword {
+				t.Errorf("clusters[%d] secrets: got %q/%q/%q, want %q/%q/%q", i,
+					g.Password.Reveal(), g.APIKey.Reveal(), g.Transport.KeystorePassword.Reveal(),
+					w.Password.Reveal(), w.APIKey.Reveal(), w.Transport.KeystorePassword.Reveal())
 			}
 		}
 	}
 	if got, want := cfg.EffectiveTimeout(cfg.Clusters[1]), 5*time.Second; got != want {
 		t.Errorf("staging inherits timeout %s, want %s", got, want)
+	}
+	if got, want := cfg.EffectiveProbeInterval(cfg.Clusters[1]), DefaultProbeInterval; got != want {
+		t.Errorf("staging probes every %s, want the default %s", got, want)
 	}
 
 	// The example must show every key, so a new key cannot be added without documenting it.
@@ -1172,12 +1565,17 @@ func collectKeys(raw any, prefix string, seen map[string]bool) {
 	}
 }
 
-// schemaKeys lists every key path of t in the form collectKeys records.
+// schemaKeys lists every key path of t in the form collectKeys records. Fields that are no key
+// (koanf:"-") are left out.
 func schemaKeys(t reflect.Type, prefix string) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		key := prefix + f.Tag.Get("koanf")
+		tag, ok := keyOf(f)
+		if !ok {
+			continue
+		}
+		key := prefix + tag
 		out = append(out, key)
 		ft := f.Type
 		if ft.Kind() == reflect.Slice {
@@ -1213,7 +1611,8 @@ func TestDocumentedExample(t *testing.T) {
 	if len(cfg.Clusters) != 2 || cfg.Clusters[0].Name != "prod-eu" || cfg.Clusters[1].Name != "prod-us" {
 		t.Errorf("unexpected clusters: %+v", cfg.Clusters)
 	}
-	if cfg.Clusters[0].Password.Reveal() != "example-secret" || cfg.Clusters[1].APIKey.Reveal() != "example-secret" {
+	if cfg.Clusters[0].Password.Reveal() != "example-secret" || cfg.Clusters[1].APIKey.Reveal() != "example-secret" ||
+		cfg.Clusters[1].Transport.KeystorePassword.Reveal() != "example-secret" {
 		t.Error("secret files were not read")
 	}
 	for _, path := range []string{
@@ -1223,6 +1622,12 @@ func TestDocumentedExample(t *testing.T) {
 		"/etc/es-remote-exporter/client-key.pem",
 		"/etc/es-remote-exporter/prod-us.api-key",
 		"/etc/es-remote-exporter/prod-us-ca.pem",
+		"/etc/es-remote-exporter/prod-eu-transport-ca.pem",
+		"/etc/es-remote-exporter/prod-eu-transport.pem",
+		"/etc/es-remote-exporter/prod-eu-transport-key.pem",
+		"/etc/es-remote-exporter/prod-us-transport-ca.pem",
+		"/etc/es-remote-exporter/prod-us-transport.p12",
+		"/etc/es-remote-exporter/prod-us-transport.p12.password",
 	} {
 		if !slices.Contains(files.opened, path) {
 			t.Errorf("%s was not checked", path)

@@ -404,9 +404,17 @@ func quoteHint(raw any) string {
 	return ""
 }
 
-func fieldByTag(t reflect.Type, tag string) (int, bool) {
+// keyOf returns the config key of a struct field: its koanf tag. A field without a tag or tagged "-"
+// (a value Load derives, like Transport.KeystorePassword) is no key: no file, variable or flag sets it,
+// and it is not listed among the valid keys.
+func keyOf(f reflect.StructField) (string, bool) {
+	tag := f.Tag.Get("koanf")
+	return tag, tag != "" && tag != "-"
+}
+
+func fieldByTag(t reflect.Type, key string) (int, bool) {
 	for i := range t.NumField() {
-		if t.Field(i).Tag.Get("koanf") == tag {
+		if k, ok := keyOf(t.Field(i)); ok && k == key {
 			return i, true
 		}
 	}
@@ -416,8 +424,8 @@ func fieldByTag(t reflect.Type, tag string) (int, bool) {
 func tagNames(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("koanf"); tag != "" {
-			out = append(out, tag)
+		if k, ok := keyOf(t.Field(i)); ok {
+			out = append(out, k)
 		}
 	}
 	return out

@@ -21,6 +21,22 @@ const maxSecretSize = 64 << 10
 // readSecret returns the content of a password or API key file without its one trailing newline.
 // Errors name the file and the problem, never the content.
 func readSecret(open openFunc, path string) (string, error) {
+	s, err := readSecretLine(open, path)
+	if err == nil && s == "" {
+		return "", fmt.Errorf("%s is empty; write the secret into it", path)
+	}
+	return s, err
+}
+
+// readKeystorePassword is readSecret for a keystore password file, where an empty file (or one lone
+// newline) is an empty password: elasticsearch-certutil writes PKCS#12 keystores without a password
+// unless asked for one.
+func readKeystorePassword(open openFunc, path string) (string, error) {
+	return readSecretLine(open, path)
+}
+
+// readSecretLine returns the one line of a secret file without its trailing newline, which may be "".
+func readSecretLine(open openFunc, path string) (string, error) {
 	f, err := openRegular(open, path)
 	if err != nil {
 		return "", err
@@ -38,9 +54,6 @@ func readSecret(open openFunc, path string) (string, error) {
 		s = t
 	} else {
 		s = strings.TrimSuffix(s, "\n")
-	}
-	if s == "" {
-		return "", fmt.Errorf("%s is empty; write the secret into it", path)
 	}
 	if strings.ContainsAny(s, "\r\n") {
 		return "", fmt.Errorf("%s has more than one line; it must hold only the secret (one trailing newline is fine)", path)
@@ -74,7 +87,8 @@ func openRegular(open openFunc, path string) (fs.File, error) {
 }
 
 // readSecretFiles fills Password and APIKey from password_file and api_key_file where only the file is
-// set. It reports nothing: validate reads the same files and reports every problem with its key path.
+// set, and Transport.KeystorePassword from transport.keystore_password_file. It reports nothing:
+// validate reads the same files and reports every problem with its key path.
 func (c *Config) readSecretFiles(open openFunc) {
 	for i := range c.Clusters {
 		cl := &c.Clusters[i]
@@ -86,6 +100,11 @@ func (c *Config) readSecretFiles(open openFunc) {
 		if cl.APIKeyFile != "" && cl.APIKey == "" {
 			if s, err := readSecret(open, cl.APIKeyFile); err == nil {
 				cl.APIKey = Secret(s)
+			}
+		}
+		if t := &cl.Transport; t.KeystorePasswordFile != "" {
+			if s, err := readKeystorePassword(open, t.KeystorePasswordFile); err == nil {
+				t.KeystorePassword = Secret(s)
 			}
 		}
 	}

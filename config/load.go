@@ -29,9 +29,10 @@ type LoadOptions struct {
 }
 
 // Load builds the configuration from defaults < file < environment < explicitly set flags, reads
-// password_file and api_key_file into Password and APIKey (one trailing newline trimmed), and validates
-// the result. Its error lists every problem found, one per line, each starting with the key path (and
-// the environment variable or flag, when the value came from one).
+// password_file, api_key_file and transport.keystore_password_file into Password, APIKey and
+// Transport.KeystorePassword (one trailing newline trimmed), and validates the result. Its error lists
+// every problem found, one per line, each starting with the key path (and the environment variable or
+// flag, when the value came from one).
 func Load(opts LoadOptions) (*Config, error) {
 	return load(opts, osOpen)
 }

@@ -13,7 +13,8 @@ import (
 
 // Validate returns every problem in c at once (joined with errors.Join, one per line), each starting
 // with its key path, e.g. "clusters[2].tls.ca_file: open /x: no such file or directory". It reads the
-// files the configuration names (TLS files must be readable; secret files must hold a secret). A Config
+// files the configuration names (TLS and transport files must be readable; secret files must hold a
+// secret; a keystore password file must hold one line). A Config
 // returned by Load is valid: its Password equals the content of its PasswordFile, which is not a
 // conflict.
 func (c *Config) Validate() error {
@@ -110,6 +111,56 @@ func (ps *problems) cluster(p string, cl Cluster, open openFunc) {
 	}
 	if t.isSet() && allHTTP {
 		ps.add(tp, "is set but every url is http://; use https:// URLs or remove tls")
+	}
+
+	ps.transport(p+".transport", cl.Transport, open)
+}
+
+// transport checks a cluster's transport TLS settings. Transport.KeystorePassword is not checked: Load
+// fills it from keystore_password_file, which is.
+func (ps *problems) transport(tp string, t Transport, open openFunc) {
+	if t.CertFile != "" && t.KeyFile == "" {
+		ps.add(tp+".key_file", "required because transport.cert_file is set: a certificate needs its private key")
+	}
+	if t.KeyFile != "" && t.CertFile == "" {
+		ps.add(tp+".cert_file", "required because transport.key_file is set: a private key needs its certificate")
+	}
+	if t.KeystoreFile != "" && t.KeystorePasswordFile == "" {
+		ps.add(tp+".keystore_password_file", "required because transport.keystore_file is set; "+
+			"for a keystore without a password, name an empty file")
+	}
+	if t.KeystorePasswordFile != "" && t.KeystoreFile == "" {
+		ps.add(tp+".keystore_file", "required because transport.keystore_password_file is set: "+
+			"the password opens a PKCS#12 keystore")
+	}
+	if t.KeystoreFile != "" && (t.CertFile != "" || t.KeyFile != "") {
+		pemKey := "cert_file"
+		if t.CertFile == "" {
+			pemKey = "key_file"
+		}
+		ps.add(tp+".keystore_file", "cannot be combined with transport.%s: give the transport identity as PEM "+
+			"files (cert_file and key_file) or as a PKCS#12 keystore (keystore_file), not both", pemKey)
+	}
+	for _, f := range []struct{ key, path string }{
+		{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile}, {"keystore_file", t.KeystoreFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if err := checkReadable(open, f.path); err != nil {
+			ps.add(tp+"."+f.key, "%v", err)
+		}
+	}
+	if t.KeystorePasswordFile != "" {
+		if _, err := readKeystorePassword(open, t.KeystorePasswordFile); err != nil {
+			ps.add(tp+".keystore_password_file", "%v", err)
+		}
+	}
+	switch d := t.ProbeInterval; {
+	case d < 0:
+		ps.add(tp+".probe_interval", "must not be negative, got %s; leave it unset for the default %s", d, DefaultProbeInterval)
+	case d > 0 && d < MinProbeInterval:
+		ps.add(tp+".probe_interval", "must be at least %s, got %s", MinProbeInterval, d)
 	}
 }
 

@@ -96,7 +96,9 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			next[cl.Name] = old
 			continue
 		}
-		p, err := collector.NewPoller(cl, timeout, s.logger, time.Now, s.fleet)
+		p, err := collector.NewPoller(cl, collector.PollerOptions{
+			Timeout: timeout, ProbeInterval: cfg.EffectiveProbeInterval(cl), Logger: s.logger, Fleet: s.fleet,
+		})
 		if err != nil {
 			for name, l := range next {
 				if s.loops[name] != l {

@@ -1,0 +1,356 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
+)
+
+// Transport probes dial the transport endpoints a link depends on (the
+// remote's seeds or proxy address, and optionally this cluster's own nodes)
+// and record the chain each presents, even when it does not verify. Every
+// probe shows in the probed node's log as a connection that closed without a
+// transport handshake, so probes run on their own, slower schedule
+// (transport.probe_interval, default 10m) and their results are replayed in
+// the polls between.
+
+// maxProbesPerLink bounds how many seeds of one link are probed.
+const maxProbesPerLink = 3
+
+// probeConcurrency bounds the parallel probes of one cluster.
+const probeConcurrency = 8
+
+// transportFiles is what clusters[].transport names, loaded.
+type transportFiles struct {
+	cas      []*x509.Certificate // the cluster's transport truststore; nil = not configured
+	identity *tlsprobe.Identity  // the cluster's transport identity; nil = not configured
+}
+
+func loadTransportFiles(t config.Transport) (transportFiles, error) {
+	var f transportFiles
+	if t.CAFile != "" {
+		cas, err := tlsprobe.LoadCABundle(t.CAFile)
+		if err != nil {
+			return f, fmt.Errorf("transport.ca_file: %w", err)
+		}
+		f.cas = cas
+	}
+	switch {
+	case t.CertFile != "":
+		id, err := tlsprobe.LoadPEMIdentity(t.CertFile, t.KeyFile)
+		if err != nil {
+			return f, fmt.Errorf("transport.cert_file/key_file: %w", err)
+		}
+		f.identity = &id
+	case t.KeystoreFile != "":
+		id, err := tlsprobe.LoadPKCS12Identity(t.KeystoreFile, t.KeystorePassword.Reveal())
+		if err != nil {
+			return f, fmt.Errorf("transport.keystore_file: %w", err)
+		}
+		f.identity = &id
+		if f.cas == nil && len(id.Others) > 0 {
+			// elasticsearch-certutil's elastic-certificates.p12 is keystore
+			// and truststore at once: its CA entries are what the nodes trust.
+			f.cas = id.Others
+		}
+	}
+	return f, nil
+}
+
+// probeState is the latest probe round of one cluster.
+type probeState struct {
+	at    time.Time
+	links map[string][]tlsprobe.Result // by alias, one per probed address
+	local []tlsprobe.Result            // this cluster's own nodes (probe_local_nodes)
+}
+
+// linkAddresses are the endpoints of a link worth probing.
+func linkAddresses(l *RemoteLink) []string {
+	if l.ProxyAddress != nil {
+		return []string{*l.ProxyAddress}
+	}
+	if len(l.Seeds) > maxProbesPerLink {
+		return l.Seeds[:maxProbesPerLink]
+	}
+	return l.Seeds
+}
+
+// probeTransport runs one probe round, bounded by the poll's context.
+func (p *Poller) probeTransport(ctx context.Context, f *Facts) probeState {
+	st := probeState{at: p.now(), links: map[string][]tlsprobe.Result{}}
+	type job struct {
+		alias string // "" = a local node
+		addr  string
+		sni   string
+	}
+	var jobs []job
+	for i := range f.Links {
+		l := &f.Links[i]
+		for _, a := range linkAddresses(l) {
+			jobs = append(jobs, job{alias: l.Alias, addr: a, sni: deref(l.ServerName)})
+		}
+	}
+	if p.probeLocal {
+		for _, n := range f.Nodes {
+			jobs = append(jobs, job{addr: n.TransportAddress})
+		}
+	}
+	opts := tlsprobe.Options{Timeout: p.timeout}
+	if p.transport.identity != nil {
+		cert := p.transport.identity.Certificate
+		opts.ClientCertificate = &cert
+	}
+	results := make([]tlsprobe.Result, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, probeConcurrency)
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			o := opts
+			o.ServerName = j.sni
+			results[i] = tlsprobe.Probe(ctx, j.addr, o)
+		}()
+	}
+	wg.Wait()
+	for i, j := range jobs {
+		if j.alias == "" {
+			st.local = append(st.local, results[i])
+		} else {
+			st.links[j.alias] = append(st.links[j.alias], results[i])
+		}
+	}
+	return st
+}
+
+// TrustAnalysis is the trust judgement of one link, both directions.
+type TrustAnalysis struct {
+	Alias             string
+	LocalTrustsRemote trust.Verdict
+	RemoteTrustsLocal trust.Verdict
+	// Earliest is the certificate with the earliest not-after among those
+	// the link depends on that the exporter could see; ok false when none.
+	Earliest   trust.CertRef
+	EarliestOK bool
+}
+
+// firstChain is the chain of the first probe that got one.
+func firstChain(rs []tlsprobe.Result) (tlsprobe.Result, bool) {
+	for _, r := range rs {
+		if len(r.Chain) > 0 {
+			return r, true
+		}
+	}
+	return tlsprobe.Result{}, false
+}
+
+// localChain is this cluster's transport chain as the exporter knows it:
+// from the configured identity, else from probing its own nodes.
+func (p *Poller) localChain(st probeState) []*x509.Certificate {
+	if p.transport.identity != nil {
+		return p.transport.identity.Chain
+	}
+	if r, ok := firstChain(st.local); ok {
+		return r.PeerCertificates()
+	}
+	return nil
+}
+
+// analyzeTrust judges both directions of every link from the latest probe
+// round, the configured files and the _ssl/certificates listings (this
+// cluster's, and the remote's when it is monitored).
+func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAnalysis {
+	localEntries := trustEntries(f.Certificates)
+	localChain := p.localChain(st)
+	targets := map[string]string{}
+	for _, a := range f.Analyses {
+		targets[a.Alias] = a.Target
+	}
+	out := make([]TrustAnalysis, 0, len(f.Links))
+	for i := range f.Links {
+		l := &f.Links[i]
+		ta := TrustAnalysis{Alias: l.Alias}
+		var remote *TransportView
+		if t := targets[l.Alias]; t != "" && p.fleet != nil {
+			if v, ok := p.fleet.Transport(t); ok {
+				remote = &v
+			}
+		}
+		probe, gotChain := firstChain(st.links[l.Alias])
+		chain := probe.PeerCertificates()
+
+		// Does this cluster accept the remote's nodes?
+		switch {
+		case !gotChain:
+			ta.LocalTrustsRemote = noData("no transport certificate seen at " + joinAddrs(st.links[l.Alias]))
+		case p.transport.cas != nil:
+			host, _, _ := net.SplitHostPort(probe.Addr)
+			hosts := []string{host}
+			if sn := deref(l.ServerName); sn != "" {
+				hosts = []string{sn}
+			}
+			ta.LocalTrustsRemote = trust.VerifyPeer(chain, p.transport.cas, now, trust.Peer{
+				Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: hosts})
+		default:
+			ta.LocalTrustsRemote = trust.IssuerMatch(chainIssuers(chain), trust.CASubjects(localEntries))
+		}
+
+		// Does the remote accept this cluster's nodes?
+		switch {
+		case gotChain && probe.ClientCertSent:
+			ta.RemoteTrustsLocal = probe.ClientVerdict()
+		case remote != nil && remote.CAs != nil && localChain != nil:
+			ta.RemoteTrustsLocal = trust.VerifyPeer(localChain, remote.CAs, now, trust.Peer{
+				Usage: x509.ExtKeyUsageClientAuth, Mode: trust.ModeCertificate})
+		case localChain != nil && remote != nil && len(remote.Entries) > 0:
+			ta.RemoteTrustsLocal = trust.IssuerMatch(chainIssuers(localChain), trust.CASubjects(remote.Entries))
+		case localChain != nil && len(probe.AcceptableCAs) > 0:
+			// The CAs the remote named in its certificate request.
+			ta.RemoteTrustsLocal = trust.IssuerMatch(chainIssuers(localChain), probe.AcceptableCAs)
+		case remote != nil && len(remote.Entries) > 0 && len(trust.LeafIssuers(localEntries)) > 0:
+			ta.RemoteTrustsLocal = trust.IssuerMatch(trust.LeafIssuers(localEntries), trust.CASubjects(remote.Entries))
+		default:
+			ta.RemoteTrustsLocal = noData("configure transport.cert_file (or keystore_file) or transport.probe_local_nodes, or monitor the remote cluster too")
+		}
+
+		// Everything the link depends on that the exporter has seen.
+		var remoteCAs []*x509.Certificate
+		if remote != nil {
+			remoteCAs = remote.CAs
+		}
+		ta.Earliest, ta.EarliestOK = trust.EarliestExpiry(
+			trust.ChainRefs(trust.SideLocal, localChain, p.transport.cas),
+			trust.ChainRefs(trust.SideRemote, chain, remoteCAs))
+		out = append(out, ta)
+	}
+	return out
+}
+
+func noData(detail string) trust.Verdict {
+	return trust.Verdict{Status: trust.Unknown, Basis: trust.BasisIssuerMatch, Reason: trust.ReasonNoData, Detail: detail}
+}
+
+func chainIssuers(chain []*x509.Certificate) []string {
+	out := make([]string, len(chain))
+	for i, c := range chain {
+		out[i] = trust.IssuerDN(c)
+	}
+	return out
+}
+
+func joinAddrs(rs []tlsprobe.Result) string {
+	if len(rs) == 0 {
+		return "(no address)"
+	}
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += r.Addr
+		if r.Err != nil {
+			s += " (" + r.Err.Error() + ")"
+		}
+	}
+	return s
+}
+
+// TransportView is what one monitored cluster shares about its transport
+// layer with the pollers of the clusters linking to it.
+type TransportView struct {
+	CAs     []*x509.Certificate // from its transport.ca_file (or keystore); nil = unknown
+	Entries []trust.Entry       // its _ssl/certificates listing
+}
+
+// transportRound probes when the probe interval has passed, shares this
+// cluster's transport view with the fleet, and judges every link's trust.
+func (p *Poller) transportRound(ctx context.Context, f *Facts) {
+	now := p.now()
+	if p.probeInterval > 0 && (p.probes.at.IsZero() || now.Sub(p.probes.at) >= p.probeInterval) {
+		p.probes = p.probeTransport(ctx, f)
+	}
+	if p.fleet != nil {
+		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates)})
+	}
+	f.Trust = p.analyzeTrust(f, p.probes, now)
+}
+
+// transportMetrics adds the certificate, probe and trust series.
+func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheus.ValueType, float64, ...string)) {
+	g := prometheus.GaugeValue
+	node := ""
+	if f.Identity != nil {
+		node = f.Identity.NodeName
+	}
+	// 7.x lists certificates in hash order: sort so series keep their place.
+	certs := slices.Clone(f.Certificates)
+	slices.SortFunc(certs, func(a, b SSLCertificate) int {
+		return cmp.Or(strings.Compare(deref(a.Path), deref(b.Path)), strings.Compare(deref(a.Alias), deref(b.Alias)),
+			strings.Compare(a.SubjectDN, b.SubjectDN), strings.Compare(a.SerialNumber, b.SerialNumber))
+	})
+	for _, c := range certs {
+		if t, ok := c.NotAfter(); ok {
+			add(descClusterCertNotAfter, g, unixSeconds(t), p.name, node, deref(c.Path), c.Format, deref(c.Alias),
+				c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
+		}
+	}
+	if p.probes.at.IsZero() {
+		return
+	}
+	add(descLastProbe, g, unixSeconds(p.probes.at), p.name)
+	for _, r := range p.probes.local {
+		add(descLocalProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
+		for i, c := range r.Chain {
+			add(descLocalPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, r.Addr, chainRole(i, c), c.Subject, c.Issuer, c.Serial)
+		}
+	}
+	for i := range f.Links { // only links that still exist
+		alias := f.Links[i].Alias
+		for _, r := range p.probes.links[alias] {
+			add(descLinkProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
+			add(descLinkProbeInfo, g, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
+			for j, c := range r.Chain {
+				add(descLinkPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, alias, r.Addr, chainRole(j, c), c.Subject, c.Issuer, c.Serial)
+			}
+		}
+	}
+	for _, ta := range f.Trust {
+		for _, d := range []struct {
+			direction string
+			v         trust.Verdict
+		}{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}} {
+			add(descLinkTrust, g, 1, p.name, ta.Alias, d.direction, string(d.v.Status), string(d.v.Basis), string(d.v.Reason))
+		}
+		if ta.EarliestOK {
+			e := ta.Earliest
+			add(descLinkEarliest, g, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
+		}
+	}
+}
+
+// chainRole names a presented certificate's place: the first is the leaf,
+// a self-issued one a CA, the rest intermediates.
+func chainRole(i int, c trust.CertInfo) string {
+	switch {
+	case i == 0:
+		return trust.RoleLeaf
+	case c.Subject == c.Issuer:
+		return trust.RoleCA
+	}
+	return trust.RoleIntermediate
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
