@@ -36,7 +36,8 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
 	go topo.Flap(ctx, demoFlapPeriod, demoFlapDown, logger)
 
 	fmt.Fprintf(stdout, `es_remote_exporter demo: %d simulated Elasticsearch clusters on 127.0.0.1
-  berlin 7.17 (mid patch upgrade), paris 8.19 (hub), oslo 8.18 (down 1 minute in every 3), tokyo 9.1
+  berlin 7.17 (mid patch upgrade), paris 8.19 (hub), oslo 8.18 (down 1 minute in every 3,
+  transport certificates expiring in 20 days), tokyo 9.1
   links: sniff and proxy mode, certificate and API-key auth; one deliberate mistake:
   tokyo (9.1) -> paris (8.19) connects but is not a supported version pair, and uses
   the certificate model 9.x deprecates

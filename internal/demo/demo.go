@@ -64,7 +64,9 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		{Name: Berlin, Version: "7.17.29", Users: users, Nodes: append(nodes(Berlin, 1),
 			simulator.NodeSpec{Name: Berlin + "-es02", Version: "7.17.28"})},
 		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3)},
-		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2)},
+		// oslo's node certificates expire in 20 days: the expiry warning.
+		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2),
+			Transport: simulator.TransportSpec{NotAfter: time.Now().Add(20 * 24 * time.Hour)}},
 		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
 			apiKeyID: {Key: apiKey, Name: "es_remote_exporter", Owner: exporterUser,
 				ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}},

@@ -873,6 +873,9 @@ var ruleSelectorExceptions = map[string]selectorException{
 	`es_remote_link_compatibility_info{rule="wire",verdict="incompatible"}`: {"verdict",
 		"the demo has no wire-incompatible link: such a link cannot connect at all, and the demo's links are meant to " +
 			"work (tokyo, on 9.1, links only to paris on 8.19); the verdict label must exist"},
+	`es_remote_link_trust_info{status="untrusted"}`: {"status",
+		"the demo's clusters trust each other: a link whose sides do not cannot connect, and the demo's links are " +
+			"meant to work; the status label must exist"},
 }
 
 // checkSelectors requires every vector selector of the expressions to
