@@ -42,6 +42,8 @@ type Facts struct {
 	Certificates []SSLCertificate
 	// Trust judges each link's transport trust from the latest probe round.
 	Trust []TrustAnalysis
+	// slowRound: this poll ran the slow checks (probes, certificates).
+	slowRound bool
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
 }
@@ -71,7 +73,15 @@ type Poller struct {
 	transport     transportFiles
 	probeInterval time.Duration // 0 = no probes
 	probeLocal    bool
-	probes        probeState // the latest probe round; zero until the first
+	probes        probeRecord // the latest probe round; zero until the first
+	lastTrust     []TrustAnalysis
+	// slowText holds the rendered transport families (by family index) of
+	// the last slow round, replayed into every snapshot until the next one
+	// or until the set of links changes (slowLinks).
+	slowText     [][]byte
+	slowLinks    string
+	lastCerts    []SSLCertificate
+	lastSSLCheck *CheckResult // replayed between slow-check rounds
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
@@ -159,11 +169,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		return nodesErr
 	})
 	p.localVersions(f, nodesErr == nil)
-	p.run(ctx, f, CheckSSLCertificates, func(ctx context.Context) *CheckError {
-		var err *CheckError
-		f.Certificates, err = p.client.sslCertificates(ctx)
-		return err
-	})
+	p.sslCertificates(ctx, f)
 	var riErr *CheckError
 	p.run(ctx, f, CheckRemoteInfo, func(ctx context.Context) *CheckError {
 		f.Links, riErr = p.client.remoteInfo(ctx)
@@ -329,7 +335,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 		add(descLinkReachable, g, boolFloat(r.Connected), p.name, r.Alias)
 	}
 	p.versionMetrics(f, add)
-	p.transportMetrics(f, add)
+	slow := p.slowFamilies(f)
 	for _, c := range f.Checks {
 		add(descCheckSuccess, g, boolFloat(c.Err == nil), p.name, c.Check)
 		if c.Err == nil || c.Err.Reason != ReasonUnavailable {
@@ -343,7 +349,13 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			add(descCheckFailures, prometheus.CounterValue, byReason[reason], p.name, c.Check, string(reason))
 		}
 	}
-	return &Snapshot{Cluster: p.name, Time: p.now(), families: r.render()}
+	families := r.render()
+	for i, b := range slow {
+		if b != nil {
+			families[i] = b // rendered once per slow round, shared read-only
+		}
+	}
+	return &Snapshot{Cluster: p.name, Time: p.now(), families: families}
 }
 
 func deref(s *string) string {

@@ -69,11 +69,50 @@ func loadTransportFiles(t config.Transport) (transportFiles, error) {
 	return f, nil
 }
 
-// probeState is the latest probe round of one cluster.
+// probeState is one probe round of one cluster: the raw results while the
+// round is judged, a compact summary (no parsed certificates) afterwards.
 type probeState struct {
 	at    time.Time
 	links map[string][]tlsprobe.Result // by alias, one per probed address
 	local []tlsprobe.Result            // this cluster's own nodes (probe_local_nodes)
+}
+
+// probeSummary is what the metrics need of one probe, kept between rounds.
+type probeSummary struct {
+	addr, version, clientAuth, peerAlert string
+	chain                                []certSummary
+}
+
+type certSummary struct {
+	role, subject, issuer, serial string
+	notAfter                      time.Time
+}
+
+// probeRecord is the retained form of a probe round.
+type probeRecord struct {
+	at    time.Time
+	links map[string][]probeSummary
+	local []probeSummary
+}
+
+func summarize(st probeState) probeRecord {
+	one := func(r tlsprobe.Result) probeSummary {
+		ps := probeSummary{addr: r.Addr, version: r.VersionName(), clientAuth: string(r.ClientAuth), peerAlert: r.PeerAlert}
+		for i, c := range r.Chain {
+			ps.chain = append(ps.chain, certSummary{role: chainRole(i, c), subject: c.Subject, issuer: c.Issuer, serial: c.Serial, notAfter: c.NotAfter})
+		}
+		return ps
+	}
+	rec := probeRecord{at: st.at, links: make(map[string][]probeSummary, len(st.links))}
+	for alias, rs := range st.links {
+		for _, r := range rs {
+			rec.links[alias] = append(rec.links[alias], one(r))
+		}
+	}
+	for _, r := range st.local {
+		rec.local = append(rec.local, one(r))
+	}
+	return rec
 }
 
 // linkAddresses are the endpoints of a link worth probing.
@@ -275,17 +314,76 @@ type TransportView struct {
 	Entries []trust.Entry       // its _ssl/certificates listing
 }
 
+// slowChecksDue reports whether the transport probes and the certificate
+// listing are due in this poll: certificates change rarely and probes show
+// in the remote's log, so both run every probe_interval (every poll when it
+// is 0) and are replayed in between.
+func (p *Poller) slowChecksDue() bool {
+	return p.probeInterval <= 0 || p.probes.at.IsZero() || p.now().Sub(p.probes.at) >= p.probeInterval
+}
+
+// A link's trust changes only with a new probe round, a new certificate
+// listing or a remote's new view, all of which come with the slow checks:
+// verdicts are computed then and replayed in between, so a poll does not
+// parse DNs and verify chains for every link.
+
+// sslCertificates runs the _ssl/certificates check when it is due and
+// otherwise replays the last listing and its check result.
+func (p *Poller) sslCertificates(ctx context.Context, f *Facts) {
+	if !p.slowChecksDue() && p.lastSSLCheck != nil {
+		f.Certificates = p.lastCerts
+		f.Checks = append(f.Checks, *p.lastSSLCheck)
+		return
+	}
+	p.run(ctx, f, CheckSSLCertificates, func(ctx context.Context) *CheckError {
+		var err *CheckError
+		f.Certificates, err = p.client.sslCertificates(ctx)
+		return err
+	})
+	p.lastCerts = f.Certificates
+	res := f.Checks[len(f.Checks)-1]
+	p.lastSSLCheck = &res
+}
+
 // transportRound probes when the probe interval has passed, shares this
 // cluster's transport view with the fleet, and judges every link's trust.
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
-	now := p.now()
-	if p.probeInterval > 0 && (p.probes.at.IsZero() || now.Sub(p.probes.at) >= p.probeInterval) {
-		p.probes = p.probeTransport(ctx, f)
+	if !p.slowChecksDue() {
+		f.Trust = make([]TrustAnalysis, 0, len(f.Links))
+		for _, ta := range p.lastTrust {
+			if slices.ContainsFunc(f.Links, func(l RemoteLink) bool { return l.Alias == ta.Alias }) {
+				f.Trust = append(f.Trust, ta)
+			}
+		}
+		return
 	}
+	now := p.now()
 	if p.fleet != nil {
 		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates)})
 	}
-	f.Trust = p.analyzeTrust(f, p.probes, now)
+	f.slowRound = true
+	round := p.probeTransport(ctx, f)
+	f.Trust = p.analyzeTrust(f, round, now)
+	p.lastTrust = f.Trust
+	p.probes = summarize(round)
+}
+
+// slowFamilies returns the transport families' sample lines, rendered again
+// only after a slow round or when links appeared or vanished: between rounds
+// they do not change, and with thousands of links rendering them on every
+// poll would cost more than the rest of the poll.
+func (p *Poller) slowFamilies(f *Facts) [][]byte {
+	var b strings.Builder
+	for i := range f.Links {
+		b.WriteString(f.Links[i].Alias)
+		b.WriteByte(0)
+	}
+	if links := b.String(); f.slowRound || p.slowText == nil || links != p.slowLinks {
+		r := newRenderer()
+		p.transportMetrics(f, r.add)
+		p.slowText, p.slowLinks = r.render(), links
+	}
+	return p.slowText
 }
 
 // transportMetrics adds the certificate, probe and trust series.
@@ -312,18 +410,18 @@ func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheu
 	}
 	add(descLastProbe, g, unixSeconds(p.probes.at), p.name)
 	for _, r := range p.probes.local {
-		add(descLocalProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
-		for i, c := range r.Chain {
-			add(descLocalPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, r.Addr, chainRole(i, c), c.Subject, c.Issuer, c.Serial)
+		add(descLocalProbeSuccess, g, boolFloat(len(r.chain) > 0), p.name, r.addr)
+		for _, c := range r.chain {
+			add(descLocalPresentedNotAfter, g, unixSeconds(c.notAfter), p.name, r.addr, c.role, c.subject, c.issuer, c.serial)
 		}
 	}
 	for i := range f.Links { // only links that still exist
 		alias := f.Links[i].Alias
 		for _, r := range p.probes.links[alias] {
-			add(descLinkProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
-			add(descLinkProbeInfo, g, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
-			for j, c := range r.Chain {
-				add(descLinkPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, alias, r.Addr, chainRole(j, c), c.Subject, c.Issuer, c.Serial)
+			add(descLinkProbeSuccess, g, boolFloat(len(r.chain) > 0), p.name, alias, r.addr)
+			add(descLinkProbeInfo, g, 1, p.name, alias, r.addr, r.version, r.clientAuth, r.peerAlert)
+			for _, c := range r.chain {
+				add(descLinkPresentedNotAfter, g, unixSeconds(c.notAfter), p.name, alias, r.addr, c.role, c.subject, c.issuer, c.serial)
 			}
 		}
 	}

@@ -220,7 +220,15 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 	e.watchWith("paris", e.parisFiles())
 	_, first := e.poll("paris")
 	e.clock.advance(time.Minute)
+	before := e.sim.Cluster("paris").Requests()
 	_, second := e.poll("paris")
+	// GET /, _nodes, _remote/info, _resolve/cluster: no _ssl/certificates
+	// between rounds, its last listing is replayed.
+	if n := e.sim.Cluster("paris").Requests() - before; n != 4 {
+		t.Errorf("a poll between probe rounds sent %d requests, want 4", n)
+	}
+	mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates})
+	mustValue(t, second, "es_remote_cluster_certificate_not_after_timestamp_seconds", nil)
 	a := mustValue(t, first, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil)
 	b := mustValue(t, second, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil)
 	if a != b {
