@@ -75,6 +75,8 @@ type Poller struct {
 	probeLocal    bool
 	probes        probeRecord // the latest probe round; zero until the first
 	lastTrust     []TrustAnalysis
+	retrySlow     bool              // a linked, monitored cluster had no transport view yet
+	trustTargets  map[string]string // link -> monitored cluster, as last judged
 	// slowText holds the rendered transport families (by family index) of
 	// the last slow round, replayed into every snapshot until the next one
 	// or until the set of links changes (slowLinks).

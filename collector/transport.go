@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strings"
@@ -319,7 +320,7 @@ type TransportView struct {
 // in the remote's log, so both run every probe_interval (every poll when it
 // is 0) and are replayed in between.
 func (p *Poller) slowChecksDue() bool {
-	return p.probeInterval <= 0 || p.probes.at.IsZero() || p.now().Sub(p.probes.at) >= p.probeInterval
+	return p.probeInterval <= 0 || p.probes.at.IsZero() || p.retrySlow || p.now().Sub(p.probes.at) >= p.probeInterval
 }
 
 // A link's trust changes only with a new probe round, a new certificate
@@ -348,7 +349,8 @@ func (p *Poller) sslCertificates(ctx context.Context, f *Facts) {
 // transportRound probes when the probe interval has passed, shares this
 // cluster's transport view with the fleet, and judges every link's trust.
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
-	if !p.slowChecksDue() {
+	targets := linkTargets(f.Analyses)
+	if !p.slowChecksDue() && maps.Equal(targets, p.trustTargets) {
 		f.Trust = make([]TrustAnalysis, 0, len(f.Links))
 		for _, ta := range p.lastTrust {
 			if slices.ContainsFunc(f.Links, func(l RemoteLink) bool { return l.Alias == ta.Alias }) {
@@ -364,8 +366,20 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	f.slowRound = true
 	round := p.probeTransport(ctx, f)
 	f.Trust = p.analyzeTrust(f, round, now)
-	p.lastTrust = f.Trust
+	p.lastTrust, p.trustTargets = f.Trust, targets
 	p.probes = summarize(round)
+	// A monitored remote that has not been polled yet (at start-up) has no
+	// view to judge against: run the slow round again next poll rather than
+	// report unknown for a whole probe interval. (A link that is matched to
+	// its remote only later changes trustTargets, which does the same.)
+	p.retrySlow = false
+	for _, a := range f.Analyses {
+		if a.Target != "" && p.fleet != nil {
+			if _, ok := p.fleet.Transport(a.Target); !ok {
+				p.retrySlow = true
+			}
+		}
+	}
 }
 
 // slowFamilies returns the transport families' sample lines, rendered again
@@ -452,3 +466,13 @@ func chainRole(i int, c trust.CertInfo) string {
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// linkTargets maps each link to the monitored cluster behind it ("" when
+// none): when that changes, the trust verdicts must be judged again.
+func linkTargets(as []LinkAnalysis) map[string]string {
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.Alias] = a.Target
+	}
+	return m
+}
