@@ -111,8 +111,10 @@ var nodeInfoMetrics = []string{"settings", "os", "process", "jvm", "thread_pool"
 // ip, version, transport_version (8.8+), index_version (8.11+),
 // component_versions (8.13+; NOTES says 8.12/8.13, unverified), build_flavor,
 // build_type, build_hash, total_indexing_buffer (indices metric), roles
-// (sorted), attributes. The metric sections of GET /_nodes (settings, os,
-// jvm, ...) are NOT simulated: every form returns the basic fields.
+// (sorted), attributes, then settings (settings metric, right after
+// attributes in NodesInfoResponse.toXContent of 7.x and 8.x; settings.go).
+// The other metric sections (os, jvm, ...) are NOT simulated. No metric
+// (GET /_nodes, /_nodes/<nodes>) means all metrics, settings included.
 func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string) response {
 	p, deny := c.authenticate(ver, r)
 	if deny != nil {
@@ -137,11 +139,24 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		nodeIDs, metrics = strings.Split(rest[0], ","), strings.Split(rest[1], ",")
 	}
 	withIndices := slices.Contains(metrics, "_all") || slices.Contains(metrics, "indices")
+	withSettings := slices.Contains(metrics, "_all") || slices.Contains(metrics, "settings")
+	flat := false
+	if q := r.URL.Query(); withSettings && q.Has("flat_settings") {
+		// Settings#toXContent reads the parameter while rendering.
+		var e *esError
+		if flat, e = parseRestBool(q.Get("flat_settings")); e != nil {
+			return errorResponse(ver, r, *e)
+		}
+	}
 
 	c.mu.Lock()
 	nodes := make([]nodeView, len(c.nodes))
+	settings := map[string]map[string]any{}
 	for i, n := range c.nodes {
 		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr}
+		if withSettings {
+			settings[n.id] = c.nodeSettingsLocked(n, ver)
+		}
 	}
 	c.mu.Unlock()
 	var selected []nodeView
@@ -178,6 +193,9 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 			o = o.set("total_indexing_buffer", int64(107374182)) // illustrative (10% of a 1 GiB heap)
 		}
 		o = o.set("roles", slices.Clone(n.roles)).set("attributes", nodeAttributes(ver, n))
+		if withSettings {
+			o = o.set("settings", restSettings(settings[n.id], flat))
+		}
 		nodesObj = nodesObj.set(n.id, o)
 	}
 	body := obj{}.

@@ -34,13 +34,45 @@ type ClusterSpec struct {
 	// truststore, TLS versions, verification mode); the zero value shares
 	// the Sim's transport CA. See transport.go.
 	Transport TransportSpec
+	// Security is xpack.security.enabled of every node (NodeSpec.
+	// SecurityEnabled overrides it per node); nil = enabled, written
+	// explicitly as "true" (required on 7.17 with a basic/trial license,
+	// what auto-configuration and the docker setup write in 8.x/9.x).
+	// Off is an absent setting on 7.17 with a basic/trial license (the
+	// 7.x default: security off by license) and "false" otherwise. A node
+	// without security answers REST requests without authentication, and
+	// with "false" serves plain HTTP and a plain transport port. See
+	// security.go.
+	Security *bool
+	// License is the cluster's license type: "" or "basic" (what a fresh
+	// self-managed cluster generates), "trial" (started with
+	// xpack.license.self_generated.type: trial), "gold", "platinum" or
+	// "enterprise". It decides GET /_xpack's license block and feature
+	// availability (ccr needs platinum, enterprise or trial), and on 7.17
+	// whether a node without xpack.security.enabled has security on.
+	License string
+	// LicenseExpiry is the license's expiry; zero = 30 days from now for
+	// a trial, never for basic, one year for the paid types (illustrative).
+	// A past value makes the license expired.
+	LicenseExpiry time.Time
 }
 
 // NodeSpec describes one node. Version "" = the cluster's version; Roles nil =
-// the default roles of a node without node.roles.
+// the default roles of a node without node.roles (a non-nil Roles is also
+// reported as the node.roles setting).
 type NodeSpec struct {
 	Name, Version string
 	Roles         []string
+	// SecurityEnabled overrides ClusterSpec.Security for this node.
+	SecurityEnabled *bool
+	// TransportTLS is xpack.security.transport.ssl.enabled (with the PEM
+	// key, certificate and CA settings of transport.go); nil = on when the
+	// node's security is on, off otherwise. Off = no
+	// xpack.security.transport.ssl.* setting at all (the default false):
+	// the node serves plain TCP on its transport port, and TLS nodes
+	// cannot connect to it nor it to them. A node whose security is
+	// explicitly off serves plain TCP whatever this says.
+	TransportTLS *bool
 }
 
 // User is a native-realm user. Roles are only reported in 403 texts; the
@@ -93,6 +125,7 @@ type Cluster struct {
 	shutDown bool
 	tpki     *transportPKI
 	tfault   atomic.Int32 // transportOK / transportHang / transportDrop
+	lic      license
 }
 
 type node struct {
@@ -100,6 +133,16 @@ type node struct {
 	name  string
 	ver   esVersion
 	roles []string // sorted
+	// explicitRoles: node.roles is configured (NodeSpec.Roles non-nil).
+	explicitRoles bool
+	// secSetting is xpack.security.enabled as configured ("true", "false",
+	// "" = absent); tlsSetting xpack.security.transport.ssl.enabled (absent
+	// when false). See security.go.
+	secSetting string
+	tlsSetting bool
+	// plain: the transport listener serves plain TCP (published by
+	// refreshNodeModes, read without Cluster.mu).
+	plain atomic.Bool
 	port  int
 	addr  string // transport address 127.0.0.1:port
 	ln    net.Listener
@@ -153,6 +196,9 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 	if c.tpki, err = s.newTransportPKI(spec.Name, spec.Transport); err != nil {
 		return nil, fmt.Errorf("simulator: cluster %q: transport: %w", spec.Name, err)
 	}
+	if c.lic, err = newLicense(spec.License, spec.LicenseExpiry, time.Now()); err != nil {
+		return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
+	}
 	for k, v := range spec.Users {
 		c.users[k] = v
 	}
@@ -179,12 +225,27 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 			}
 		}
 		n.roles = normalizeRoles(ns.Roles)
+		n.explicitRoles = ns.Roles != nil
+		secOn := spec.Security == nil || *spec.Security
+		if ns.SecurityEnabled != nil {
+			secOn = *ns.SecurityEnabled
+		}
+		n.secSetting = securitySetting(secOn, n.ver, c.lic.typ)
+		n.tlsSetting = secOn
+		if ns.TransportTLS != nil {
+			n.tlsSetting = *ns.TransportTLS
+		}
+		if i == 0 && !c.plain && !n.pluginActive() {
+			return nil, fmt.Errorf("simulator: cluster %q: node %q answers HTTP with xpack.security.enabled=false, "+
+				"which serves plain HTTP only: set PlainHTTP", spec.Name, n.name)
+		}
 		if n.cert, err = c.tpki.issue(n.name, spec.Transport.NotBefore, spec.Transport.NotAfter); err != nil {
 			return nil, fmt.Errorf("simulator: cluster %q node %q: %w", spec.Name, n.name, err)
 		}
 		c.nodes = append(c.nodes, n)
 	}
 	c.refreshNodeConfigs()
+	c.refreshNodeModes()
 
 	s.mu.Lock()
 	if s.closed {
@@ -427,6 +488,7 @@ func (c *Cluster) SetNodeRoles(nodeName string, roles []string) error {
 		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
 	}
 	c.nodes[idx].roles = normalizeRoles(roles)
+	c.nodes[idx].explicitRoles = roles != nil
 	c.mu.Unlock()
 	c.sim.revalidateLinksTo(c.name)
 	return nil

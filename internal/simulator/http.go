@@ -272,7 +272,10 @@ var methodOrder = []string{"GET", "POST", "PUT", "DELETE", "OPTIONS", "HEAD", "P
 // the routes the simulator models, then authenticates, validates parameters,
 // authorizes and runs the action, in that order (SecurityRestFilter runs
 // before BaseRestHandler.prepareRequest; authorization happens in the
-// transport action filter; action-level checks last).
+// transport action filter; action-level checks last). Responses of a
+// handler on a 7.x node whose security is off by license default carry
+// SecurityRestFilter's Warning header (security.go); RestController's own
+// 400/405 answers do not pass the filter.
 func (c *Cluster) handle(r *http.Request) response {
 	ver := c.answeringVersion()
 	segs := splitPath(r.URL.EscapedPath())
@@ -294,7 +297,12 @@ func (c *Cluster) handle(r *http.Request) response {
 	case len(segs) == 2 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 18):
 		// RestResolveClusterAction routes GET /_resolve/cluster from 8.18.
 		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, nil) }}
-	case len(segs) == 2 && segs[0] == "_ssl" && segs[1] == "certificates":
+	case len(segs) == 1 && segs[0] == "_xpack":
+		// RestXPackInfoAction: GET and HEAD /_xpack.
+		rt = &route{[]string{"GET", "HEAD"}, func() response { return c.xpackInfoAction(r, ver) }}
+	case len(segs) == 2 && segs[0] == "_ssl" && segs[1] == "certificates" && c.answeringPluginActive():
+		// Registered by the security plugin, only when
+		// xpack.security.enabled is not false (ssl.go).
 		rt = &route{[]string{"GET"}, func() response { return c.sslCertificatesAction(r, ver) }}
 	case len(segs) == 3 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 13):
 		expr := segs[2]
@@ -304,14 +312,14 @@ func (c *Cluster) handle(r *http.Request) response {
 		if !slices.Contains(rt.allowed, method) {
 			return methodNotAllowed(ver, r, rt.allowed)
 		}
-		return rt.run()
+		return c.withSecurityWarning(rt.run())
 	}
 
 	switch {
 	case len(segs) == 1 && get:
 		// A single segment is GET /{index} (RestGetIndicesAction); PathTrie
 		// falls back to the root wildcard even for "_foo".
-		return c.getIndexAction(r, ver, segs[0])
+		return c.withSecurityWarning(c.getIndexAction(r, ver, segs[0]))
 	case len(segs) == 2 && ver.v.Major < 9 && method != http.MethodPost:
 		// 7.17 and 8.x register POST /{index}/{type} (RestIndexAction's typed
 		// auto-id route; in 8.x for REST API compatibility v7). PathTrie's
@@ -327,7 +335,7 @@ func (c *Cluster) handle(r *http.Request) response {
 		// compatibility v7 only, so a v8 request ends in "no handler found"
 		// below (RestController.handleNoHandlerFound sees GET among the
 		// valid methods and falls through to handleBadRequest).
-		return c.getDocAction(r, ver, segs[0], segs[1], segs[2])
+		return c.withSecurityWarning(c.getDocAction(r, ver, segs[0], segs[1], segs[2]))
 	}
 	// RestController.handleBadRequest: not an ElasticsearchException, just
 	// {"error": "..."} without status field.

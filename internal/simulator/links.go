@@ -141,6 +141,7 @@ type nodeView struct {
 	roles []string
 	addr  string
 	chain []*x509.Certificate // transport certificate chain
+	mode  transportMode       // transport TLS and security (security.go)
 }
 
 func (c *Cluster) view() remoteView {
@@ -160,7 +161,8 @@ func (c *Cluster) view() remoteView {
 		tls:     tlsSide{store: c.tpki.store, mode: c.tpki.mode},
 	}
 	for _, n := range c.nodes {
-		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr, chain: n.cert.chain})
+		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr,
+			chain: n.cert.chain, mode: c.nodeModeLocked(n)})
 	}
 	return v
 }
@@ -188,10 +190,13 @@ func gatewayEligible(local esVersion, n nodeView) bool {
 
 // capacity is how many connections the link would hold to the remote right
 // now (num_nodes_connected / num_proxy_sockets_connected when connected),
-// and the remote node that would answer a request over it. canConnect,
-// when not nil, says which remote nodes a new connection can be opened to
-// (transport TLS trust, checked only when connecting: see transport.go).
-func capacity(local esVersion, l LinkSpec, v remoteView, canConnect func(nodeView) bool) (int, nodeView) {
+// and the remote node that would answer a request over it. lm is the local
+// (answering) node's transport mode: remote nodes it cannot talk to at all
+// (TLS on one side only, security mismatch: transportCompatible) never
+// count. canConnect, when not nil, says which remote nodes a new
+// connection can be opened to (transport TLS trust, checked only when
+// connecting: see transport.go).
+func capacity(local esVersion, lm transportMode, l LinkSpec, v remoteView, canConnect func(nodeView) bool) (int, nodeView) {
 	if l.Remote == "" || !v.exists || !v.running || v.hang || v.drop || len(v.nodes) == 0 {
 		return 0, nodeView{}
 	}
@@ -207,7 +212,8 @@ func capacity(local esVersion, l LinkSpec, v remoteView, canConnect func(nodeVie
 				target = n
 			}
 		}
-		if !wireCompatible(local, target.ver) || (canConnect != nil && !canConnect(target)) {
+		if !wireCompatible(local, target.ver) || !transportCompatible(lm, target.mode, l.APIKeyAuth) ||
+			(canConnect != nil && !canConnect(target)) {
 			return 0, nodeView{}
 		}
 		return l.ProxySocketConnections, target
@@ -215,7 +221,7 @@ func capacity(local esVersion, l LinkSpec, v remoteView, canConnect func(nodeVie
 	var first nodeView
 	count := 0
 	for _, n := range v.nodes {
-		if gatewayEligible(local, n) && (canConnect == nil || canConnect(n)) {
+		if gatewayEligible(local, n) && transportCompatible(lm, n.mode, l.APIKeyAuth) && (canConnect == nil || canConnect(n)) {
 			if count == 0 {
 				first = n
 			}
@@ -245,10 +251,11 @@ func (c *Cluster) localSnapshot() (esVersion, []*link, bool) {
 // link whose remote went away loses its connection for good.
 func (c *Cluster) observeLinks() (esVersion, []linkState) {
 	local, links, _ := c.localSnapshot()
+	lm := c.localMode()
 	states := make([]linkState, len(links))
 	for i, l := range links {
 		v := c.sim.Cluster(l.spec.Remote).view()
-		n, target := capacity(local, l.spec, v, nil)
+		n, target := capacity(local, lm, l.spec, v, nil)
 		states[i] = linkState{spec: l.spec, count: n, target: target, view: v, ptr: l}
 	}
 	c.mu.Lock()
@@ -271,6 +278,7 @@ func (c *Cluster) connectLinks(aliases []string) {
 	if !running {
 		return
 	}
+	lm := c.localMode()
 	type result struct {
 		l  *link
 		ok bool
@@ -281,7 +289,7 @@ func (c *Cluster) connectLinks(aliases []string) {
 			continue
 		}
 		v := c.sim.Cluster(l.spec.Remote).view()
-		n, _ := capacity(local, l.spec, v, c.trustFilter(l.spec, v))
+		n, _ := capacity(local, lm, l.spec, v, c.trustFilter(l.spec, v))
 		results = append(results, result{l, n > 0})
 	}
 	c.mu.Lock()
@@ -317,12 +325,13 @@ func (s *Sim) revalidateLinksTo(name string) {
 	v := s.Cluster(name).view()
 	for _, c := range s.all() {
 		local, links, _ := c.localSnapshot()
+		lm := c.localMode()
 		var lost []*link
 		for _, l := range links {
 			if l.spec.Remote != name {
 				continue
 			}
-			if n, _ := capacity(local, l.spec, v, nil); n == 0 {
+			if n, _ := capacity(local, lm, l.spec, v, nil); n == 0 {
 				lost = append(lost, l)
 			}
 		}

@@ -219,7 +219,7 @@ func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patte
 		if !established {
 			canConnect = c.trustFilter(l.spec, v)
 		}
-		n, node := capacity(local, l.spec, v, canConnect)
+		n, node := capacity(local, c.localMode(), l.spec, v, canConnect)
 		hung := v.exists && v.running && v.hang
 		if !established && mode == failFastReconnectInBackground {
 			if n > 0 {

@@ -2,9 +2,20 @@
 // tests, demos and benchmarks of es_remote_exporter. Each cluster answers
 // HTTP(S) the way real Elasticsearch of the version it plays answers (7.17,
 // 8.x, 9.x) for GET /, GET /_remote/info, GET /_resolve/cluster[/<expr>],
-// GET /_nodes[...], unknown paths and authentication/authorization failures,
-// with the X-elastic-product header, per-version content types, error bodies
-// and WWW-Authenticate headers.
+// GET /_nodes[...] (with the settings metric: settings.go), GET /_xpack
+// (xpack.go), GET /_ssl/certificates, unknown paths and
+// authentication/authorization failures, with the X-elastic-product header,
+// per-version content types, error bodies and WWW-Authenticate headers.
+//
+// Security and license (security.go): per node xpack.security.enabled
+// (ClusterSpec.Security, NodeSpec.SecurityEnabled, SetNodeSecurity) and
+// xpack.security.transport.ssl.enabled (NodeSpec.TransportTLS,
+// SetNodeTransportTLS), per cluster the license (ClusterSpec.License,
+// SetLicense). A node without security answers without authentication
+// (7.17 off by license default adds its Warning header); a node without
+// transport TLS serves plain TCP on its transport port, and links only
+// connect between nodes that agree on TLS. The defaults are security on and
+// transport TLS on, with a basic license.
 //
 // Remote links between simulated clusters follow the real state of the
 // remote (running, faults, wire compatibility) and Elasticsearch's
@@ -17,8 +28,9 @@
 // (GET / reports its name, _remote/info its remote-cluster service,
 // GET /_ssl/certificates its configured certificates).
 //
-// Every node listens on its transport address with real mutual TLS
-// (transport.go): node certificates from the Sim's shared transport CA or
+// Every node with transport TLS (the default) listens on its transport
+// address with real mutual TLS (transport.go; the others serve plain TCP):
+// node certificates from the Sim's shared transport CA or
 // the cluster's own (ClusterSpec.Transport), optional intermediate, chosen
 // lifetimes, TLS 1.2/1.3, a truststore per cluster (Sim.Trust,
 // Cluster.TrustCluster, Cluster.RotateTransportCA). Links connect only when

@@ -28,17 +28,27 @@ type storedCert struct {
 //     (StoreKeyConfig lists every certificate of each entry's chain, the
 //     first with the key): alias "http" with chain [leaf, CA], alias
 //     "http_ca" with the CA and its key (AutoConfigureNode writes both).
+//
+// The transport entries exist only when the node has
+// xpack.security.transport.ssl configured (NodeSpec.TransportTLS): a node
+// without any SSL setting lists nothing for it, and a node without SSL at
+// all answers []. With xpack.security.enabled=false the API does not exist
+// (the security plugin registers RestGetCertificateInfoAction, and no REST
+// handler at all when disabled; security.go); on 7.x with security off by
+// license default it answers without authentication.
 func (c *Cluster) configuredCertificates() []storedCert {
 	c.mu.Lock()
-	nc, store, name := c.nodes[0].cert, c.tpki.store, c.nodes[0].name
+	nc, store, name, withTransport := c.nodes[0].cert, c.tpki.store, c.nodes[0].name, c.nodes[0].tlsSetting
 	c.mu.Unlock()
 	var out []storedCert
-	certFile := "certs/" + name + "/" + name + ".crt"
-	for i, crt := range nc.chain {
-		out = append(out, storedCert{path: certFile, format: "PEM", hasKey: i == 0, cert: crt})
-	}
-	for _, e := range store.entries {
-		out = append(out, storedCert{path: e.path, format: "PEM", cert: e.cert})
+	if withTransport {
+		certFile := "certs/" + name + "/" + name + ".crt"
+		for i, crt := range nc.chain {
+			out = append(out, storedCert{path: certFile, format: "PEM", hasKey: i == 0, cert: crt})
+		}
+		for _, e := range store.entries {
+			out = append(out, storedCert{path: e.path, format: "PEM", cert: e.cert})
+		}
 	}
 	if !c.plain {
 		http, httpCA := "http", "http_ca"

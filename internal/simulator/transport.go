@@ -16,9 +16,10 @@ import (
 
 // Transport TLS.
 //
-// Every node listens on its transport address with TLS, as
-// xpack.security.transport.ssl.enabled does: TLS 1.2 and 1.3 (up to
-// TransportSpec.MaxTLSVersion), mutual TLS required
+// Every node with xpack.security.transport.ssl.enabled (the default;
+// NodeSpec.TransportTLS, security.go; the others serve plain TCP, see
+// servePlainTransport) listens on its transport address with TLS: TLS 1.2
+// and 1.3 (up to TransportSpec.MaxTLSVersion), mutual TLS required
 // (xpack.security.transport.ssl.client_authentication defaults to required,
 // security-settings.md "Transport TLS/SSL settings"), the client certificate
 // verified against the cluster's truststore. After the handshake a node
@@ -293,6 +294,10 @@ func (n *node) serveTransport(ln net.Listener, fault func() int32) {
 				_, _ = io.Copy(io.Discard, conn) // no handshake until the client gives up
 				return
 			}
+			if n.plain.Load() {
+				servePlainTransport(conn)
+				return
+			}
 			tc := tls.Server(conn, n.tlsConfig.Load())
 			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 			if err := tc.Handshake(); err != nil {
@@ -310,6 +315,62 @@ func (n *node) serveTransport(ln net.Listener, fault func() int32) {
 			_, _ = io.Copy(io.Discard, tc) // wait for the client to speak or leave
 		}()
 	}
+}
+
+// servePlainTransport is a transport port without TLS, as
+// TcpTransport#readHeaderBuffer treats the first six bytes (marker and
+// length) it receives:
+//   - "ES": an Elasticsearch transport message; the protocol itself is not
+//     simulated, so the node waits for the client to leave;
+//   - an HTTP request (GET, POST, PUT, HEAD, DELETE, OPTIONS, PATCH,
+//     TRACE): HttpRequestOnTransportException, whose message is written as
+//     raw bytes before the channel closes (TcpTransport#onException);
+//   - anything else, a TLS ClientHello included (0x16 0x03 ...):
+//     StreamCorruptedException ("SSL/TLS request received but SSL/TLS is
+//     not enabled on this node" / "invalid internal transport message
+//     format"), the channel closes without an answer. A TLS client sees EOF
+//     during its handshake, never a ServerHello.
+//
+// (Verified in TcpTransport.java of 7.x and 8.x.)
+func servePlainTransport(conn net.Conn) {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var buf [16]byte
+	got, err := io.ReadAtLeast(conn, buf[:], 6)
+	if err != nil {
+		return
+	}
+	head := buf[:got]
+	switch {
+	case head[0] == 'E' && head[1] == 'S':
+		_ = conn.SetReadDeadline(time.Time{})
+		_, _ = io.Copy(io.Discard, conn)
+	case looksLikeHTTPRequest(head):
+		_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_, _ = conn.Write([]byte("This is not an HTTP port"))
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			_ = tcp.CloseWrite()
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, conn)
+	default:
+		// Half-close first so the client reads EOF rather than a reset
+		// (unread ClientHello bytes would make the kernel send RST).
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			_ = tcp.CloseWrite()
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, conn)
+	}
+}
+
+// looksLikeHTTPRequest is TcpTransport#appearsToBeHTTPRequest.
+func looksLikeHTTPRequest(b []byte) bool {
+	for _, m := range []string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "TRACE"} {
+		if bytes.HasPrefix(b, []byte(m)) || (len(b) < len(m) && bytes.HasPrefix([]byte(m), b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // closeConns ends every open transport connection of the node.
@@ -442,6 +503,9 @@ func (c *Cluster) trustFilter(l LinkSpec, v remoteView) func(nodeView) bool {
 	local := c.localTLS()
 	now := time.Now()
 	return func(n nodeView) bool {
+		if !n.mode.tls {
+			return true // plain transport on both sides (capacity checks the modes)
+		}
 		addr := n.addr
 		if l.Mode == "proxy" && l.ProxyAddress != "" {
 			addr = l.ProxyAddress
