@@ -129,6 +129,15 @@ var (
 	descLinkEarliest = newDesc("link", "certificate_earliest_not_after_timestamp_seconds",
 		"The earliest expiry among the certificates the link depends on that the exporter has seen (both sides' leaf, intermediates and CAs), as a Unix time; the labels name that certificate. Probed.",
 		[]string{"es_cluster", "remote", "side", "role", "subject", "serial"})
+	descNodeSecurity = newDesc("cluster", "node_security_enabled",
+		"1 when security is enabled on the node (xpack.security.enabled from GET /_nodes/settings, else Elasticsearch's default: on from 8.0, on 7.x what GET /_xpack reports), else 0. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "node"})
+	descNodeTransportTLS = newDesc("cluster", "node_transport_tls_enabled",
+		"1 when TLS is on for the node's transport interface (security enabled and xpack.security.transport.ssl.enabled true in GET /_nodes/settings), else 0. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "node"})
+	descLinkPrerequisites = newDesc("link", "prerequisites_met",
+		"1 when every node on that side of the link has security and transport TLS enabled (the spec's prerequisites), else 0; side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "remote", "side"})
 	descLastProbe = newDesc("exporter", "last_transport_probe_timestamp_seconds",
 		"Unix time of the cluster's last transport probe round (every transport.probe_interval).",
 		clusterLabels)

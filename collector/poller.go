@@ -40,6 +40,8 @@ type Facts struct {
 	// Certificates is the _ssl/certificates listing of the node that
 	// answered (Identity.NodeName).
 	Certificates []SSLCertificate
+	// Security is every node's security prerequisites.
+	Security []NodeSecurity
 	// Trust judges each link's transport trust from the latest probe round.
 	Trust []TrustAnalysis
 	// slowRound: this poll ran the slow checks (probes, certificates).
@@ -80,10 +82,11 @@ type Poller struct {
 	// slowText holds the rendered transport families (by family index) of
 	// the last slow round, replayed into every snapshot until the next one
 	// or until the set of links changes (slowLinks).
-	slowText     [][]byte
-	slowLinks    string
-	lastCerts    []SSLCertificate
-	lastSSLCheck *CheckResult // replayed between slow-check rounds
+	slowText       [][]byte
+	slowLinks      string
+	lastCerts      []SSLCertificate
+	lastSecurity   []NodeSecurity
+	lastSlowChecks []CheckResult // replayed between slow-check rounds
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
@@ -159,6 +162,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		// checks would fail the same way, each after its own timeout.
 		p.unavailable(f, CheckNodes)
 		p.unavailable(f, CheckSSLCertificates)
+		p.unavailable(f, CheckPrerequisites)
 		p.unavailable(f, CheckRemoteInfo)
 		if p.lastResolveMode != ResolveUnsupported {
 			p.unavailable(f, CheckResolveCluster)
@@ -171,7 +175,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		return nodesErr
 	})
 	p.localVersions(f, nodesErr == nil)
-	p.sslCertificates(ctx, f)
+	p.slowListings(ctx, f)
 	var riErr *CheckError
 	p.run(ctx, f, CheckRemoteInfo, func(ctx context.Context) *CheckError {
 		f.Links, riErr = p.client.remoteInfo(ctx)

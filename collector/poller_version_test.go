@@ -34,6 +34,13 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 			file = "root.json"
 		case p == "/_nodes/_all/_none":
 			file = "nodes.json"
+		case p == "/_xpack":
+			file = "xpack.json"
+		case p == "/_nodes/_all/settings":
+			if r.URL.Query().Get("flat_settings") != "true" {
+				t.Errorf("%s: node settings asked without flat_settings=true", version)
+			}
+			file = "nodes_settings.json"
 		case p == "/_ssl/certificates":
 			file = "ssl_certificates.json"
 		case p == "/_remote/info":
@@ -95,6 +102,7 @@ var comparedMetrics = []string{
 	"es_remote_cluster_nodes", "es_remote_cluster_node_info", "es_remote_cluster_mixed_versions_since_timestamp_seconds",
 	"es_remote_link_remote_version_info", "es_remote_link_compatibility_info", "es_remote_link_target_info",
 	"es_remote_cluster_certificate_not_after_timestamp_seconds",
+	"es_remote_cluster_node_security_enabled", "es_remote_cluster_node_transport_tls_enabled", "es_remote_link_prerequisites_met",
 }
 
 func TestPollPerVersion(t *testing.T) {
@@ -116,16 +124,21 @@ es_remote_link_nodes_connected{es_cluster="local",remote="old_search"} 2
 es_remote_link_max_connections{es_cluster="local",remote="old_search"} 3
 es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_address="",remote="old_search",seeds="es-old-1.example.com:9300",server_name=""} 1
 es_remote_cluster_nodes{es_cluster="local",version="7.17.29"} 1
+es_remote_cluster_node_security_enabled{es_cluster="local",node="es717-01"} 1
+es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es717-01"} 1
+es_remote_link_prerequisites_met{es_cluster="local",remote="old_search",side="local"} 1
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="instance",es_cluster="local",format="PKCS12",has_private_key="true",issuer="",node="es717-01",path="certs/elastic-certificates.p12",serial="5ac1e2f3a4d5e6f7",subject="CN=instance"} 1.8000054e+09
 es_remote_cluster_node_info{es_cluster="local",node="es717-01",roles="data,ingest,master,remote_cluster_client",version="7.17.29"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="supported",verdict="unknown"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="wire",verdict="unknown"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
+es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 `,
@@ -151,6 +164,12 @@ es_remote_link_info{auth="certificate",es_cluster="local",mode="sniff",proxy_add
 es_remote_link_reachable{es_cluster="local",remote="apikey_proxy"} 1
 es_remote_link_reachable{es_cluster="local",remote="cert_sniff"} 0
 es_remote_cluster_nodes{es_cluster="local",version="8.13.4"} 1
+es_remote_cluster_node_security_enabled{es_cluster="local",node="es813-01"} 1
+es_remote_cluster_node_security_enabled{es_cluster="local",node="es813-02"} 1
+es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es813-01"} 1
+es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es813-02"} 0
+es_remote_link_prerequisites_met{es_cluster="local",remote="apikey_proxy",side="local"} 0
+es_remote_link_prerequisites_met{es_cluster="local",remote="cert_sniff",side="local"} 0
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="",es_cluster="local",format="PEM",has_private_key="true",issuer="CN=Example Transport CA",node="es813-01",path="certs/transport.crt",serial="1a2b3c",subject="CN=es813-01"} 1.7980704e+09
 es_remote_cluster_nodes{es_cluster="local",version="8.14.3"} 1
 es_remote_cluster_node_info{es_cluster="local",node="es813-01",roles="data,ingest,master,remote_cluster_client",version="8.13.4"} 1
@@ -163,11 +182,13 @@ es_remote_link_compatibility_info{es_cluster="local",local_version="8.13.4",remo
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="wire",verdict="unknown"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
+es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
@@ -201,6 +222,11 @@ es_remote_link_reachable{es_cluster="local",remote="cluster_down"} 0
 es_remote_link_reachable{es_cluster="local",remote="cluster_proxy"} 1
 es_remote_link_reachable{es_cluster="local",remote="cluster_sniff"} 1
 es_remote_cluster_nodes{es_cluster="local",version="8.19.2"} 1
+es_remote_cluster_node_security_enabled{es_cluster="local",node="es01"} 1
+es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es01"} 1
+es_remote_link_prerequisites_met{es_cluster="local",remote="cluster_down",side="local"} 1
+es_remote_link_prerequisites_met{es_cluster="local",remote="cluster_proxy",side="local"} 1
+es_remote_link_prerequisites_met{es_cluster="local",remote="cluster_sniff",side="local"} 1
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="",es_cluster="local",format="PEM",has_private_key="false",issuer="CN=Elastic Certificate Tool Autogenerated CA",node="2e278dc309b9",path="certs/ca/ca.crt",serial="3d1f0a9c5e7b2a41c8e2d6f0b9a4c3e1f2a5b6c7",subject="CN=Elastic Certificate Tool Autogenerated CA"} 1.83638252e+09
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="",es_cluster="local",format="PEM",has_private_key="true",issuer="CN=Elastic Certificate Tool Autogenerated CA",node="2e278dc309b9",path="certs/es01/es01.crt",serial="6a2b9e4d1c0f8e7a5b3c2d1e0f9a8b7c6d5e4f3a",subject="CN=es01"} 1.836382521e+09
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="http",es_cluster="local",format="PKCS12",has_private_key="true",issuer="CN=Elasticsearch security auto-configuration HTTP CA",node="2e278dc309b9",path="certs/http.p12",serial="b7c1e2f3a4d5e6f708192a3b4c5d6e7f80912a3b",subject="CN=es01"} 1.8092448e+09
@@ -216,11 +242,13 @@ es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remo
 es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_sniff",remote_version="9.1.5",rule="wire",verdict="compatible"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
+es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
@@ -233,15 +261,19 @@ es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_clu
 es_remote_cluster_up{es_cluster="local"} 1
 es_remote_cluster_info{cluster_name="new",cluster_uuid="kkJTf9fqR2Ska_jRYbGvTQ",es_cluster="local",version="9.1.5"} 1
 es_remote_cluster_nodes{es_cluster="local",version="9.1.5"} 1
+es_remote_cluster_node_security_enabled{es_cluster="local",node="es91-01"} 1
+es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es91-01"} 1
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="",es_cluster="local",format="PEM",has_private_key="false",issuer="CN=Elastic Certificate Tool Autogenerated CA",node="es91-01",path="certs/ca.crt",serial="7f",subject="CN=Elastic Certificate Tool Autogenerated CA"} 1.8855504e+09
 es_remote_cluster_node_info{es_cluster="local",node="es91-01",roles="data,master,remote_cluster_client",version="9.1.5"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
+es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09

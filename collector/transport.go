@@ -185,6 +185,10 @@ type TrustAnalysis struct {
 	// the link depends on that the exporter could see; ok false when none.
 	Earliest   trust.CertRef
 	EarliestOK bool
+	// Prerequisites per side (security and transport TLS on every node);
+	// the OK flags are false when that side is not known.
+	LocalMet, LocalOK   bool
+	RemoteMet, RemoteOK bool
 }
 
 // firstChain is the chain of the first probe that got one.
@@ -223,11 +227,15 @@ func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAna
 	for i := range f.Links {
 		l := &f.Links[i]
 		ta := TrustAnalysis{Alias: l.Alias}
+		ta.LocalMet, ta.LocalOK = prerequisitesMet(f.Security)
 		var remote *TransportView
 		if t := targets[l.Alias]; t != "" && p.fleet != nil {
 			if v, ok := p.fleet.Transport(t); ok {
 				remote = &v
 			}
+		}
+		if remote != nil {
+			ta.RemoteMet, ta.RemoteOK = prerequisitesMet(remote.Security)
 		}
 		probe, gotChain := firstChain(st.links[l.Alias])
 		chain := probe.PeerCertificates()
@@ -311,8 +319,9 @@ func joinAddrs(rs []tlsprobe.Result) string {
 // TransportView is what one monitored cluster shares about its transport
 // layer with the pollers of the clusters linking to it.
 type TransportView struct {
-	CAs     []*x509.Certificate // from its transport.ca_file (or keystore); nil = unknown
-	Entries []trust.Entry       // its _ssl/certificates listing
+	CAs      []*x509.Certificate // from its transport.ca_file (or keystore); nil = unknown
+	Entries  []trust.Entry       // its _ssl/certificates listing
+	Security []NodeSecurity      // its nodes' security prerequisites
 }
 
 // slowChecksDue reports whether the transport probes and the certificate
@@ -328,22 +337,27 @@ func (p *Poller) slowChecksDue() bool {
 // verdicts are computed then and replayed in between, so a poll does not
 // parse DNs and verify chains for every link.
 
-// sslCertificates runs the _ssl/certificates check when it is due and
-// otherwise replays the last listing and its check result.
-func (p *Poller) sslCertificates(ctx context.Context, f *Facts) {
-	if !p.slowChecksDue() && p.lastSSLCheck != nil {
-		f.Certificates = p.lastCerts
-		f.Checks = append(f.Checks, *p.lastSSLCheck)
+// slowListings runs the certificate listing and the prerequisites check
+// when they are due and otherwise replays their last results.
+func (p *Poller) slowListings(ctx context.Context, f *Facts) {
+	if !p.slowChecksDue() && p.lastSlowChecks != nil {
+		f.Certificates, f.Security = p.lastCerts, p.lastSecurity
+		f.Checks = append(f.Checks, p.lastSlowChecks...)
 		return
 	}
+	first := len(f.Checks)
 	p.run(ctx, f, CheckSSLCertificates, func(ctx context.Context) *CheckError {
 		var err *CheckError
 		f.Certificates, err = p.client.sslCertificates(ctx)
 		return err
 	})
-	p.lastCerts = f.Certificates
-	res := f.Checks[len(f.Checks)-1]
-	p.lastSSLCheck = &res
+	p.run(ctx, f, CheckPrerequisites, func(ctx context.Context) *CheckError {
+		var err *CheckError
+		f.Security, err = p.client.prerequisites(ctx)
+		return err
+	})
+	p.lastCerts, p.lastSecurity = f.Certificates, f.Security
+	p.lastSlowChecks = slices.Clone(f.Checks[first:])
 }
 
 // transportRound probes when the probe interval has passed, shares this
@@ -361,7 +375,7 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	}
 	now := p.now()
 	if p.fleet != nil {
-		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates)})
+		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security})
 	}
 	f.slowRound = true
 	round := p.probeTransport(ctx, f)
@@ -419,6 +433,10 @@ func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheu
 				c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
 		}
 	}
+	for _, n := range f.Security {
+		add(descNodeSecurity, g, boolFloat(n.SecurityEnabled), p.name, n.Node)
+		add(descNodeTransportTLS, g, boolFloat(n.TransportTLS), p.name, n.Node)
+	}
 	if p.probes.at.IsZero() {
 		return
 	}
@@ -445,6 +463,14 @@ func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheu
 			v         trust.Verdict
 		}{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}} {
 			add(descLinkTrust, g, 1, p.name, ta.Alias, d.direction, string(d.v.Status), string(d.v.Basis), string(d.v.Reason))
+		}
+		for _, side := range []struct {
+			name    string
+			met, ok bool
+		}{{"local", ta.LocalMet, ta.LocalOK}, {"remote", ta.RemoteMet, ta.RemoteOK}} {
+			if side.ok {
+				add(descLinkPrerequisites, g, boolFloat(side.met), p.name, ta.Alias, side.name)
+			}
 		}
 		if ta.EarliestOK {
 			e := ta.Earliest

@@ -241,3 +241,31 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 		t.Error("no new probe round after the interval")
 	}
 }
+
+// TestPrerequisites: a node of the remote without transport TLS flags the
+// link's remote side; the local side stays fine.
+func TestPrerequisites(t *testing.T) {
+	e := newTrustEnv(t, simulator.TransportSpec{})
+	e.watchWith("paris", config.Transport{})
+	e.watchWith("tokyo", config.Transport{})
+	_, snap := e.poll("tokyo", "paris")
+	mustValue(t, snap, "es_remote_link_prerequisites_met", map[string]string{"remote": "tokyo", "side": "local"})
+	if v := mustValue(t, snap, "es_remote_link_prerequisites_met", map[string]string{"remote": "tokyo", "side": "remote"}); v != 1 {
+		t.Fatalf("remote side prerequisites = %v at start, want 1", v)
+	}
+	if err := e.sim.Cluster("tokyo").SetNodeTransportTLS("tokyo-es01", false); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(11 * time.Minute)
+	_, tokyoSnap := e.poll("tokyo")
+	if v := mustValue(t, tokyoSnap, "es_remote_cluster_node_transport_tls_enabled", map[string]string{"node": "tokyo-es01"}); v != 0 {
+		t.Errorf("tokyo-es01 transport TLS = %v, want 0", v)
+	}
+	_, snap = e.poll("paris")
+	if v := mustValue(t, snap, "es_remote_link_prerequisites_met", map[string]string{"remote": "tokyo", "side": "remote"}); v != 0 {
+		t.Errorf("remote side prerequisites = %v with a plain-transport node, want 0", v)
+	}
+	if v := mustValue(t, snap, "es_remote_link_prerequisites_met", map[string]string{"remote": "tokyo", "side": "local"}); v != 1 {
+		t.Errorf("local side prerequisites = %v, want 1", v)
+	}
+}

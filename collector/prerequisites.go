@@ -1,0 +1,90 @@
+package collector
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+)
+
+// CheckPrerequisites is the name of the check behind the spec's first two
+// requirements: security enabled on every node, TLS on every node's
+// transport interface. It asks GET /_xpack?categories=features (is security
+// enabled, as the answering node sees it) and GET /_nodes/settings
+// ?flat_settings=true (what each node has configured).
+const CheckPrerequisites = "prerequisites"
+
+// NodeSecurity is one node's security prerequisites.
+type NodeSecurity struct {
+	Node            string
+	SecurityEnabled bool
+	TransportTLS    bool
+}
+
+type xpackFeatures struct {
+	Features map[string]struct {
+		Available bool `json:"available"`
+		Enabled   bool `json:"enabled"`
+	} `json:"features"`
+}
+
+type nodesSettings struct {
+	Nodes map[string]struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		// Flat settings: values are strings, lists (node.roles) arrays.
+		Settings map[string]any `json:"settings"`
+	} `json:"nodes"`
+}
+
+// prerequisites reads the security state of every node. A setting that is
+// absent takes Elasticsearch's default: xpack.security.enabled is true from
+// 8.0 (on 7.x it depends on the license, so the answering node's _xpack view
+// stands in), xpack.security.transport.ssl.enabled is false
+// (XPackSettings.TRANSPORT_SSL_ENABLED).
+func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, *CheckError) {
+	var x xpackFeatures
+	if err := c.do(ctx, "GET /_xpack?categories=features", esapi.XPackInfoRequest{Categories: []string{"features"}}, &x); err != nil {
+		return nil, err
+	}
+	clusterDefault := x.Features["security"].Enabled
+	var ns nodesSettings
+	flat := true
+	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"settings"}, FlatSettings: &flat}
+	if err := c.do(ctx, "GET /_nodes/_all/settings", req, &ns); err != nil {
+		return nil, err
+	}
+	out := make([]NodeSecurity, 0, len(ns.Nodes))
+	for _, n := range ns.Nodes {
+		sec := clusterDefault
+		if v, err := esversion.Parse(n.Version); err == nil && v.Major >= 8 {
+			sec = true
+		}
+		if s, ok := n.Settings["xpack.security.enabled"].(string); ok {
+			sec, _ = strconv.ParseBool(s)
+		}
+		tlsSetting, _ := n.Settings["xpack.security.transport.ssl.enabled"].(string)
+		tlsOn, _ := strconv.ParseBool(tlsSetting)
+		out = append(out, NodeSecurity{Node: n.Name, SecurityEnabled: sec, TransportTLS: sec && tlsOn})
+	}
+	slices.SortFunc(out, func(a, b NodeSecurity) int { return strings.Compare(a.Node, b.Node) })
+	return out, nil
+}
+
+// prerequisitesMet reports whether every node has security and transport
+// TLS on; ok is false when nothing is known.
+func prerequisitesMet(nodes []NodeSecurity) (met, ok bool) {
+	if len(nodes) == 0 {
+		return false, false
+	}
+	for _, n := range nodes {
+		if !n.SecurityEnabled || !n.TransportTLS {
+			return false, true
+		}
+	}
+	return true, true
+}
