@@ -44,8 +44,6 @@ type Facts struct {
 	Security []NodeSecurity
 	// Trust judges each link's transport trust from the latest probe round.
 	Trust []TrustAnalysis
-	// slowRound: this poll ran the slow checks (probes, certificates).
-	slowRound bool
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
 }
@@ -75,15 +73,14 @@ type Poller struct {
 	transport     transportFiles
 	probeInterval time.Duration // 0 = no probes
 	probeLocal    bool
-	probes        probeRecord // the latest probe round; zero until the first
-	lastTrust     []TrustAnalysis
-	retrySlow     bool              // a linked, monitored cluster had no transport view yet
-	trustTargets  map[string]string // link -> monitored cluster, as last judged
-	// slowText holds the rendered transport families (by family index) of
-	// the last slow round, replayed into every snapshot until the next one
-	// or until the set of links changes (slowLinks).
+	lastRound     time.Time // when the last slow round (probes, listings) ran
+	retrySlow     bool      // a linked, monitored cluster had no transport view yet
+	// trustTargets maps each link to the monitored cluster behind it as of
+	// the last slow round; a change triggers a new round.
+	trustTargets map[string]string
+	// slowText holds the transport series (by family index) of the last
+	// slow round, rendered once and shared by every snapshot until the next.
 	slowText       [][]byte
-	slowLinks      string
 	lastCerts      []SSLCertificate
 	lastSecurity   []NodeSecurity
 	lastSlowChecks []CheckResult // replayed between slow-check rounds

@@ -70,50 +70,12 @@ func loadTransportFiles(t config.Transport) (transportFiles, error) {
 	return f, nil
 }
 
-// probeState is one probe round of one cluster: the raw results while the
-// round is judged, a compact summary (no parsed certificates) afterwards.
+// probeState is one probe round of one cluster. It lives only while the
+// round is judged and rendered; the poller keeps the rendered text.
 type probeState struct {
 	at    time.Time
 	links map[string][]tlsprobe.Result // by alias, one per probed address
 	local []tlsprobe.Result            // this cluster's own nodes (probe_local_nodes)
-}
-
-// probeSummary is what the metrics need of one probe, kept between rounds.
-type probeSummary struct {
-	addr, version, clientAuth, peerAlert string
-	chain                                []certSummary
-}
-
-type certSummary struct {
-	role, subject, issuer, serial string
-	notAfter                      time.Time
-}
-
-// probeRecord is the retained form of a probe round.
-type probeRecord struct {
-	at    time.Time
-	links map[string][]probeSummary
-	local []probeSummary
-}
-
-func summarize(st probeState) probeRecord {
-	one := func(r tlsprobe.Result) probeSummary {
-		ps := probeSummary{addr: r.Addr, version: r.VersionName(), clientAuth: string(r.ClientAuth), peerAlert: r.PeerAlert}
-		for i, c := range r.Chain {
-			ps.chain = append(ps.chain, certSummary{role: chainRole(i, c), subject: c.Subject, issuer: c.Issuer, serial: c.Serial, notAfter: c.NotAfter})
-		}
-		return ps
-	}
-	rec := probeRecord{at: st.at, links: make(map[string][]probeSummary, len(st.links))}
-	for alias, rs := range st.links {
-		for _, r := range rs {
-			rec.links[alias] = append(rec.links[alias], one(r))
-		}
-	}
-	for _, r := range st.local {
-		rec.local = append(rec.local, one(r))
-	}
-	return rec
 }
 
 // linkAddresses are the endpoints of a link worth probing.
@@ -189,6 +151,9 @@ type TrustAnalysis struct {
 	// the OK flags are false when that side is not known.
 	LocalMet, LocalOK   bool
 	RemoteMet, RemoteOK bool
+	// remoteViewMissing: the link's remote is monitored but had not shared
+	// its transport view when this link was judged.
+	remoteViewMissing bool
 }
 
 // firstChain is the chain of the first probe that got one.
@@ -232,6 +197,8 @@ func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAna
 		if t := targets[l.Alias]; t != "" && p.fleet != nil {
 			if v, ok := p.fleet.Transport(t); ok {
 				remote = &v
+			} else {
+				ta.remoteViewMissing = true
 			}
 		}
 		if remote != nil {
@@ -329,7 +296,7 @@ type TransportView struct {
 // in the remote's log, so both run every probe_interval (every poll when it
 // is 0) and are replayed in between.
 func (p *Poller) slowChecksDue() bool {
-	return p.probeInterval <= 0 || p.probes.at.IsZero() || p.retrySlow || p.now().Sub(p.probes.at) >= p.probeInterval
+	return p.probeInterval <= 0 || p.lastRound.IsZero() || p.retrySlow || p.now().Sub(p.lastRound) >= p.probeInterval
 }
 
 // A link's trust changes only with a new probe round, a new certificate
@@ -360,62 +327,47 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	p.lastSlowChecks = slices.Clone(f.Checks[first:])
 }
 
-// transportRound probes when the probe interval has passed, shares this
-// cluster's transport view with the fleet, and judges every link's trust.
+// transportRound runs a slow round when it is due, or when the links or the
+// clusters behind them changed: it probes, shares this cluster's transport
+// view with the fleet, judges every link's trust and renders the transport
+// series once. Between rounds the rendered series stand (slowFamilies):
+// they do not change, and with thousands of links judging and rendering
+// them on every poll would cost more than the rest of the poll.
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	targets := linkTargets(f.Analyses)
 	if !p.slowChecksDue() && maps.Equal(targets, p.trustTargets) {
-		f.Trust = make([]TrustAnalysis, 0, len(f.Links))
-		for _, ta := range p.lastTrust {
-			if slices.ContainsFunc(f.Links, func(l RemoteLink) bool { return l.Alias == ta.Alias }) {
-				f.Trust = append(f.Trust, ta)
-			}
-		}
 		return
 	}
 	now := p.now()
 	if p.fleet != nil {
 		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security})
 	}
-	f.slowRound = true
 	round := p.probeTransport(ctx, f)
 	f.Trust = p.analyzeTrust(f, round, now)
-	p.lastTrust, p.trustTargets = f.Trust, targets
-	p.probes = summarize(round)
+	r := newRenderer()
+	p.transportMetrics(f, round, r.add)
+	p.slowText, p.trustTargets, p.lastRound = r.render(), targets, round.at
 	// A monitored remote that has not been polled yet (at start-up) has no
 	// view to judge against: run the slow round again next poll rather than
 	// report unknown for a whole probe interval. (A link that is matched to
 	// its remote only later changes trustTargets, which does the same.)
-	p.retrySlow = false
-	for _, a := range f.Analyses {
-		if a.Target != "" && p.fleet != nil {
-			if _, ok := p.fleet.Transport(a.Target); !ok {
-				p.retrySlow = true
-			}
-		}
-	}
+	// Decided from what the analysis saw, not by asking the fleet again: the
+	// remote may have published its view in between.
+	p.retrySlow = slices.ContainsFunc(f.Trust, func(ta TrustAnalysis) bool { return ta.remoteViewMissing })
 }
 
-// slowFamilies returns the transport families' sample lines, rendered again
-// only after a slow round or when links appeared or vanished: between rounds
-// they do not change, and with thousands of links rendering them on every
-// poll would cost more than the rest of the poll.
+// slowFamilies returns the transport series of the last slow round, by
+// family index; none while the cluster does not answer (its links are not
+// known then either).
 func (p *Poller) slowFamilies(f *Facts) [][]byte {
-	var b strings.Builder
-	for i := range f.Links {
-		b.WriteString(f.Links[i].Alias)
-		b.WriteByte(0)
-	}
-	if links := b.String(); f.slowRound || p.slowText == nil || links != p.slowLinks {
-		r := newRenderer()
-		p.transportMetrics(f, r.add)
-		p.slowText, p.slowLinks = r.render(), links
+	if f.Identity == nil {
+		return nil
 	}
 	return p.slowText
 }
 
 // transportMetrics adds the certificate, probe and trust series.
-func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheus.ValueType, float64, ...string)) {
+func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*prometheus.Desc, prometheus.ValueType, float64, ...string)) {
 	g := prometheus.GaugeValue
 	node := ""
 	if f.Identity != nil {
@@ -437,23 +389,20 @@ func (p *Poller) transportMetrics(f *Facts, add func(*prometheus.Desc, prometheu
 		add(descNodeSecurity, g, boolFloat(n.SecurityEnabled), p.name, n.Node)
 		add(descNodeTransportTLS, g, boolFloat(n.TransportTLS), p.name, n.Node)
 	}
-	if p.probes.at.IsZero() {
-		return
-	}
-	add(descLastProbe, g, unixSeconds(p.probes.at), p.name)
-	for _, r := range p.probes.local {
-		add(descLocalProbeSuccess, g, boolFloat(len(r.chain) > 0), p.name, r.addr)
-		for _, c := range r.chain {
-			add(descLocalPresentedNotAfter, g, unixSeconds(c.notAfter), p.name, r.addr, c.role, c.subject, c.issuer, c.serial)
+	add(descLastProbe, g, unixSeconds(round.at), p.name)
+	for _, r := range round.local {
+		add(descLocalProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
+		for i, c := range r.Chain {
+			add(descLocalPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, r.Addr, chainRole(i, c), c.Subject, c.Issuer, c.Serial)
 		}
 	}
-	for i := range f.Links { // only links that still exist
+	for i := range f.Links {
 		alias := f.Links[i].Alias
-		for _, r := range p.probes.links[alias] {
-			add(descLinkProbeSuccess, g, boolFloat(len(r.chain) > 0), p.name, alias, r.addr)
-			add(descLinkProbeInfo, g, 1, p.name, alias, r.addr, r.version, r.clientAuth, r.peerAlert)
-			for _, c := range r.chain {
-				add(descLinkPresentedNotAfter, g, unixSeconds(c.notAfter), p.name, alias, r.addr, c.role, c.subject, c.issuer, c.serial)
+		for _, r := range round.links[alias] {
+			add(descLinkProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
+			add(descLinkProbeInfo, g, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
+			for j, c := range r.Chain {
+				add(descLinkPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, alias, r.Addr, chainRole(j, c), c.Subject, c.Issuer, c.Serial)
 			}
 		}
 	}

@@ -44,10 +44,12 @@ func startDemoDaemon(t *testing.T) (*daemon.Daemon, http.Handler) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Stop)
-	// Twice: a link is judged with its remote cluster's node list from that
-	// cluster's previous poll, and the first cycle polls in any order.
-	d.PollAll(context.Background())
-	d.PollAll(context.Background())
+	// Three cycles: a link is judged with its remote cluster's node list and
+	// transport view from that cluster's previous poll, the first cycle polls
+	// in any order, and a link matched late is judged again one poll later.
+	for range 3 {
+		d.PollAll(context.Background())
+	}
 	h, err := d.Handler()
 	if err != nil {
 		t.Fatal(err)
