@@ -58,6 +58,7 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 		// Requests are a few hundred bytes: a small write buffer per
 		// connection adds up over a thousand clusters.
 		WriteBufferSize: 1 << 10,
+		ReadBufferSize:  2 << 10,
 		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
 		ForceAttemptHTTP2: false,
 	}
@@ -94,13 +95,9 @@ func tlsConfig(t config.TLS) (*tls.Config, error) {
 		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // explicit opt-in, warned about at load
 	}
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
+		pool, err := caPools.load(t.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate found; give the CA certificate in PEM form", t.CAFile)
+			return nil, err
 		}
 		cfg.RootCAs = pool
 	}
@@ -112,6 +109,37 @@ func tlsConfig(t config.TLS) (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// caPools shares one parsed pool per CA file content: fleets of clusters
+// usually trust one CA, and a parsed pool per cluster adds up. The file is
+// read on every (re)load, so a changed file is picked up.
+var caPools = &caPoolCache{pools: map[string]*x509.CertPool{}}
+
+type caPoolCache struct {
+	mu    sync.Mutex
+	pools map[string]*x509.CertPool // by file content
+}
+
+func (c *caPoolCache) load(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tls.ca_file: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pool, ok := c.pools[string(pem)]; ok {
+		return pool, nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate found; give the CA certificate in PEM form", path)
+	}
+	if len(c.pools) > 64 { // bounded: many distinct CAs simply get their own pools
+		clear(c.pools)
+	}
+	c.pools[string(pem)] = pool
+	return pool, nil
 }
 
 // firstLiveSelector always picks the first live connection, so node-local

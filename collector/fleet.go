@@ -20,6 +20,8 @@ type Fleet struct {
 	clusters  map[string][]Node
 	versions  map[string][]esversion.Version // parsed once per node list
 	transport map[string]TransportView
+	// probeSlots bounds the transport probes of all pollers together.
+	probeSlots chan struct{}
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
 	// node's transport address to the clusters listening there.
 	byAddr map[string][]string
@@ -28,7 +30,8 @@ type Fleet struct {
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{},
-		transport: map[string]TransportView{}, byAddr: map[string][]string{}}
+		transport: map[string]TransportView{}, byAddr: map[string][]string{},
+		probeSlots: make(chan struct{}, fleetProbeConcurrency)}
 }
 
 // SetNodes records a cluster's latest node list.

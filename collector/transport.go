@@ -30,8 +30,14 @@ import (
 // maxProbesPerLink bounds how many seeds of one link are probed.
 const maxProbesPerLink = 3
 
-// probeConcurrency bounds the parallel probes of one cluster.
-const probeConcurrency = 8
+// probeConcurrency bounds the parallel probes of one cluster, and
+// fleetProbeConcurrency those of all clusters together (through the Fleet),
+// so that a thousand clusters starting at once do not hold hundreds of TLS
+// handshakes in memory at the same time.
+const (
+	probeConcurrency      = 8
+	fleetProbeConcurrency = 32
+)
 
 // transportFiles is what clusters[].transport names, loaded.
 type transportFiles struct {
@@ -117,11 +123,24 @@ func (p *Poller) probeTransport(ctx context.Context, f *Facts) probeState {
 	results := make([]tlsprobe.Result, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, probeConcurrency)
+	var shared chan struct{}
+	if p.fleet != nil {
+		shared = p.fleet.probeSlots
+	}
 	for i, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			if shared != nil {
+				select {
+				case shared <- struct{}{}:
+					defer func() { <-shared }()
+				case <-ctx.Done():
+					results[i] = tlsprobe.Result{Addr: j.addr, Err: ctx.Err()}
+					return
+				}
+			}
 			o := opts
 			o.ServerName = j.sni
 			results[i] = tlsprobe.Probe(ctx, j.addr, o)
