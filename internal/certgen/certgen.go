@@ -18,6 +18,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/x500"
 )
 
 // Options describe one certificate.
@@ -170,10 +172,10 @@ var keywordOIDs = map[string]asn1.ObjectIdentifier{
 func ParseDN(dn string) ([]byte, error) {
 	var seq pkix.RDNSequence
 	if strings.TrimSpace(dn) != "" {
-		rdns := splitUnquoted(dn, ',')
+		rdns := x500.SplitUnquoted(dn, ',')
 		for i := len(rdns) - 1; i >= 0; i-- {
 			var set pkix.RelativeDistinguishedNameSET
-			for _, ava := range splitUnquoted(rdns[i], '+') {
+			for _, ava := range x500.SplitUnquoted(rdns[i], '+') {
 				k, val, ok := strings.Cut(ava, "=")
 				if !ok {
 					return nil, fmt.Errorf("certgen: DN %q: %q is not KEY=value", dn, ava)
@@ -214,24 +216,4 @@ func unquote(v string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-func splitUnquoted(s string, sep byte) []string {
-	var out []string
-	inQuote, esc, start := false, false, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case c == '\\':
-			esc = true
-		case c == '"':
-			inQuote = !inQuote
-		case c == sep && !inQuote:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }

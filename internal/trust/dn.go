@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/x500"
 )
 
 // Distinguished names are rendered the way Elasticsearch prints them in
@@ -221,9 +223,9 @@ func quoteValue(val string) string {
 // internal white space ignored. Used only for comparisons, never shown.
 func canonicalDN(dn string) string {
 	var rdns []string
-	for _, rdn := range splitUnquoted(dn, ',') {
+	for _, rdn := range x500.SplitUnquoted(dn, ',') {
 		var avas []string
-		for _, ava := range splitUnquoted(rdn, '+') {
+		for _, ava := range x500.SplitUnquoted(rdn, '+') {
 			k, v, _ := strings.Cut(ava, "=")
 			v = strings.TrimSpace(v)
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
@@ -235,27 +237,6 @@ func canonicalDN(dn string) string {
 		rdns = append(rdns, strings.Join(avas, "+"))
 	}
 	return strings.Join(rdns, ",")
-}
-
-// splitUnquoted splits s at sep outside double quotes and not escaped.
-func splitUnquoted(s string, sep byte) []string {
-	var out []string
-	inQuote, esc, start := false, false, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case c == '\\':
-			esc = true
-		case c == '"':
-			inQuote = !inQuote
-		case c == sep && !inQuote:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
 }
 
 // SameDN reports whether two rendered DNs name the same principal (see
