@@ -363,6 +363,7 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	}
 	round := p.probeTransport(ctx, f)
 	f.Trust = p.analyzeTrust(f, round, now)
+	p.logTrust(f.Trust)
 	r := newRenderer()
 	p.transportMetrics(f, round, r.add)
 	p.slowText, p.trustTargets, p.lastRound = r.render(), targets, round.at
@@ -469,4 +470,26 @@ func linkTargets(as []LinkAnalysis) map[string]string {
 		m[a.Alias] = a.Target
 	}
 	return m
+}
+
+// logTrust logs, once per change, a link direction that is not trusted,
+// with the detail the metric labels cannot carry.
+func (p *Poller) logTrust(ts []TrustAnalysis) {
+	for _, ta := range ts {
+		for _, d := range []struct {
+			direction string
+			v         trust.Verdict
+		}{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}} {
+			key := "trust:" + ta.Alias + ":" + d.direction
+			switch {
+			case d.v.Status == trust.Untrusted && p.lastProblem[key] != d.v.Detail:
+				p.lastProblem[key] = d.v.Detail
+				p.logger.Warn("transport trust broken", "remote", ta.Alias, "direction", d.direction,
+					"reason", d.v.Reason, "basis", d.v.Basis, "detail", d.v.Detail)
+			case d.v.Status != trust.Untrusted && p.lastProblem[key] != "":
+				delete(p.lastProblem, key)
+				p.logger.Info("transport trust restored", "remote", ta.Alias, "direction", d.direction, "status", d.v.Status)
+			}
+		}
+	}
 }

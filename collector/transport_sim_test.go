@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ type trustEnv struct {
 	*fleetEnv
 	clock *clock
 	dir   string
+	logs  *syncBuffer
 }
 
 func newTrustEnv(t *testing.T, tokyo simulator.TransportSpec) *trustEnv {
@@ -48,7 +50,7 @@ func newTrustEnv(t *testing.T, tokyo simulator.TransportSpec) *trustEnv {
 	if err := e.sim.Cluster("paris").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
 		t.Fatal(err)
 	}
-	return &trustEnv{fleetEnv: e, clock: &clock{t: time.Now()}, dir: t.TempDir()}
+	return &trustEnv{fleetEnv: e, clock: &clock{t: time.Now()}, dir: t.TempDir(), logs: &syncBuffer{}}
 }
 
 // write stores content under the test dir and returns its path.
@@ -83,7 +85,7 @@ func (e *trustEnv) watchWith(name string, tr config.Transport) {
 	p, err := NewPoller(config.Cluster{
 		Name: name, URLs: []string{e.sim.Cluster(name).URL()}, Username: testUser, Password: testPassword,
 		TLS: config.TLS{CAFile: e.caFile}, Transport: tr,
-	}, PollerOptions{Timeout: 2 * time.Second, ProbeInterval: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler), Now: e.clock.now, Fleet: e.fleet})
+	}, PollerOptions{Timeout: 2 * time.Second, ProbeInterval: 10 * time.Minute, Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Now: e.clock.now, Fleet: e.fleet})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -123,6 +125,11 @@ func TestRemoteRejectsLocal(t *testing.T) {
 		mustValue(t, snap, "es_remote_link_trust_info", trustLabels("remote_trusts_local", "untrusted", "handshake", "rejected_by_peer"))
 		mustValue(t, snap, "es_remote_link_trust_info", trustLabels("local_trusts_remote", "trusted", "files", ""))
 		mustValue(t, snap, "es_remote_link_transport_probe_info", map[string]string{"remote": "tokyo", "client_auth": "rejected"})
+		e.clock.advance(11 * time.Minute)
+		e.poll("paris") // the same verdict again: no second log line
+		if n := strings.Count(e.logs.String(), "transport trust broken"); n != 1 {
+			t.Errorf("logged %d 'transport trust broken' lines over two rounds, want 1:\n%s", n, e.logs.String())
+		}
 	}
 }
 
