@@ -202,7 +202,12 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		p.logResolveErrors(f.Resolved)
 	}
 	f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, p.fleet)
-	p.transportRound(ctx, f)
+	if riErr == nil {
+		// Without the list of links a slow round would judge none and the
+		// next success would run another: a flapping _remote/info must not
+		// turn into a probe storm. The last round's series stand meanwhile.
+		p.transportRound(ctx, f)
+	}
 	return f, p.snapshot(f)
 }
 

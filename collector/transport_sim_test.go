@@ -242,6 +242,17 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 		t.Errorf("probed again one minute later (%v then %v); the interval is 10m", a, b)
 	}
 	mustValue(t, second, "es_remote_link_trust_info", trustLabels("local_trusts_remote", "trusted", "files", ""))
+	// A failing _remote/info does not start a probe round (nor does its
+	// recovery): the last round's series stand.
+	e.sim.Cluster("paris").SetFault(simulator.Fault{Kind: simulator.FaultServerError, PathPrefix: "/_remote/info"})
+	_, failing := e.poll("paris")
+	e.sim.Cluster("paris").SetFault(simulator.Fault{})
+	_, recovered := e.poll("paris")
+	for _, snap := range []*Snapshot{failing, recovered} {
+		if c := mustValue(t, snap, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil); c != b {
+			t.Errorf("a failing or recovering _remote/info started a probe round (%v, was %v)", c, b)
+		}
+	}
 	e.clock.advance(10 * time.Minute)
 	_, third := e.poll("paris")
 	if c := mustValue(t, third, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil); c <= b {
