@@ -3,6 +3,7 @@ package simulator
 import (
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -20,9 +21,7 @@ func (c *Cluster) mainAction(r *http.Request, ver esVersion) response {
 	if e := authorizeCluster(ver, p, "cluster:monitor/main"); e != nil {
 		return errorResponse(ver, r, *e)
 	}
-	c.mu.Lock()
-	name := c.nodes[0].name
-	c.mu.Unlock()
+	name := c.answeringNodeName(r)
 	body := obj{}.
 		set("name", name).
 		set("cluster_name", c.name).
@@ -112,8 +111,10 @@ var nodeInfoMetrics = []string{"settings", "os", "process", "jvm", "thread_pool"
 // component_versions (8.13+; NOTES says 8.12/8.13, unverified), build_flavor,
 // build_type, build_hash, total_indexing_buffer (indices metric), roles
 // (sorted), attributes, then settings (settings metric, right after
-// attributes in NodesInfoResponse.toXContent of 7.x and 8.x; settings.go).
-// The other metric sections (os, jvm, ...) are NOT simulated. No metric
+// attributes in NodesInfoResponse.toXContent of 7.x and 8.x; settings.go),
+// then http (http metric: each node's own HTTP listener, httpInfo). The
+// other metric sections (os, jvm, transport, ...) are NOT simulated.
+// _local is the node the request was sent to. No metric
 // (GET /_nodes, /_nodes/<nodes>) means all metrics, settings included.
 func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string) response {
 	p, deny := c.authenticate(ver, r)
@@ -140,6 +141,7 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 	}
 	withIndices := slices.Contains(metrics, "_all") || slices.Contains(metrics, "indices")
 	withSettings := slices.Contains(metrics, "_all") || slices.Contains(metrics, "settings")
+	withHTTP := slices.Contains(metrics, "_all") || slices.Contains(metrics, "http")
 	flat := false
 	if q := r.URL.Query(); withSettings && q.Has("flat_settings") {
 		// Settings#toXContent reads the parameter while rendering.
@@ -149,20 +151,23 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		}
 	}
 
+	local := answeringIndex(r)
 	c.mu.Lock()
 	nodes := make([]nodeView, len(c.nodes))
 	settings := map[string]map[string]any{}
+	httpPorts := map[string]int{}
 	for i, n := range c.nodes {
 		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr}
 		if withSettings {
 			settings[n.id] = c.nodeSettingsLocked(n, ver)
 		}
+		httpPorts[n.id] = n.httpPort
 	}
 	c.mu.Unlock()
 	var selected []nodeView
 	for i, n := range nodes {
 		for _, id := range nodeIDs {
-			if id == "_all" || id == "*" || (id == "_local" && i == 0) ||
+			if id == "_all" || id == "*" || (id == "_local" && i == local) ||
 				(id == "_master" && i == firstMaster(nodes)) || simpleMatch(id, n.id) || simpleMatch(id, n.name) {
 				selected = append(selected, n)
 				break
@@ -196,6 +201,11 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		if withSettings {
 			o = o.set("settings", restSettings(settings[n.id], flat))
 		}
+		// os, process, jvm, thread_pool and transport (not simulated) come
+		// between settings and http in NodesInfoResponse.toXContent.
+		if withHTTP {
+			o = o.set("http", httpInfo(r, httpPorts[n.id]))
+		}
 		nodesObj = nodesObj.set(n.id, o)
 	}
 	body := obj{}.
@@ -203,6 +213,26 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		set("cluster_name", c.name).
 		set("nodes", nodesObj)
 	return jsonResponse(ver, r, http.StatusOK, body)
+}
+
+// httpMaxContentLength is http.max_content_length's default, 100mb
+// (HttpTransportSettings.SETTING_HTTP_MAX_CONTENT_LENGTH, verified).
+const httpMaxContentLength = 100 * 1024 * 1024
+
+// httpInfo is a node's "http" section (HttpInfo.toXContent, verified in
+// 8.x/main source): bound_address (BoundTransportAddress#boundAddresses,
+// each TransportAddress#toString; the node binds 127.0.0.1 only),
+// publish_address ("host:port" when the publish host is an IP literal,
+// "hostname/ip:port" otherwise), then max_content_length_in_bytes through
+// humanReadableField (with ?human the readable "max_content_length": "100mb"
+// comes first; ByteSizeValue#toString, unverified rendering).
+func httpInfo(r *http.Request, port int) obj {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	o := obj{}.set("bound_address", []any{addr}).set("publish_address", addr)
+	if q := r.URL.Query(); q.Has("human") && (q.Get("human") == "" || q.Get("human") == "true") {
+		o = o.set("max_content_length", "100mb")
+	}
+	return o.set("max_content_length_in_bytes", int64(httpMaxContentLength))
 }
 
 func firstMaster(nodes []nodeView) int {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
@@ -107,8 +108,7 @@ type Cluster struct {
 	users          map[string]User
 	apiKeys        map[string]APIKey
 	indices        []string
-	port           int
-	url            string
+	url            string // the first node's HTTP URL (URL())
 	requests       atomic.Int64
 	inflight       *tracker
 
@@ -120,8 +120,6 @@ type Cluster struct {
 	faultCh  chan struct{} // closed when the current fault is replaced
 	running  bool
 	downCh   chan struct{} // closed by Stop; a new one per Start
-	srv      *http.Server
-	srvDone  chan struct{}
 	shutDown bool
 	tpki     *transportPKI
 	tfault   atomic.Int32 // transportOK / transportHang / transportDrop
@@ -154,6 +152,14 @@ type node struct {
 	connMu    sync.Mutex
 	conns     map[net.Conn]struct{}
 	handlers  sync.WaitGroup
+	// HTTP layer (http.port): every node has its own listener on
+	// 127.0.0.1, kept across Stop/Start. httpPort/httpURL are set by the
+	// first Start; srv/srvDone exist while the cluster runs (all under
+	// Cluster.mu).
+	httpPort int
+	httpURL  string
+	srv      *http.Server
+	srvDone  chan struct{}
 }
 
 // randomID is a 22-character URL-safe base64 id like UUIDs.randomBase64UUID.
@@ -282,11 +288,26 @@ func normalizeRoles(roles []string) []string {
 // Name is the cluster_name.
 func (c *Cluster) Name() string { return c.name }
 
-// URL is https://127.0.0.1:PORT (http:// with PlainHTTP); stable across
-// Stop/Start.
+// URL is https://127.0.0.1:PORT (http:// with PlainHTTP) of the first
+// node (NodeSpec order); stable across Stop/Start.
 func (c *Cluster) URL() string { return c.url }
 
-// Requests counts the HTTP requests the cluster received (faulted ones too).
+// NodeURL is the HTTP URL of the named node (every node has its own HTTP
+// port, as every Elasticsearch node binds http.port); the first node's is
+// URL(). Stable across Stop/Start.
+func (c *Cluster) NodeURL(node string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, n := range c.nodes {
+		if n.name == node {
+			return n.httpURL, nil
+		}
+	}
+	return "", fmt.Errorf("simulator: cluster %q has no node %q", c.name, node)
+}
+
+// Requests counts the HTTP requests the cluster received on any node (faulted
+// ones too).
 func (c *Cluster) Requests() int64 { return c.requests.Load() }
 
 // Running reports whether the cluster is started.
@@ -296,7 +317,7 @@ func (c *Cluster) Running() bool {
 	return c.running
 }
 
-// Start listens again on the same HTTP and transport ports. Like a restarted
+// Start listens again on the same HTTP and transport ports (every node's). Like a restarted
 // node, the cluster then connects to its remotes afresh.
 func (c *Cluster) Start() error {
 	c.life.Lock()
@@ -310,18 +331,33 @@ func (c *Cluster) Start() error {
 		c.mu.Unlock()
 		return nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(c.port))
-	if err != nil {
-		c.mu.Unlock()
-		return fmt.Errorf("simulator: cluster %q: listen: %w", c.name, err)
+	// One HTTP listener per node (real Elasticsearch binds http.port on
+	// every node); the first node's is URL().
+	scheme := "https"
+	if c.plain {
+		scheme = "http"
 	}
-	if c.port == 0 {
-		c.port = ln.Addr().(*net.TCPAddr).Port
-		scheme := "https"
-		if c.plain {
-			scheme = "http"
+	httpLns := make([]net.Listener, 0, len(c.nodes))
+	closeHTTP := func() {
+		for _, l := range httpLns {
+			_ = l.Close()
 		}
-		c.url = scheme + "://127.0.0.1:" + strconv.Itoa(c.port)
+	}
+	for _, n := range c.nodes {
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(n.httpPort))
+		if err != nil {
+			closeHTTP()
+			c.mu.Unlock()
+			return fmt.Errorf("simulator: cluster %q node %q: listen: %w", c.name, n.name, err)
+		}
+		if n.httpPort == 0 {
+			n.httpPort = ln.Addr().(*net.TCPAddr).Port
+			n.httpURL = scheme + "://127.0.0.1:" + strconv.Itoa(n.httpPort)
+		}
+		httpLns = append(httpLns, ln)
+	}
+	if c.url == "" {
+		c.url = c.nodes[0].httpURL
 	}
 	var started []*node
 	for _, n := range c.nodes {
@@ -329,12 +365,44 @@ func (c *Cluster) Start() error {
 			for _, m := range started {
 				m.close()
 			}
-			_ = ln.Close()
+			closeHTTP()
 			c.mu.Unlock()
 			return fmt.Errorf("simulator: cluster %q node %q: transport listen: %w", c.name, n.name, err)
 		}
 		started = append(started, n)
 	}
+	type serving struct {
+		srv  *http.Server
+		ln   net.Listener
+		done chan struct{}
+	}
+	servers := make([]serving, len(c.nodes))
+	for i, n := range c.nodes {
+		srv := c.newHTTPServer(i)
+		var serveLn net.Listener = httpLns[i]
+		if !c.plain {
+			serveLn = tls.NewListener(serveLn, c.sim.pki.config)
+		}
+		servers[i] = serving{srv, serveLn, make(chan struct{})}
+		n.srv, n.srvDone = srv, servers[i].done
+	}
+	c.running = true
+	c.downCh = make(chan struct{})
+	c.mu.Unlock()
+	for _, sv := range servers {
+		go func(sv serving) {
+			defer close(sv.done)
+			_ = sv.srv.Serve(sv.ln)
+		}(sv)
+	}
+	c.connectLinks(nil)
+	return nil
+}
+
+// newHTTPServer is the HTTP server of the node at index idx: requests carry
+// the index in their context (answeringIndex), so the node answers as
+// itself. The first node's server has no value (index 0 is the default).
+func (c *Cluster) newHTTPServer(idx int) *http.Server {
 	srv := &http.Server{
 		Handler:           c,
 		ReadHeaderTimeout: 30 * time.Second,
@@ -342,21 +410,11 @@ func (c *Cluster) Start() error {
 		// HTTP/1.1 only, like Elasticsearch.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
-	var serveLn net.Listener = ln
-	if !c.plain {
-		serveLn = tls.NewListener(ln, c.sim.pki.config)
+	if idx != 0 {
+		base := context.WithValue(context.Background(), answeringKey{}, idx)
+		srv.BaseContext = func(net.Listener) context.Context { return base }
 	}
-	done := make(chan struct{})
-	c.srv, c.srvDone = srv, done
-	c.running = true
-	c.downCh = make(chan struct{})
-	c.mu.Unlock()
-	go func() {
-		defer close(done)
-		_ = srv.Serve(serveLn)
-	}()
-	c.connectLinks(nil)
-	return nil
+	return srv
 }
 
 func (n *node) listen(fault func() int32) error {
@@ -387,8 +445,8 @@ func (n *node) close() {
 	n.ln = nil
 }
 
-// Stop closes the HTTP listener and connections (clients get connection
-// refused) and the transport sockets; links of other clusters to this one
+// Stop closes every node's HTTP listener and connections (clients get
+// connection refused) and the transport sockets; links of other clusters to this one
 // lose their connection.
 func (c *Cluster) Stop() {
 	c.stop()
@@ -405,12 +463,20 @@ func (c *Cluster) stop() {
 	}
 	c.running = false
 	close(c.downCh)
-	srv, done := c.srv, c.srvDone
 	nodes := append([]*node(nil), c.nodes...)
-	c.srv = nil
+	srvs := make([]*http.Server, len(nodes))
+	dones := make([]chan struct{}, len(nodes))
+	for i, n := range nodes {
+		srvs[i], dones[i] = n.srv, n.srvDone
+		n.srv, n.srvDone = nil, nil
+	}
 	c.mu.Unlock()
-	_ = srv.Close()
-	<-done
+	for _, srv := range srvs {
+		_ = srv.Close()
+	}
+	for _, done := range dones {
+		<-done
+	}
 	for _, n := range nodes {
 		n.close()
 	}

@@ -26,8 +26,26 @@ type response struct {
 	noProduct   bool
 }
 
-// ServeHTTP answers as the cluster's first node would, after applying the
-// current fault.
+// answeringKey is the context key of the index (in c.nodes) of the node
+// whose HTTP listener received a request (newHTTPServer).
+type answeringKey struct{}
+
+// answeringIndex is the index of the node a request was sent to; 0 (the
+// first node, URL()) when the request carries none.
+func answeringIndex(r *http.Request) int {
+	if i, ok := r.Context().Value(answeringKey{}).(int); ok {
+		return i
+	}
+	return 0
+}
+
+// ServeHTTP answers, after applying the cluster's current fault (shared by
+// every node's listener), as the node whose listener received the request
+// (the first node when used as a plain handler). Node-local parts follow
+// that node: GET / "name", GET /_ssl/certificates (its certificates, and
+// whether the API exists), _nodes/_local, the 429 thread pool name.
+// Everything else (version, security, license, remote links) is the
+// cluster's first node's, as before per-node HTTP.
 func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.inflight.enter() {
 		dropConnection(w)
@@ -193,7 +211,7 @@ func (c *Cluster) serverError(r *http.Request, status int) response {
 		e = esError{status: status, typ: "master_not_discovered_exception", reason: nil}
 	case http.StatusTooManyRequests:
 		e = esError{status: status, typ: "es_rejected_execution_exception",
-			reason: "rejected execution of TimedRunnable on EsThreadPoolExecutor[name = " + c.answeringNodeName() +
+			reason: "rejected execution of TimedRunnable on EsThreadPoolExecutor[name = " + c.answeringNodeName(r) +
 				"/management, queue capacity = 100]"}
 	case http.StatusGatewayTimeout:
 		e = esError{status: status, typ: "process_cluster_event_timeout_exception",
@@ -205,10 +223,11 @@ func (c *Cluster) serverError(r *http.Request, status int) response {
 	return jsonResponse(ver, r, status, e.body())
 }
 
-func (c *Cluster) answeringNodeName() string {
+// answeringNodeName is the name of the node the request was sent to.
+func (c *Cluster) answeringNodeName(r *http.Request) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.nodes[0].name
+	return c.nodes[answeringIndex(r)].name
 }
 
 func (c *Cluster) answeringVersion() esVersion {
@@ -300,7 +319,7 @@ func (c *Cluster) handle(r *http.Request) response {
 	case len(segs) == 1 && segs[0] == "_xpack":
 		// RestXPackInfoAction: GET and HEAD /_xpack.
 		rt = &route{[]string{"GET", "HEAD"}, func() response { return c.xpackInfoAction(r, ver) }}
-	case len(segs) == 2 && segs[0] == "_ssl" && segs[1] == "certificates" && c.answeringPluginActive():
+	case len(segs) == 2 && segs[0] == "_ssl" && segs[1] == "certificates" && c.answeringPluginActive(r):
 		// Registered by the security plugin, only when
 		// xpack.security.enabled is not false (ssl.go).
 		rt = &route{[]string{"GET"}, func() response { return c.sslCertificatesAction(r, ver) }}

@@ -3,6 +3,7 @@ package simulator
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -237,12 +238,12 @@ func (c *Cluster) answeringSecurity() (on bool, warning string) {
 	return n.securityOn(c.lic), ""
 }
 
-// answeringPluginActive: the answering node runs the security plugin (its
-// REST handlers, e.g. GET /_ssl/certificates, exist).
-func (c *Cluster) answeringPluginActive() bool {
+// answeringPluginActive: the node the request was sent to runs the
+// security plugin (its REST handlers, e.g. GET /_ssl/certificates, exist).
+func (c *Cluster) answeringPluginActive(r *http.Request) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.nodes[0].pluginActive()
+	return c.nodes[answeringIndex(r)].pluginActive()
 }
 
 // withSecurityWarning adds the 7.x warning to a handler's response.

@@ -24,9 +24,16 @@
 // ReconnectRemotes standing for a cross-cluster search, a restart of the
 // local cluster).
 //
-// The first node of a cluster's NodeSpec list answers every HTTP request
-// (GET / reports its name, _remote/info its remote-cluster service,
-// GET /_ssl/certificates its configured certificates).
+// Every node has its own HTTP(S) listener on 127.0.0.1 (Cluster.NodeURL;
+// Cluster.URL is the first node's, so a single-node cluster has exactly
+// one), all with the Sim's HTTP certificate, the cluster's faults and
+// Stop/Start. A node answers as itself where that is node-local: GET /
+// reports its name, GET /_ssl/certificates its configured certificates
+// (its own transport certificate), _nodes/_local selects it, and
+// GET /_nodes/http lists every node's HTTP address. Everything else
+// (version, security, license, remote links and _remote/info) is the first
+// node's for every listener; a node with xpack.security.enabled=false in
+// an HTTPS cluster still serves HTTPS (simplification).
 //
 // Every node with transport TLS (the default) listens on its transport
 // address with real mutual TLS (transport.go; the others serve plain TCP):
@@ -50,7 +57,8 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
 )
 
-// FaultKind selects a misbehaviour of a cluster's HTTP layer.
+// FaultKind selects a misbehaviour of a cluster's HTTP layer (every node's
+// listener).
 type FaultKind int
 
 // Fault kinds. See Fault.

@@ -18,7 +18,9 @@ type storedCert struct {
 	cert         *x509.Certificate
 }
 
-// configuredCertificates lists what the answering node really loaded, in
+// configuredCertificates lists what the node at index idx (the one the
+// request was sent to) really loaded: its own node certificate (the one its
+// transport port presents) and the cluster's truststore, in
 // SslConfiguration#getConfiguredCertificates order (key config, then trust
 // config, per SSL context):
 //   - transport key config (PemKeyConfig): every certificate of the
@@ -36,9 +38,10 @@ type storedCert struct {
 // (the security plugin registers RestGetCertificateInfoAction, and no REST
 // handler at all when disabled; security.go); on 7.x with security off by
 // license default it answers without authentication.
-func (c *Cluster) configuredCertificates() []storedCert {
+func (c *Cluster) configuredCertificates(idx int) []storedCert {
 	c.mu.Lock()
-	nc, store, name, withTransport := c.nodes[0].cert, c.tpki.store, c.nodes[0].name, c.nodes[0].tlsSetting
+	n := c.nodes[idx]
+	nc, store, name, withTransport := n.cert, c.tpki.store, n.name, n.tlsSetting
 	c.mu.Unlock()
 	var out []storedCert
 	if withTransport {
@@ -86,7 +89,7 @@ func (c *Cluster) sslCertificatesAction(r *http.Request, ver esVersion) response
 	if e := authorizeCluster(ver, p, "cluster:monitor/xpack/ssl/certificates/get"); e != nil {
 		return errorResponse(ver, r, *e)
 	}
-	certs := c.configuredCertificates()
+	certs := c.configuredCertificates(answeringIndex(r))
 	if ver.v.Major >= 8 {
 		slices.SortStableFunc(certs, compareStored)
 		certs = slices.CompactFunc(certs, func(a, b storedCert) bool { return compareStored(a, b) == 0 })
