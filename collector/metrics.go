@@ -108,6 +108,9 @@ var (
 	descClusterCertNotAfter = newDesc("cluster", "certificate_not_after_timestamp_seconds",
 		"Expiry (not after) of each certificate the answering node has configured, from GET /_ssl/certificates (node-local: node names it), as a Unix time. Polled.",
 		[]string{"es_cluster", "node", "path", "format", "alias", "subject", "issuer", "serial", "has_private_key"})
+	descCertListing = newDesc("cluster", "certificate_listing_success",
+		"1 when GET /_ssl/certificates of the node, asked through its HTTP publish address, succeeded in the last round, else 0. Only with transport.certificates_from_all_nodes; polled every transport.probe_interval.",
+		[]string{"es_cluster", "node"})
 	descLocalProbeSuccess = newDesc("cluster", "transport_probe_success",
 		"1 when a TLS handshake with one of the cluster's own nodes on its transport address completed (the chain was seen), else 0. Probed on transport.probe_interval when transport.probe_local_nodes is set.",
 		[]string{"es_cluster", "address"})

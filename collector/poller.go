@@ -42,6 +42,9 @@ type Facts struct {
 	Certificates []SSLCertificate
 	// Security is every node's security prerequisites.
 	Security []NodeSecurity
+	// Listings says, with certificates_from_all_nodes, which nodes' listings
+	// succeeded in the last slow round.
+	Listings []nodeListing
 	// Trust judges each link's transport trust from the latest probe round.
 	Trust []TrustAnalysis
 	// Results of each check that was due in this poll, in run order.
@@ -60,6 +63,7 @@ type CheckResult struct {
 type Poller struct {
 	mu      sync.Mutex // one poll at a time: the loop and one-shot callers share a poller
 	name    string
+	cfg     config.Cluster // for the per-node clients of certificates_from_all_nodes
 	links   map[string]config.Link
 	fleet   *Fleet
 	timeout time.Duration
@@ -83,6 +87,7 @@ type Poller struct {
 	slowText       [][]byte
 	lastCerts      []SSLCertificate
 	lastSecurity   []NodeSecurity
+	lastListings   []nodeListing
 	lastSlowChecks []CheckResult // replayed between slow-check rounds
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
@@ -122,6 +127,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 	}
 	return &Poller{
 		name:          cl.Name,
+		cfg:           cl,
 		links:         cl.Links,
 		transport:     tf,
 		probeInterval: o.ProbeInterval,

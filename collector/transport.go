@@ -327,7 +327,7 @@ func (p *Poller) slowChecksDue() bool {
 // when they are due and otherwise replays their last results.
 func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	if !p.slowChecksDue() && p.lastSlowChecks != nil {
-		f.Certificates, f.Security = p.lastCerts, p.lastSecurity
+		f.Certificates, f.Security, f.Listings = p.lastCerts, p.lastSecurity, p.lastListings
 		f.Checks = append(f.Checks, p.lastSlowChecks...)
 		return
 	}
@@ -337,12 +337,22 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 		f.Certificates, err = p.client.sslCertificates(ctx)
 		return err
 	})
+	for i := range f.Certificates {
+		f.Certificates[i].Node = f.Identity.NodeName
+	}
+	f.Listings = nil
+	if p.cfg.Transport.CertificatesFromAllNodes && f.Certificates != nil {
+		others, listings := p.otherNodesCertificates(ctx, f.Identity.NodeName)
+		f.Certificates = append(f.Certificates, others...)
+		f.Listings = append([]nodeListing{{node: f.Identity.NodeName}}, listings...)
+		p.logListings(f.Listings)
+	}
 	p.run(ctx, f, CheckPrerequisites, func(ctx context.Context) *CheckError {
 		var err *CheckError
 		f.Security, err = p.client.prerequisites(ctx)
 		return err
 	})
-	p.lastCerts, p.lastSecurity = f.Certificates, f.Security
+	p.lastCerts, p.lastSecurity, p.lastListings = f.Certificates, f.Security, f.Listings
 	p.lastSlowChecks = slices.Clone(f.Checks[first:])
 }
 
@@ -396,14 +406,17 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 	// 7.x lists certificates in hash order: sort so series keep their place.
 	certs := slices.Clone(f.Certificates)
 	slices.SortFunc(certs, func(a, b SSLCertificate) int {
-		return cmp.Or(strings.Compare(deref(a.Path), deref(b.Path)), strings.Compare(deref(a.Alias), deref(b.Alias)),
+		return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(deref(a.Path), deref(b.Path)), strings.Compare(deref(a.Alias), deref(b.Alias)),
 			strings.Compare(a.SubjectDN, b.SubjectDN), strings.Compare(a.SerialNumber, b.SerialNumber))
 	})
 	for _, c := range certs {
 		if t, ok := c.NotAfter(); ok {
-			add(descClusterCertNotAfter, g, unixSeconds(t), p.name, node, deref(c.Path), c.Format, deref(c.Alias),
+			add(descClusterCertNotAfter, g, unixSeconds(t), p.name, cmp.Or(c.Node, node), deref(c.Path), c.Format, deref(c.Alias),
 				c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
 		}
+	}
+	for _, l := range f.Listings {
+		add(descCertListing, g, boolFloat(l.err == nil), p.name, l.node)
 	}
 	for _, n := range f.Security {
 		add(descNodeSecurity, g, boolFloat(n.SecurityEnabled), p.name, n.Node)
@@ -490,6 +503,23 @@ func (p *Poller) logTrust(ts []TrustAnalysis) {
 				delete(p.lastProblem, key)
 				p.logger.Info("transport trust restored", "remote", ta.Alias, "direction", d.direction, "status", d.v.Status)
 			}
+		}
+	}
+}
+
+// logListings logs, once per change, a node whose certificates could not be
+// listed.
+func (p *Poller) logListings(ls []nodeListing) {
+	for _, l := range ls {
+		key := "listing:" + l.node
+		switch {
+		case l.err != nil && p.lastProblem[key] != l.err.Msg:
+			p.lastProblem[key] = l.err.Msg
+			p.logger.Warn("certificate listing failed", "node", l.node, "reason", l.err.Reason, "err", l.err.Msg,
+				"fix", "the node's HTTP publish address must be reachable with the cluster's credentials and TLS settings (tls.server_name), or turn transport.certificates_from_all_nodes off")
+		case l.err == nil && p.lastProblem[key] != "":
+			delete(p.lastProblem, key)
+			p.logger.Info("certificate listing works again", "node", l.node)
 		}
 	}
 }

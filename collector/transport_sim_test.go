@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"crypto/tls"
 	"log/slog"
 	"os"
@@ -285,5 +286,53 @@ func TestPrerequisites(t *testing.T) {
 	}
 	if v := mustValue(t, snap, "es_remote_link_prerequisites_met", map[string]string{"remote": "tokyo", "side": "local"}); v != 1 {
 		t.Errorf("local side prerequisites = %v, want 1", v)
+	}
+}
+
+// TestCertificatesFromAllNodes: _ssl/certificates is node-local; with the
+// option every node is asked through its HTTP publish address, and each
+// node's own certificate appears under its name.
+func TestCertificatesFromAllNodes(t *testing.T) {
+	e := newFleetEnv(t, simulator.ClusterSpec{Name: "paris", Version: "8.19.7",
+		Nodes: []simulator.NodeSpec{{Name: "p1"}, {Name: "p2"}, {Name: "p3"}}})
+	p, err := NewPoller(config.Cluster{
+		Name: "paris", URLs: []string{e.sim.Cluster("paris").URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}, Transport: config.Transport{CertificatesFromAllNodes: true},
+	}, PollerOptions{Timeout: 2 * time.Second, ProbeInterval: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	f, snap := p.Poll(context.Background())
+	serials := map[string]string{}
+	for _, c := range f.Certificates {
+		if c.HasPrivateKey && strings.Contains(c.SubjectDN, c.Node) {
+			serials[c.Node] = c.SerialNumber
+		}
+	}
+	for _, node := range []string{"p1", "p2", "p3"} {
+		if v := mustValue(t, snap, "es_remote_cluster_certificate_listing_success", map[string]string{"node": node}); v != 1 {
+			t.Errorf("listing of %s failed", node)
+		}
+		if serials[node] == "" {
+			t.Errorf("no node certificate of %s in the listings: %+v", node, f.Certificates)
+		}
+		mustValue(t, snap, "es_remote_cluster_certificate_not_after_timestamp_seconds",
+			map[string]string{"node": node, "has_private_key": "true", "serial": serials[node]})
+	}
+	if serials["p1"] == serials["p2"] {
+		t.Error("two nodes listed the same node certificate: the listing is not node-local")
+	}
+}
+
+func TestPublishHostPort(t *testing.T) {
+	for in, want := range map[string]string{
+		"10.0.0.1:9200":                  "10.0.0.1:9200",
+		"es-1.example.com/10.0.0.1:9200": "es-1.example.com:9200",
+		"[::1]:9200":                     "[::1]:9200",
+	} {
+		if got := publishHostPort(in); got != want {
+			t.Errorf("publishHostPort(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

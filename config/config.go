@@ -126,6 +126,9 @@ type Transport struct {
 	ProbeInterval time.Duration `koanf:"probe_interval"`
 	// ProbeLocalNodes also probes this cluster's own nodes (transport addresses from nodes info).
 	ProbeLocalNodes bool `koanf:"probe_local_nodes"`
+	// CertificatesFromAllNodes asks every node for its GET /_ssl/certificates through its HTTP
+	// publish address (the API is node-local), not only the node that answers the cluster's URL.
+	CertificatesFromAllNodes bool `koanf:"certificates_from_all_nodes"`
 
 	// KeystorePassword is the content of KeystorePasswordFile, filled by Load. It is not a key: no file,
 	// variable or flag sets it.

@@ -564,7 +564,7 @@ func TestLoadTypeErrors(t *testing.T) {
 				"  - name: b\n    urls: [https://b]\n    transport: {probe_interval: 600, probe_local_nodes: \"yes\", ca_file: [a], keystore_password_file: 1234}\n",
 			want: []string{
 				// keystore_password (the "-" field) is not a key, so not listed.
-				"clusters[0].transport: must be a mapping with the keys ca_file, cert_file, key_file, keystore_file, keystore_password_file, probe_interval, probe_local_nodes, not a string",
+				"clusters[0].transport: must be a mapping with the keys ca_file, cert_file, key_file, keystore_file, keystore_password_file, probe_interval, probe_local_nodes, certificates_from_all_nodes, not a string",
 				`clusters[1].transport.probe_interval: must be a duration with a unit, like "30s" or "1m30s", not a number`,
 				`clusters[1].transport.probe_local_nodes: must be true or false, not "yes"`,
 				"clusters[1].transport.ca_file: must be a string, not a list",
@@ -1499,6 +1499,8 @@ func TestLoadFullExample(t *testing.T) {
 					KeyFile:         "testdata/files/transport-key.pem",
 					ProbeInterval:   5 * time.Minute,
 					ProbeLocalNodes: true,
+
+					CertificatesFromAllNodes: true,
 				},
 				Links: map[string]Link{"staging_search": {Cluster: "staging"}},
 			},
