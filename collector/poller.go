@@ -84,7 +84,10 @@ type Poller struct {
 	trustTargets map[string]string
 	// slowText holds the transport series (by family index) of the last
 	// slow round, rendered once and shared by every snapshot until the next.
-	slowText       [][]byte
+	slowText [][]byte
+	// renderSizes are the family sizes of the last snapshot, to size the
+	// next one's buffers.
+	renderSizes    []int
 	lastCerts      []SSLCertificate
 	lastSecurity   []NodeSecurity
 	lastListings   []nodeListing
@@ -319,7 +322,7 @@ func (p *Poller) logResolveErrors(rs []Resolved) {
 
 // snapshot turns the facts of this poll into metrics.
 func (p *Poller) snapshot(f *Facts) *Snapshot {
-	r := newRenderer()
+	r := newRenderer(p.renderSizes)
 	add := r.add
 	g := prometheus.GaugeValue
 	add(descClusterUp, g, boolFloat(f.Identity != nil), p.name)
@@ -363,6 +366,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			add(descCheckFailures, prometheus.CounterValue, byReason[reason], p.name, c.Check, string(reason))
 		}
 	}
+	p.renderSizes = r.sizes()
 	families := r.render()
 	for i, b := range slow {
 		if b != nil {

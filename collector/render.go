@@ -43,7 +43,27 @@ type renderer struct {
 	families [][]byte
 }
 
-func newRenderer() *renderer { return &renderer{families: make([][]byte, len(families))} }
+// newRenderer sizes each family's buffer from hint (the family sizes of the
+// cluster's previous snapshot, or nil): in steady state every family is
+// allocated once, at its final size, and the snapshot keeps it as it is.
+func newRenderer(hint []int) *renderer {
+	r := &renderer{families: make([][]byte, len(families))}
+	for i := range hint {
+		if hint[i] > 0 {
+			r.families[i] = make([]byte, 0, hint[i]+hint[i]/32+64)
+		}
+	}
+	return r
+}
+
+// sizes returns the rendered size of every family, the hint for next time.
+func (r *renderer) sizes() []int {
+	out := make([]int, len(r.families))
+	for i, b := range r.families {
+		out[i] = len(b)
+	}
+	return out
+}
 
 // add renders one sample. The value type is implied by the family (counters
 // end in _total); t is accepted so call sites read like client_golang's.
@@ -73,23 +93,14 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 }
 
 // render returns, per family index, the family's sample lines (nil where
-// the family has no samples), copied into one exactly sized buffer that the
-// snapshot owns.
+// the family has no samples); the snapshot owns them from now on.
 func (r *renderer) render() [][]byte {
-	n := 0
-	for _, b := range r.families {
-		n += len(b)
-	}
-	buf := make([]byte, 0, n)
-	out := make([][]byte, len(r.families))
 	for i, b := range r.families {
-		if len(b) > 0 {
-			start := len(buf)
-			buf = append(buf, b...)
-			out[i] = buf[start:len(buf):len(buf)]
+		if len(b) == 0 {
+			r.families[i] = nil
 		}
 	}
-	return out
+	return r.families
 }
 
 // appendEscapedLabelValue escapes as the text format requires (backslash,

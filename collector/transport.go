@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/x509"
@@ -374,9 +375,15 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	round := p.probeTransport(ctx, f)
 	f.Trust = p.analyzeTrust(f, round, now)
 	p.logTrust(f.Trust)
-	r := newRenderer()
+	r := newRenderer(nil)
 	p.transportMetrics(f, round, r.add)
-	p.slowText, p.trustTargets, p.lastRound = r.render(), targets, round.at
+	slow := r.render()
+	for i, b := range slow {
+		if b != nil {
+			slow[i] = bytes.Clone(b) // kept for a whole round: no growth slack
+		}
+	}
+	p.slowText, p.trustTargets, p.lastRound = slow, targets, round.at
 	// A monitored remote that has not been polled yet (at start-up) has no
 	// view to judge against: run the slow round again next poll rather than
 	// report unknown for a whole probe interval. (A link that is matched to

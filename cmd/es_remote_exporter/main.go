@@ -91,6 +91,7 @@ func init() {
 }
 
 func main() {
+	daemon.ApplyRuntimeDefaults()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/scheduler"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
 )
@@ -45,6 +46,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(simEnv) == "1" {
 		os.Exit(runSimulator())
 	}
+	daemon.ApplyRuntimeDefaults() // measure the exporter as it runs
 	os.Exit(m.Run())
 }
 

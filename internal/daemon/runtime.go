@@ -1,0 +1,24 @@
+package daemon
+
+import (
+	"os"
+	"runtime/debug"
+)
+
+// DefaultGCPercent is the GC target the exporter runs with unless GOGC is
+// set. Its heap is mostly long-lived snapshot text (about 2.6 KB per link at
+// 10,000 links) that holds no pointers and is cheap to mark, so Go's default
+// of 100, which lets the heap grow to twice the live data before collecting,
+// buys little CPU for its memory: at 10,000 links 50 measured about 20 MB
+// less resident memory for about 2 us more CPU per link and poll (see the
+// README's Performance section).
+const DefaultGCPercent = 50
+
+// ApplyRuntimeDefaults sets the exporter's GC target unless the operator set
+// GOGC. The command calls it at start; the benchmarks call it too, so that
+// they measure what runs.
+func ApplyRuntimeDefaults() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(DefaultGCPercent)
+	}
+}
