@@ -38,14 +38,17 @@ type Facts struct {
 	Resolved      []Resolved
 	Analyses      []LinkAnalysis
 	// Certificates is the _ssl/certificates listing of the node that
-	// answered (Identity.NodeName).
+	// answered and, with certificates_from_all_nodes, of every other node;
+	// each entry's Node says which node listed it.
 	Certificates []SSLCertificate
 	// Security is every node's security prerequisites.
 	Security []NodeSecurity
 	// Listings says, with certificates_from_all_nodes, which nodes' listings
 	// succeeded in the last slow round.
 	Listings []nodeListing
-	// Trust judges each link's transport trust from the latest probe round.
+	// Trust judges each link's transport trust. It is set in polls that ran
+	// a slow round (probes); in between it is nil and the series rendered in
+	// the last round stand.
 	Trust []TrustAnalysis
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
