@@ -535,12 +535,7 @@ func (c *Cluster) SetNodeVersion(nodeName, version string) error {
 	c.mu.Unlock()
 	c.sim.revalidateLinksTo(c.name)
 	if idx == 0 && running {
-		c.mu.Lock()
-		for _, l := range c.links {
-			l.established = false
-		}
-		c.mu.Unlock()
-		c.connectLinks(nil)
+		c.reconnectOwnLinks()
 	}
 	return nil
 }
@@ -605,4 +600,15 @@ func (t *tracker) wait() {
 		t.cond.Wait()
 	}
 	t.mu.Unlock()
+}
+
+// reconnectOwnLinks drops and re-establishes this cluster's own links, as a
+// restart of the node that holds them does.
+func (c *Cluster) reconnectOwnLinks() {
+	c.mu.Lock()
+	for _, l := range c.links {
+		l.established = false
+	}
+	c.mu.Unlock()
+	c.connectLinks(nil)
 }

@@ -357,12 +357,7 @@ func (c *Cluster) reconfigureNode(nodeName string, change func(*node) error) err
 	c.sim.dropProxyLinksTo(c.name, addr)
 	c.sim.revalidateLinksTo(c.name)
 	if idx == 0 && running {
-		c.mu.Lock()
-		for _, l := range c.links {
-			l.established = false
-		}
-		c.mu.Unlock()
-		c.connectLinks(nil)
+		c.reconnectOwnLinks()
 	}
 	return nil
 }
