@@ -29,7 +29,7 @@ const (
 	ReasonForbidden        Reason = "forbidden"         // HTTP 403: the user lacks a privilege
 	ReasonMissingRole      Reason = "missing_role"      // HTTP 400: node lacks the remote_cluster_client role
 	ReasonClientError      Reason = "client_error"      // any other HTTP 4xx
-	ReasonServerError      Reason = "server_error"      // HTTP 5xx, from Elasticsearch or a proxy in front of it
+	ReasonServerError      Reason = "server_error"      // HTTP 5xx (from Elasticsearch or a proxy in front of it) or 429
 	ReasonInvalidResponse  Reason = "invalid_response"  // body is not the JSON Elasticsearch sends (HTML, garbage, truncated)
 	ReasonNotElasticsearch Reason = "not_elasticsearch" // success status without the X-elastic-product header
 	ReasonUnavailable      Reason = "unavailable"       // not attempted: an earlier check of the same poll failed
@@ -168,6 +168,12 @@ func classifyStatus(what string, status int, header http.Header, body []byte) *C
 		ce.Reason = ReasonMissingRole
 		ce.Msg = fmt.Sprintf("%s: HTTP 400: %s", what, detail)
 		ce.Hint = "point urls at a node with the remote_cluster_client role (add it to node.roles), since _remote/info answers for the node that handles the request"
+	case code == http.StatusTooManyRequests:
+		// es_rejected_execution_exception or circuit_breaking_exception: the
+		// node is overloaded, the request itself was fine.
+		ce.Reason = ReasonServerError
+		ce.Msg = fmt.Sprintf("%s: HTTP 429, Elasticsearch is overloaded and rejected the request: %s", what, detail)
+		ce.Hint = "check the node's thread pools and circuit breakers; if it persists, raise poll_interval for this cluster"
 	case code >= 500:
 		ce.Reason = ReasonServerError
 		if fromES {
