@@ -63,14 +63,17 @@ func (c *Cluster) remoteInfoAction(r *http.Request, ver esVersion) response {
 	if e := authorizeCluster(ver, p, "cluster:monitor/remote/info"); e != nil {
 		return errorResponse(ver, r, *e)
 	}
+	idx := answeringIndex(r)
 	c.mu.Lock()
-	nodeName, roles := c.nodes[0].name, c.nodes[0].roles
+	nodeName, roles := c.nodes[idx].name, c.nodes[idx].roles
 	c.mu.Unlock()
 	if !hasRole(roles, "remote_cluster_client") {
 		// TransportRemoteInfoAction.doExecute (verified).
 		return errorResponse(ver, r, illegalArgument("node ["+nodeName+"] does not have the [remote_cluster_client] role"))
 	}
-	local, states := c.observeLinks()
+	// The answering node's own links (static ones only where configured,
+	// clustersettings.go) with its effective settings.
+	local, states := c.observeLinksOn(idx)
 	// 7.x renders TimeValue.getStringRep(), 8.x/9.x TimeValue.toString()
 	// (RemoteConnectionInfo.toXContent in each line).
 	timeout := timeValueString(c.connectTimeout)

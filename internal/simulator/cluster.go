@@ -56,6 +56,8 @@ type ClusterSpec struct {
 	// a trial, never for basic, one year for the paid types (illustrative).
 	// A past value makes the license expired.
 	LicenseExpiry time.Time
+	// Roles are the native roles (GET /_security/role, roles.go), by name.
+	Roles map[string]RoleSpec
 }
 
 // NodeSpec describes one node. Version "" = the cluster's version; Roles nil =
@@ -107,6 +109,7 @@ type Cluster struct {
 	connectTimeout time.Duration
 	users          map[string]User
 	apiKeys        map[string]APIKey
+	roles          map[string]RoleSpec // native roles (roles.go), under mu
 	indices        []string
 	url            string // the first node's HTTP URL (URL())
 	requests       atomic.Int64
@@ -192,6 +195,7 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		connectTimeout: spec.InitialConnectTimeout,
 		users:          map[string]User{},
 		apiKeys:        map[string]APIKey{},
+		roles:          map[string]RoleSpec{},
 		indices:        append([]string(nil), spec.Indices...),
 		inflight:       newTracker(),
 		faultCh:        make(chan struct{}),
@@ -252,6 +256,12 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 	}
 	c.refreshNodeConfigs()
 	c.refreshNodeModes()
+	for name, role := range spec.Roles {
+		if err := validateRole(c.nodes[0].ver, name, role); err != nil {
+			return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
+		}
+		c.roles[name] = cloneRole(role)
+	}
 
 	s.mu.Lock()
 	if s.closed {

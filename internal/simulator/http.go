@@ -43,9 +43,9 @@ func answeringIndex(r *http.Request) int {
 // every node's listener), as the node whose listener received the request
 // (the first node when used as a plain handler). Node-local parts follow
 // that node: GET / "name", GET /_ssl/certificates (its certificates, and
-// whether the API exists), _nodes/_local, the 429 thread pool name.
-// Everything else (version, security, license, remote links) is the
-// cluster's first node's, as before per-node HTTP.
+// whether the API exists), _nodes/_local, the 429 thread pool name,
+// _remote/info (its own links). Everything else (version, security,
+// license) is the cluster's first node's, as before per-node HTTP.
 func (c *Cluster) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !c.inflight.enter() {
 		dropConnection(w)
@@ -316,6 +316,19 @@ func (c *Cluster) handle(r *http.Request) response {
 	case len(segs) == 2 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 18):
 		// RestResolveClusterAction routes GET /_resolve/cluster from 8.18.
 		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, nil) }}
+	case len(segs) == 2 && segs[0] == "_cluster" && segs[1] == "settings":
+		// RestClusterGetSettingsAction (PUT, RestClusterUpdateSettingsAction,
+		// is not simulated).
+		rt = &route{[]string{"GET"}, func() response { return c.clusterGetSettingsAction(r, ver) }}
+	case (len(segs) == 2 || len(segs) == 3) && segs[0] == "_security" && segs[1] == "role" && c.answeringPluginActive(r):
+		// RestGetRolesAction: GET /_security/role and /_security/role/{name}
+		// (security plugin only, like _ssl/certificates). PUT/POST/DELETE
+		// are not simulated.
+		var names []string
+		if len(segs) == 3 {
+			names = strings.Split(segs[2], ",")
+		}
+		rt = &route{[]string{"GET"}, func() response { return c.getRolesAction(r, ver, names) }}
 	case len(segs) == 1 && segs[0] == "_xpack":
 		// RestXPackInfoAction: GET and HEAD /_xpack.
 		rt = &route{[]string{"GET", "HEAD"}, func() response { return c.xpackInfoAction(r, ver) }}

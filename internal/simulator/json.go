@@ -51,6 +51,8 @@ func writeValue(b *strings.Builder, v any, pretty bool, depth int) {
 		b.WriteString(strconv.Itoa(t))
 	case int64:
 		b.WriteString(strconv.FormatInt(t, 10))
+	case float64:
+		b.WriteString(strconv.FormatFloat(t, 'g', -1, 64))
 	case obj:
 		if len(t) == 0 {
 			if pretty {

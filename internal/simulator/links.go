@@ -24,10 +24,29 @@ type LinkSpec struct {
 	ProxyAddress, ServerName string
 	// 0 = defaults 3 (node_connections) / 18 (proxy_socket_connections).
 	NodeConnections, ProxySocketConnections int
+	// TransportCompress and PingSchedule are
+	// cluster.remote.<alias>.transport.compress ("true", "false",
+	// "indexing_data") and .transport.ping_schedule (e.g. "30s"); ""
+	// = not set. They are reported as settings only (not simulated).
+	TransportCompress, PingSchedule string
+	// Static: the link is defined in elasticsearch.yml of StaticNodes (nil
+	// = every node) instead of through the cluster settings API (dynamic,
+	// the default). See clustersettings.go.
+	Static      bool
+	StaticNodes []string
 }
 
+// link is one remote alias. It holds the alias's definitions (at most one
+// dynamic, any number of static ones on disjoint node sets) and the
+// connection state, which the simulator keeps per alias, not per node
+// (simplification). spec is the effective definition on the link's
+// primary node: the first node if it has the alias, else the first node
+// (NodeSpec order) that has it.
 type link struct {
-	spec LinkSpec
+	spec    LinkSpec
+	dynamic *linkDef
+	statics []linkDef
+	primary string // the primary node's name
 	// established is whether the local cluster holds connections to the
 	// remote. It is lost when the remote goes away and only regained by a
 	// reconnect trigger (RemoteClusterConnection does not reconnect on its
@@ -37,7 +56,10 @@ type link struct {
 
 // AddLink configures a remote alias. The local cluster connects to it at
 // once when the remote is reachable and wire-compatible, as a settings update
-// does.
+// does. The same alias may be added again with another source: one dynamic
+// definition and static ones on disjoint node sets (e.g. different seeds
+// per node); on a node that has both, the dynamic settings win key by key
+// (clustersettings.go).
 func (c *Cluster) AddLink(l LinkSpec) error {
 	if l.Alias == "" {
 		return errors.New("simulator: LinkSpec.Alias is empty")
@@ -46,25 +68,20 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 		return fmt.Errorf("simulator: link alias %q: must not contain ':', '*' or ','", l.Alias)
 	}
 	switch l.Mode {
-	case "":
-		l.Mode = "sniff"
-	case "sniff", "proxy":
+	case "", "sniff", "proxy":
 	default:
 		return fmt.Errorf("simulator: link %q: mode %q is neither sniff nor proxy", l.Alias, l.Mode)
 	}
 	if l.NodeConnections < 0 || l.ProxySocketConnections < 0 {
 		return fmt.Errorf("simulator: link %q: connection counts must not be negative", l.Alias)
 	}
-	if l.NodeConnections == 0 {
-		l.NodeConnections = 3
-	}
-	if l.ProxySocketConnections == 0 {
-		l.ProxySocketConnections = 18
+	if !l.Static && l.StaticNodes != nil {
+		return fmt.Errorf("simulator: link %q: StaticNodes without Static", l.Alias)
 	}
 	l.Seeds = append([]string(nil), l.Seeds...)
-	if l.SkipUnavailable != nil {
-		v := *l.SkipUnavailable
-		l.SkipUnavailable = &v
+	mode := l.Mode
+	if mode == "" {
+		mode = "sniff"
 	}
 	if l.Remote == "" {
 		if len(l.Seeds) == 0 && l.ProxyAddress == "" {
@@ -76,11 +93,18 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 			return fmt.Errorf("simulator: link %q: no simulated cluster %q", l.Alias, l.Remote)
 		}
 		addrs := tgt.transportAddresses()
-		if l.Mode == "sniff" && len(l.Seeds) == 0 {
+		if mode == "sniff" && len(l.Seeds) == 0 {
 			l.Seeds = addrs[:min(3, len(addrs))]
 		}
-		if l.Mode == "proxy" && l.ProxyAddress == "" {
+		if mode == "proxy" && l.ProxyAddress == "" {
 			l.ProxyAddress = addrs[0]
+		}
+	}
+	def := linkDef{remote: l.Remote, apiKey: l.APIKeyAuth, settings: remoteSettings(l)}
+	if l.Static {
+		def.nodes = slices.Clone(l.StaticNodes)
+		if def.nodes == nil {
+			def.nodes = c.nodeNames()
 		}
 	}
 	c.mu.Lock()
@@ -90,17 +114,45 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 		// API-key remote clusters exist from 8.10 (beta), GA 8.14 (NOTES.md).
 		return fmt.Errorf("simulator: link %q: API-key remote clusters need 8.10+, cluster %q plays %s", l.Alias, c.name, local.str)
 	}
-	if slices.ContainsFunc(c.links, func(x *link) bool { return x.spec.Alias == l.Alias }) {
+	for _, name := range def.nodes {
+		if !slices.ContainsFunc(c.nodes, func(n *node) bool { return n.name == name }) {
+			c.mu.Unlock()
+			return fmt.Errorf("simulator: link %q: cluster %q has no node %q", l.Alias, c.name, name)
+		}
+	}
+	idx := slices.IndexFunc(c.links, func(x *link) bool { return x.spec.Alias == l.Alias })
+	lk := &link{}
+	if idx >= 0 {
+		lk = c.links[idx]
+	}
+	switch {
+	case !l.Static && lk.dynamic != nil:
 		c.mu.Unlock()
 		return fmt.Errorf("simulator: cluster %q already has a link %q", c.name, l.Alias)
+	case !l.Static:
+		lk.dynamic = &def
+	default:
+		for _, st := range lk.statics {
+			for _, n := range def.nodes {
+				if slices.Contains(st.nodes, n) {
+					c.mu.Unlock()
+					return fmt.Errorf("simulator: cluster %q already has a static link %q on node %q", c.name, l.Alias, n)
+				}
+			}
+		}
+		lk.statics = append(lk.statics, def)
 	}
-	c.links = append(c.links, &link{spec: l})
+	if idx < 0 {
+		c.links = append(c.links, lk)
+	}
+	c.refreshLinkLocked(lk, l.Alias)
 	c.mu.Unlock()
 	c.connectLinks([]string{l.Alias})
 	return nil
 }
 
-// RemoveLink deletes a remote alias (no-op when absent).
+// RemoveLink deletes a remote alias, every definition of it (no-op when
+// absent).
 func (c *Cluster) RemoveLink(alias string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -244,30 +296,6 @@ func (c *Cluster) localSnapshot() (esVersion, []*link, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.nodes[0].ver, append([]*link(nil), c.links...), c.running
-}
-
-// observeLinks evaluates every link the way RemoteClusterService reports it:
-// connections held only while established and the remote can be reached; a
-// link whose remote went away loses its connection for good.
-func (c *Cluster) observeLinks() (esVersion, []linkState) {
-	local, links, _ := c.localSnapshot()
-	lm := c.localMode()
-	states := make([]linkState, len(links))
-	for i, l := range links {
-		v := c.sim.Cluster(l.spec.Remote).view()
-		n, target := capacity(local, lm, l.spec, v, nil)
-		states[i] = linkState{spec: l.spec, count: n, target: target, view: v, ptr: l}
-	}
-	c.mu.Lock()
-	for i := range states {
-		st := &states[i]
-		if !st.ptr.established || st.count == 0 {
-			st.ptr.established = false
-			st.count = 0
-		}
-	}
-	c.mu.Unlock()
-	return local, states
 }
 
 // connectLinks makes the cluster try to (re)connect the named links (nil =

@@ -113,6 +113,10 @@ func (c *Cluster) resolveClusterAction(r *http.Request, ver esVersion, expr *str
 	local, links, _ := c.localSnapshot()
 	c.mu.Lock()
 	isClient := hasRole(c.nodes[0].roles, "remote_cluster_client")
+	// Only the links the answering (first) node has (static links live on
+	// some nodes only, clustersettings.go).
+	first := c.nodes[0].name
+	links = slices.DeleteFunc(links, func(l *link) bool { return !l.onNode(first) })
 	c.mu.Unlock()
 	if !isClient {
 		// A node without remote_cluster_client registers no remote

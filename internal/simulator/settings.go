@@ -25,6 +25,7 @@ import (
 //	xpack.security.transport.ssl.enabled: "true" + key, certificate, certificate_authorities,
 //	                                               verification_mode (when TransportSpec sets it)
 //	xpack.license.self_generated.type: trial     (trial clusters)
+//	cluster.remote.<alias>.*                     (static links on this node, clustersettings.go)
 //
 // The samples this follows are nodes-info responses of 7.3-7.9 clusters
 // with security and TLS on, and one with security off by license default
@@ -109,6 +110,8 @@ func (c *Cluster) nodeSettingsLocked(n *node, attrVer esVersion) map[string]any 
 	if c.lic.typ == "trial" {
 		m["xpack.license.self_generated.type"] = "trial"
 	}
+	// cluster.remote.<alias>.* of static links (clustersettings.go).
+	c.staticRemoteSettingsLocked(n, m)
 	return m
 }
 

@@ -30,9 +30,9 @@
 // Stop/Start. A node answers as itself where that is node-local: GET /
 // reports its name, GET /_ssl/certificates its configured certificates
 // (its own transport certificate), _nodes/_local selects it, and
-// GET /_nodes/http lists every node's HTTP address. Everything else
-// (version, security, license, remote links and _remote/info) is the first
-// node's for every listener; a node with xpack.security.enabled=false in
+// GET /_nodes/http lists every node's HTTP address, and GET /_remote/info
+// lists the links that node has. Everything else (version, security,
+// license, _resolve/cluster) is the first node's for every listener; a node with xpack.security.enabled=false in
 // an HTTPS cluster still serves HTTPS (simplification).
 //
 // Every node with transport TLS (the default) listens on its transport
@@ -42,6 +42,13 @@
 // lifetimes, TLS 1.2/1.3, a truststore per cluster (Sim.Trust,
 // Cluster.TrustCluster, Cluster.RotateTransportCA). Links connect only when
 // both sides trust each other's certificates at connection time.
+//
+// Links are dynamic (cluster settings API: GET /_cluster/settings, every
+// node) or static (elasticsearch.yml of some nodes: their GET
+// /_nodes/settings and _remote/info only), or both, dynamic settings
+// winning key by key (LinkSpec.Static, clustersettings.go). Native roles
+// (ClusterSpec.Roles, SetRole, DeleteRole) answer GET /_security/role
+// (roles.go).
 //
 // Behaviour is documented next to the code with the Elasticsearch source file
 // it follows; values marked "unverified" are inferences.
