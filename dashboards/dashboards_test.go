@@ -214,7 +214,7 @@ func TestVariables(t *testing.T) {
 	walk = func(x any) {
 		switch x := x.(type) {
 		case string:
-			for _, m := range varRef.FindAllStringSubmatch(x, -1) {
+			for _, m := range VarRef.FindAllStringSubmatch(x, -1) {
 				used[m[1]+m[2]] = true
 			}
 		case []any:
@@ -243,19 +243,14 @@ func TestVariables(t *testing.T) {
 	}
 }
 
-var varRef = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
-
 // substitute puts in what Grafana would, so that promtool can parse it.
 func substitute(t *testing.T, expr string) string {
 	t.Helper()
-	return varRef.ReplaceAllStringFunc(expr, func(ref string) string {
-		m := varRef.FindStringSubmatch(ref)
-		v, ok := substitutions[m[1]+m[2]]
-		if !ok {
-			t.Errorf("%q: no substitution for %s", expr, ref)
-		}
-		return v
-	})
+	out, err := Substitute(expr, substitutions)
+	if err != nil {
+		t.Error(err)
+	}
+	return out
 }
 
 // TestPromQLIsValid checks every expression of the dashboard in one

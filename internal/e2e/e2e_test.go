@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/dashboards"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
 )
@@ -804,10 +805,7 @@ type expression struct {
 	where, expr, labelValues string
 }
 
-var (
-	varRef      = regexp.MustCompile(`\$\{(\w+)(?::\w+)?\}|\$(\w+)`)
-	labelValues = regexp.MustCompile(`^\s*label_values\((.*),\s*(\w+)\s*\)\s*$`)
-)
+var labelValues = regexp.MustCompile(`^\s*label_values\((.*),\s*(\w+)\s*\)\s*$`)
 
 // dashboardExpressions returns the panel queries and the query variables'
 // selectors, with the variables substituted.
@@ -849,14 +847,11 @@ func dashboardExpressions(t *testing.T, d dashboard) []expression {
 
 func substitute(t *testing.T, expr string) string {
 	t.Helper()
-	return varRef.ReplaceAllStringFunc(expr, func(ref string) string {
-		m := varRef.FindStringSubmatch(ref)
-		v, ok := substitutions[m[1]+m[2]]
-		if !ok {
-			t.Errorf("%q: no substitution for %s", expr, ref)
-		}
-		return v
-	})
+	out, err := dashboards.Substitute(expr, substitutions)
+	if err != nil {
+		t.Error(err)
+	}
+	return out
 }
 
 // selectorException excuses a rule selector that selects a failure state
