@@ -139,6 +139,7 @@ func (d *Daemon) Handler() (http.Handler, error) {
 		Name:        Name,
 		Description: "Prometheus exporter for Elasticsearch remote cluster links (cross-cluster search and replication)",
 		Version:     version.Info(),
+		Profiling:   "false", // no /debug/pprof is served: do not link to it
 		Links: []web.LandingLinks{
 			{Address: "metrics", Text: "Metrics"},
 			{Address: "-/healthy", Text: "Health"},

@@ -183,14 +183,7 @@ func TestCloseReleasesHangingRequests(t *testing.T) {
 		}
 	}
 	tr.CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > baseline+1 {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("goroutines: %d, baseline %d\n%s", runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitForGoroutines(t, baseline)
 	if err := a.Start(); err == nil {
 		t.Error("Start after Close succeeded")
 	}
