@@ -86,13 +86,21 @@ type nodeListing struct {
 // otherNodesCertificates asks every node but the one that answered for its
 // certificates, through its HTTP publish address with the cluster's
 // credentials and TLS settings (clusters[].transport.certificates_from_all_nodes).
-func (p *Poller) otherNodesCertificates(ctx context.Context, answering string) ([]SSLCertificate, []nodeListing) {
+// Without the publish addresses every other node known from the nodes
+// check counts as failed, under its own name.
+func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, nodes []Node) ([]SSLCertificate, []nodeListing) {
 	rctx, cancel := context.WithTimeout(ctx, p.timeout)
 	var nh nodeHTTP
 	err := p.client.do(rctx, "GET /_nodes/_all/http", esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"http"}}, &nh)
 	cancel()
 	if err != nil {
-		return nil, []nodeListing{{node: "(all)", err: err}}
+		var failed []nodeListing
+		for _, n := range nodes {
+			if n.Name != answering {
+				failed = append(failed, nodeListing{node: n.Name, err: err})
+			}
+		}
+		return nil, failed
 	}
 	scheme := "https"
 	if len(p.cfg.URLs) > 0 && strings.HasPrefix(p.cfg.URLs[0], "http://") {

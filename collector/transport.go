@@ -343,7 +343,7 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	}
 	f.Listings = nil
 	if p.cfg.Transport.CertificatesFromAllNodes && f.Certificates != nil {
-		others, listings := p.otherNodesCertificates(ctx, f.Identity.NodeName)
+		others, listings := p.otherNodesCertificates(ctx, f.Identity.NodeName, f.Nodes)
 		f.Certificates = append(f.Certificates, others...)
 		f.Listings = append([]nodeListing{{node: f.Identity.NodeName}}, listings...)
 		p.logListings(f.Listings)
