@@ -35,6 +35,7 @@
 package config
 
 import (
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -88,6 +89,35 @@ type Link struct {
 	// matches the alias to a monitored cluster whose nodes' transport addresses the link's seeds or
 	// proxy address name.
 	Cluster string `koanf:"cluster"`
+	// Roles names the roles the link relies on, per purpose. The spec wants each to exist under the same
+	// name on both clusters, with the privileges that side needs for that purpose; the exporter reads
+	// them on both sides (GET /_security/role, which needs read_security or manage_security).
+	Roles LinkRoles `koanf:"roles"`
+}
+
+// LinkRoles are the roles a link relies on, per purpose.
+type LinkRoles struct {
+	// Search are the roles of users who search across the link (cross-cluster search).
+	Search []string `koanf:"search"`
+	// Replication are the roles of users who replicate across it (cross-cluster replication).
+	Replication []string `koanf:"replication"`
+}
+
+// RoleNames are the roles the named cluster's poller reads: those its own links rely on (its side as
+// the local cluster) and those other clusters' links to it rely on (its side as the remote), sorted
+// and without repeats.
+func (c *Config) RoleNames(cluster string) []string {
+	var names []string
+	for _, cl := range c.Clusters {
+		for _, l := range cl.Links {
+			if cl.Name == cluster || l.Cluster == cluster {
+				names = append(names, l.Roles.Search...)
+				names = append(names, l.Roles.Replication...)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // TLS configures HTTPS connections to a cluster. Files are only checked for readability here; the TLS

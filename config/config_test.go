@@ -1023,6 +1023,30 @@ func TestValidate(t *testing.T) {
 				"clusters[2].transport.probe_interval: must be at least 10s, got 9.999999999s",
 			},
 		},
+		{
+			name: "links",
+			mutate: func(_ *testing.T, c *Config, _ string) {
+				other := c.Clusters[0]
+				other.Name = "us"
+				c.Clusters = append(c.Clusters, other)
+				c.Clusters[0].Links = map[string]Link{
+					"ok":      {Cluster: "us", Roles: LinkRoles{Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}},
+					"none":    {},
+					"unknown": {Cluster: "asia"},
+					"self":    {Cluster: "prod"},
+					"roles":   {Cluster: "us", Roles: LinkRoles{Search: []string{" ", "a,b", "r*", "x", "x"}}},
+				}
+			},
+			want: []string{
+				`clusters[0].links.none.cluster: required: name the monitored cluster behind remote "none" (a clusters[].name)`,
+				"clusters[0].links.roles.roles.search[0]: empty role name; name a role that exists on both clusters",
+				`clusters[0].links.roles.roles.search[1]: "a,b" cannot be read by name through GET /_security/role (no commas or wildcards); name one role per entry`,
+				`clusters[0].links.roles.roles.search[2]: "r*" cannot be read by name through GET /_security/role (no commas or wildcards); name one role per entry`,
+				`clusters[0].links.roles.roles.search[4]: "x" is listed twice`,
+				"clusters[0].links.self.cluster: a cluster cannot be its own remote",
+				`clusters[0].links.unknown.cluster: "asia" is not the name of a configured cluster; use one of the clusters[].name values`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1502,7 +1526,8 @@ func TestLoadFullExample(t *testing.T) {
 
 					CertificatesFromAllNodes: true,
 				},
-				Links: map[string]Link{"staging_search": {Cluster: "staging"}},
+				Links: map[string]Link{"staging_search": {Cluster: "staging", Roles: LinkRoles{
+					Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}}},
 			},
 			{
 				Name:       "staging",
@@ -1636,4 +1661,27 @@ func TestDocumentedExample(t *testing.T) {
 		}
 	}
 
+}
+
+func TestRoleNames(t *testing.T) {
+	c := Config{Clusters: []Cluster{
+		{Name: "eu", Links: map[string]Link{
+			"us": {Cluster: "us", Roles: LinkRoles{Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}},
+		}},
+		{Name: "us", Links: map[string]Link{
+			"asia": {Cluster: "asia", Roles: LinkRoles{Search: []string{"asia-search", "remote-search"}}},
+		}},
+		{Name: "asia"},
+		{Name: "alone"},
+	}}
+	for cluster, want := range map[string][]string{
+		"eu":    {"remote-replication", "remote-search"},                // its own link
+		"us":    {"asia-search", "remote-replication", "remote-search"}, // remote of eu, local of its own link
+		"asia":  {"asia-search", "remote-search"},                       // remote of us
+		"alone": nil,
+	} {
+		if got := c.RoleNames(cluster); !slices.Equal(got, want) {
+			t.Errorf("RoleNames(%q) = %q, want %q", cluster, got, want)
+		}
+	}
 }

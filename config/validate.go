@@ -60,6 +60,25 @@ func (c *Config) validate(open openFunc) error {
 			case target == cl.Name:
 				ps.add(lp, "a cluster cannot be its own remote")
 			}
+			roles := cl.Links[alias].Roles
+			for _, purpose := range []struct {
+				key   string
+				names []string
+			}{{"search", roles.Search}, {"replication", roles.Replication}} {
+				for j, name := range purpose.names {
+					rp := fmt.Sprintf("clusters[%d].links.%s.roles.%s[%d]", i, alias, purpose.key, j)
+					switch {
+					case strings.TrimSpace(name) == "":
+						ps.add(rp, "empty role name; name a role that exists on both clusters")
+					case strings.ContainsAny(name, ",*"):
+						// GET /_security/role/<names> splits on commas and
+						// does not expand wildcards: such a name cannot be read.
+						ps.add(rp, "%q cannot be read by name through GET /_security/role (no commas or wildcards); name one role per entry", name)
+					case slices.Contains(purpose.names[:j], name):
+						ps.add(rp, "%q is listed twice", name)
+					}
+				}
+			}
 		}
 	}
 	return errors.Join(ps...)
