@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -156,6 +157,14 @@ func (firstLiveSelector) Select(conns []*elastictransport.Connection) (*elastict
 // do runs one request under ctx and decodes a 2xx JSON body into out.
 // Everything else comes back as a classified *CheckError.
 func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any) *CheckError {
+	return c.doAllowing(ctx, what, req, out)
+}
+
+// doAllowing is do for an API whose answer with one of the given statuses
+// is an answer, not an error (GET /_security/role/<names>: 404 with {} when
+// none exists); such a body is decoded like a 2xx one when Elasticsearch
+// sent it.
+func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request, out any, answers ...int) *CheckError {
 	res, err := req.Do(ctx, c.es)
 	if err != nil {
 		return classifyTransportError(ctx, what, err)
@@ -171,7 +180,8 @@ func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any
 	buf.Reset()
 	_, readErr := buf.ReadFrom(io.LimitReader(res.Body, maxBodyBytes))
 	body := buf.Bytes() // valid until return: everything kept from it is copied
-	if res.StatusCode < 200 || res.StatusCode > 299 {
+	answer := slices.Contains(answers, res.StatusCode) && res.Header.Get("X-Elastic-Product") == "Elasticsearch"
+	if (res.StatusCode < 200 || res.StatusCode > 299) && !answer {
 		return classifyStatus(what, res.StatusCode, res.Header, body)
 	}
 	if readErr != nil {

@@ -20,6 +20,8 @@ type Fleet struct {
 	clusters  map[string][]Node
 	versions  map[string][]esversion.Version // parsed once per node list
 	transport map[string]TransportView
+	roles     map[string]RoleSet
+	polled    map[string]bool // clusters that finished a poll, successful or not
 	// probeSlots bounds the transport probes of all pollers together.
 	probeSlots chan struct{}
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
@@ -30,7 +32,7 @@ type Fleet struct {
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{},
-		transport: map[string]TransportView{}, byAddr: map[string][]string{},
+		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, polled: map[string]bool{}, byAddr: map[string][]string{},
 		probeSlots: make(chan struct{}, fleetProbeConcurrency)}
 }
 
@@ -58,6 +60,24 @@ func (f *Fleet) Delete(cluster string) {
 	delete(f.clusters, cluster)
 	delete(f.versions, cluster)
 	delete(f.transport, cluster)
+	delete(f.roles, cluster)
+	delete(f.polled, cluster)
+}
+
+// MarkPolled records that a cluster finished a poll. What a cluster shares
+// and has not shared after a poll will not come by waiting: the clusters
+// linking to it stop waiting for it then.
+func (f *Fleet) MarkPolled(cluster string) {
+	f.mu.Lock()
+	f.polled[cluster] = true
+	f.mu.Unlock()
+}
+
+// Polled reports whether a cluster finished a poll.
+func (f *Fleet) Polled(cluster string) bool {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.polled[cluster]
 }
 
 func (f *Fleet) unindex(cluster string) {
@@ -100,6 +120,22 @@ func (f *Fleet) Transport(cluster string) (TransportView, bool) {
 	defer f.mu.RUnlock()
 	v, ok := f.transport[cluster]
 	return v, ok
+}
+
+// SetRoles records a cluster's last read of the roles links rely on.
+func (f *Fleet) SetRoles(cluster string, r RoleSet) {
+	f.mu.Lock()
+	f.roles[cluster] = r
+	f.mu.Unlock()
+}
+
+// Roles returns a cluster's last read of the roles links rely on; ok is
+// false when it has not read them yet.
+func (f *Fleet) Roles(cluster string) (RoleSet, bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	r, ok := f.roles[cluster]
+	return r, ok
 }
 
 // Versions returns the distinct versions of a cluster's latest node list.

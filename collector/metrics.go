@@ -141,6 +141,21 @@ var (
 	descLinkPrerequisites = newDesc("link", "prerequisites_met",
 		"1 when every node on that side of the link has security and transport TLS enabled (the spec's prerequisites), else 0; side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
 		[]string{"es_cluster", "remote", "side"})
+	descRemoteClientNodes = newDesc("cluster", "remote_client_nodes",
+		"Nodes with the remote_cluster_client role (from GET /_nodes/settings): the nodes that connect to remotes and on which every link should be defined. Polled every transport.probe_interval.",
+		clusterLabels)
+	descLinkSettingsNodes = newDesc("link", "settings_nodes",
+		"remote_cluster_client nodes on which the link is defined (its seeds or proxy address set), from GET /_cluster/settings and each node's GET /_nodes/settings; source is dynamic (cluster settings), static (elasticsearch.yml) or both. Below es_remote_cluster_remote_client_nodes, the link works or not depending on which node coordinates a request. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "remote", "source"})
+	descLinkSettingConflict = newDesc("link", "setting_conflict",
+		"A link setting (mode, seeds, proxy_address, skip_unavailable, transport.compress, transport.ping_schedule) whose value differs between_nodes, or static_vs_dynamic (an elasticsearch.yml value the cluster setting overrides), value 1; absent when consistent. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "remote", "setting", "kind"})
+	descLinkRoleStatus = newDesc("link", "role_status",
+		"Whether a role the link relies on (clusters[].links.<alias>.roles) exists on that side with the privileges the spec lists for the purpose: 1 for the current status (ok, missing, insufficient, unknown), 0 for the others. From GET /_security/role on both clusters. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "remote", "role", "purpose", "side", "status"})
+	descLinkRoleMissingPrivilege = newDesc("link", "role_missing_privilege",
+		"A privilege (cluster:<name> or indices:<name>) the role lacks on that side for the purpose, value 1; absent when none is missing. Polled every transport.probe_interval.",
+		[]string{"es_cluster", "remote", "role", "purpose", "side", "privilege"})
 	descLastProbe = newDesc("exporter", "last_transport_probe_timestamp_seconds",
 		"Unix time of the cluster's last transport probe round (every transport.probe_interval).",
 		clusterLabels)

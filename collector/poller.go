@@ -46,9 +46,25 @@ type Facts struct {
 	// Listings says, with certificates_from_all_nodes, which nodes' listings
 	// succeeded in the last slow round.
 	Listings []nodeListing
-	// Trust judges each link's transport trust. It is set in polls that ran
-	// a slow round (probes); in between it is nil and the series rendered in
-	// the last round stand.
+	// NodeLinks are the links each node's own settings (elasticsearch.yml)
+	// define, with the node's remote_cluster_client role; DynamicLinks those
+	// the cluster settings define. LinkSettings judges from both where each
+	// link is configured; it is nil when either could not be read.
+	NodeLinks    []NodeLinkSettings
+	DynamicLinks map[string]map[string]string
+	LinkSettings []LinkSettings
+	// Roles is this cluster's read of the roles the configured links name
+	// (its own and those of links to it); zero when none are named.
+	Roles RoleSet
+	// RoleFindings judges the roles of this cluster's links on both sides,
+	// in the last slow round (like Trust).
+	RoleFindings []RoleFinding
+	// Pending is set when a judgement of this poll waited for another
+	// monitored cluster's first poll (trust views, roles): the next poll
+	// judges again.
+	Pending bool
+	// Trust judges each link's transport trust in the last slow round
+	// (probes); polls in between replay it, and the series rendered then.
 	Trust []TrustAnalysis
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
@@ -90,11 +106,19 @@ type Poller struct {
 	slowText [][]byte
 	// renderSizes are the family sizes of the last snapshot, to size the
 	// next one's buffers.
-	renderSizes    []int
-	lastCerts      []SSLCertificate
-	lastSecurity   []NodeSecurity
-	lastListings   []nodeListing
-	lastSlowChecks []CheckResult // replayed between slow-check rounds
+	renderSizes   []int
+	lastCerts     []SSLCertificate
+	lastSecurity  []NodeSecurity
+	lastListings  []nodeListing
+	lastNodeLinks []NodeLinkSettings
+	lastDynamic   map[string]map[string]string
+	lastLinkSet   []LinkSettings
+	lastRoles     RoleSet
+	// lastTrust and lastRoleFindings are the last slow round's judgements.
+	lastTrust        []TrustAnalysis
+	lastRoleFindings []RoleFinding
+	roleNames        []string      // the roles this cluster reads (config.RoleNames)
+	lastSlowChecks   []CheckResult // replayed between slow-check rounds
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
@@ -112,6 +136,9 @@ type PollerOptions struct {
 	// Fleet, shared by the pollers of all clusters, may be nil: links are
 	// then judged on what this cluster alone reports.
 	Fleet *Fleet
+	// RoleNames are the roles this cluster reads (config.RoleNames): its
+	// own links' and those of other clusters' links to it.
+	RoleNames []string
 }
 
 // NewPoller builds the poller for one configured cluster. Files it needs
@@ -138,6 +165,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 		transport:     tf,
 		probeInterval: o.ProbeInterval,
 		probeLocal:    cl.Transport.ProbeLocalNodes,
+		roleNames:     o.RoleNames,
 		fleet:         fleet,
 		timeout:       timeout,
 		client:        client,
@@ -160,6 +188,9 @@ func (p *Poller) Close() { p.client.Close() }
 func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.fleet != nil {
+		defer p.fleet.MarkPolled(p.name)
+	}
 	f := &Facts{}
 	var idErr *CheckError
 	p.run(ctx, f, CheckIdentity, func(ctx context.Context) *CheckError {
@@ -172,6 +203,10 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		p.unavailable(f, CheckNodes)
 		p.unavailable(f, CheckSSLCertificates)
 		p.unavailable(f, CheckPrerequisites)
+		p.unavailable(f, CheckClusterSettings)
+		if len(p.roleNames) > 0 {
+			p.unavailable(f, CheckRoles)
+		}
 		p.unavailable(f, CheckRemoteInfo)
 		if p.lastResolveMode != ResolveUnsupported {
 			p.unavailable(f, CheckResolveCluster)

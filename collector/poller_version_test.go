@@ -43,6 +43,11 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 			file = "nodes_settings.json"
 		case p == "/_ssl/certificates":
 			file = "ssl_certificates.json"
+		case p == "/_cluster/settings":
+			if r.URL.Query().Get("flat_settings") != "true" {
+				t.Errorf("%s: cluster settings asked without flat_settings=true", version)
+			}
+			file = "cluster_settings.json"
 		case p == "/_remote/info":
 			file = "remote_info.json"
 		case p == "/_resolve/cluster":
@@ -103,6 +108,7 @@ var comparedMetrics = []string{
 	"es_remote_link_remote_version_info", "es_remote_link_compatibility_info", "es_remote_link_target_info",
 	"es_remote_cluster_certificate_not_after_timestamp_seconds",
 	"es_remote_cluster_node_security_enabled", "es_remote_cluster_node_transport_tls_enabled", "es_remote_link_prerequisites_met",
+	"es_remote_cluster_remote_client_nodes", "es_remote_link_settings_nodes", "es_remote_link_setting_conflict",
 }
 
 func TestPollPerVersion(t *testing.T) {
@@ -131,14 +137,18 @@ es_remote_cluster_certificate_not_after_timestamp_seconds{alias="instance",es_cl
 es_remote_cluster_node_info{es_cluster="local",node="es717-01",roles="data,ingest,master,remote_cluster_client",version="7.17.29"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="supported",verdict="unknown"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="wire",verdict="unknown"} 1
+es_remote_cluster_remote_client_nodes{es_cluster="local"} 1
+es_remote_link_settings_nodes{es_cluster="local",remote="old_search",source="static"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
+es_remote_exporter_check_success{check="cluster_settings",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 `,
@@ -180,15 +190,20 @@ es_remote_link_compatibility_info{es_cluster="local",local_version="8.13.4",remo
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="supported",verdict="unknown"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="8.13.4",remote="apikey_proxy",remote_version="8.14.3",rule="wire",verdict="compatible"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="wire",verdict="unknown"} 1
+es_remote_cluster_remote_client_nodes{es_cluster="local"} 2
+es_remote_link_settings_nodes{es_cluster="local",remote="apikey_proxy",source="dynamic"} 2
+es_remote_link_settings_nodes{es_cluster="local",remote="cert_sniff",source="dynamic"} 2
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
+es_remote_exporter_check_success{check="cluster_settings",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
@@ -240,15 +255,22 @@ es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remo
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cluster_down",remote_version="",rule="wire",verdict="unknown"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_proxy",remote_version="8.19.2",rule="wire",verdict="compatible"} 1
 es_remote_link_compatibility_info{es_cluster="local",local_version="8.19.2",remote="cluster_sniff",remote_version="9.1.5",rule="wire",verdict="compatible"} 1
+es_remote_cluster_remote_client_nodes{es_cluster="local"} 1
+es_remote_link_settings_nodes{es_cluster="local",remote="cluster_down",source="static"} 1
+es_remote_link_settings_nodes{es_cluster="local",remote="cluster_proxy",source="dynamic"} 1
+es_remote_link_settings_nodes{es_cluster="local",remote="cluster_sniff",source="both"} 1
+es_remote_link_setting_conflict{es_cluster="local",kind="static_vs_dynamic",remote="cluster_sniff",setting="skip_unavailable"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
+es_remote_exporter_check_success{check="cluster_settings",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
@@ -265,15 +287,18 @@ es_remote_cluster_node_security_enabled{es_cluster="local",node="es91-01"} 1
 es_remote_cluster_node_transport_tls_enabled{es_cluster="local",node="es91-01"} 1
 es_remote_cluster_certificate_not_after_timestamp_seconds{alias="",es_cluster="local",format="PEM",has_private_key="false",issuer="CN=Elastic Certificate Tool Autogenerated CA",node="es91-01",path="certs/ca.crt",serial="7f",subject="CN=Elastic Certificate Tool Autogenerated CA"} 1.8855504e+09
 es_remote_cluster_node_info{es_cluster="local",node="es91-01",roles="data,master,remote_cluster_client",version="9.1.5"} 1
+es_remote_cluster_remote_client_nodes{es_cluster="local"} 1
 es_remote_exporter_check_success{check="identity",es_cluster="local"} 1
 es_remote_exporter_check_success{check="nodes",es_cluster="local"} 1
 es_remote_exporter_check_success{check="prerequisites",es_cluster="local"} 1
+es_remote_exporter_check_success{check="cluster_settings",es_cluster="local"} 1
 es_remote_exporter_check_success{check="remote_info",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ssl_certificates",es_cluster="local"} 1
 es_remote_exporter_check_success{check="resolve_cluster",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="identity",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="nodes",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09

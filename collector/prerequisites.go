@@ -34,31 +34,34 @@ type xpackFeatures struct {
 
 type nodesSettings struct {
 	Nodes map[string]struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
+		Name    string   `json:"name"`
+		Version string   `json:"version"`
+		Roles   []string `json:"roles"`
 		// Flat settings: values are strings, lists (node.roles) arrays.
 		Settings map[string]any `json:"settings"`
 	} `json:"nodes"`
 }
 
-// prerequisites reads the security state of every node. A setting that is
+// prerequisites reads the security state of every node, and the remote
+// links each node defines in its own settings (elasticsearch.yml). A setting that is
 // absent takes Elasticsearch's default: xpack.security.enabled is true from
 // 8.0 (on 7.x it depends on the license, so the answering node's _xpack view
 // stands in), xpack.security.transport.ssl.enabled is false
 // (XPackSettings.TRANSPORT_SSL_ENABLED).
-func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, *CheckError) {
+func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkSettings, *CheckError) {
 	var x xpackFeatures
 	if err := c.do(ctx, "GET /_xpack?categories=features", esapi.XPackInfoRequest{Categories: []string{"features"}}, &x); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	clusterDefault := x.Features["security"].Enabled
 	var ns nodesSettings
 	flat := true
 	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"settings"}, FlatSettings: &flat}
 	if err := c.do(ctx, "GET /_nodes/_all/settings", req, &ns); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]NodeSecurity, 0, len(ns.Nodes))
+	links := make([]NodeLinkSettings, 0, len(ns.Nodes))
 	for _, n := range ns.Nodes {
 		sec := clusterDefault
 		if v, err := esversion.Parse(n.Version); err == nil && v.Major >= 8 {
@@ -70,9 +73,12 @@ func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, *CheckError
 		tlsSetting, _ := n.Settings["xpack.security.transport.ssl.enabled"].(string)
 		tlsOn, _ := strconv.ParseBool(tlsSetting)
 		out = append(out, NodeSecurity{Node: n.Name, SecurityEnabled: sec, TransportTLS: sec && tlsOn})
+		links = append(links, NodeLinkSettings{Node: n.Name, RemoteClient: slices.Contains(n.Roles, roleRemoteClusterClient),
+			Static: remoteSettingsOf(n.Settings)})
 	}
 	slices.SortFunc(out, func(a, b NodeSecurity) int { return strings.Compare(a.Node, b.Node) })
-	return out, nil
+	slices.SortFunc(links, func(a, b NodeLinkSettings) int { return strings.Compare(a.Node, b.Node) })
+	return out, links, nil
 }
 
 // prerequisitesMet reports whether every node has security and transport

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
 )
@@ -218,7 +219,8 @@ func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAna
 			if v, ok := p.fleet.Transport(t); ok {
 				remote = &v
 			} else {
-				ta.remoteViewMissing = true
+				// Worth waiting for only until the remote's first poll.
+				ta.remoteViewMissing = !p.fleet.Polled(t)
 			}
 		}
 		if remote != nil {
@@ -329,6 +331,7 @@ func (p *Poller) slowChecksDue() bool {
 func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	if !p.slowChecksDue() && p.lastSlowChecks != nil {
 		f.Certificates, f.Security, f.Listings = p.lastCerts, p.lastSecurity, p.lastListings
+		f.NodeLinks, f.DynamicLinks, f.LinkSettings, f.Roles = p.lastNodeLinks, p.lastDynamic, p.lastLinkSet, p.lastRoles
 		f.Checks = append(f.Checks, p.lastSlowChecks...)
 		return
 	}
@@ -348,12 +351,31 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 		f.Listings = append([]nodeListing{{node: f.Identity.NodeName}}, listings...)
 		p.logListings(f.Listings)
 	}
+	var nodesErr, dynErr *CheckError
 	p.run(ctx, f, CheckPrerequisites, func(ctx context.Context) *CheckError {
-		var err *CheckError
-		f.Security, err = p.client.prerequisites(ctx)
-		return err
+		f.Security, f.NodeLinks, nodesErr = p.client.prerequisites(ctx)
+		return nodesErr
 	})
+	p.run(ctx, f, CheckClusterSettings, func(ctx context.Context) *CheckError {
+		var def linkDefinition
+		def, dynErr = p.client.clusterSettings(ctx)
+		f.DynamicLinks = def
+		return dynErr
+	})
+	if nodesErr == nil && dynErr == nil {
+		f.LinkSettings = analyzeLinkSettings(f.DynamicLinks, f.NodeLinks)
+	}
+	if len(p.roleNames) > 0 {
+		p.run(ctx, f, CheckRoles, func(ctx context.Context) *CheckError {
+			f.Roles.Roles, f.Roles.Err = p.client.roles(ctx, p.roleNames)
+			return f.Roles.Err
+		})
+		if p.fleet != nil {
+			p.fleet.SetRoles(p.name, f.Roles)
+		}
+	}
 	p.lastCerts, p.lastSecurity, p.lastListings = f.Certificates, f.Security, f.Listings
+	p.lastNodeLinks, p.lastDynamic, p.lastLinkSet, p.lastRoles = f.NodeLinks, f.DynamicLinks, f.LinkSettings, f.Roles
 	p.lastSlowChecks = slices.Clone(f.Checks[first:])
 }
 
@@ -366,6 +388,7 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	targets := linkTargets(f.Analyses)
 	if !p.slowChecksDue() && maps.Equal(targets, p.trustTargets) {
+		f.Trust, f.RoleFindings = p.lastTrust, p.lastRoleFindings
 		return
 	}
 	now := p.now()
@@ -375,6 +398,10 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	round := p.probeTransport(ctx, f)
 	f.Trust = p.analyzeTrust(f, round, now)
 	p.logTrust(f.Trust)
+	var rolesPending bool
+	f.RoleFindings, rolesPending = analyzeRoles(p.name, f.Roles, p.links, p.fleet)
+	p.logRoles(f.RoleFindings)
+	p.logLinkSettings(f.LinkSettings)
 	r := newRenderer(nil)
 	p.transportMetrics(f, round, r.add)
 	slow := r.render()
@@ -384,13 +411,15 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 		}
 	}
 	p.slowText, p.trustTargets, p.lastRound = slow, targets, round.at
+	p.lastTrust, p.lastRoleFindings = f.Trust, f.RoleFindings
 	// A monitored remote that has not been polled yet (at start-up) has no
 	// view to judge against: run the slow round again next poll rather than
 	// report unknown for a whole probe interval. (A link that is matched to
 	// its remote only later changes trustTargets, which does the same.)
 	// Decided from what the analysis saw, not by asking the fleet again: the
 	// remote may have published its view in between.
-	p.retrySlow = slices.ContainsFunc(f.Trust, func(ta TrustAnalysis) bool { return ta.remoteViewMissing })
+	p.retrySlow = rolesPending || slices.ContainsFunc(f.Trust, func(ta TrustAnalysis) bool { return ta.remoteViewMissing })
+	f.Pending = p.retrySlow
 }
 
 // slowFamilies returns the transport series of the last slow round, by
@@ -428,6 +457,29 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 	for _, n := range f.Security {
 		add(descNodeSecurity, g, boolFloat(n.SecurityEnabled), p.name, n.Node)
 		add(descNodeTransportTLS, g, boolFloat(n.TransportTLS), p.name, n.Node)
+	}
+	if f.LinkSettings != nil || f.NodeLinks != nil {
+		n := 0
+		for _, nl := range f.NodeLinks {
+			if nl.RemoteClient {
+				n++
+			}
+		}
+		add(descRemoteClientNodes, g, float64(n), p.name)
+	}
+	for _, ls := range f.LinkSettings {
+		add(descLinkSettingsNodes, g, float64(len(ls.Nodes)), p.name, ls.Alias, ls.Source)
+		for _, c := range ls.Conflicts {
+			add(descLinkSettingConflict, g, 1, p.name, ls.Alias, c.Setting, c.Kind)
+		}
+	}
+	for _, rf := range f.RoleFindings {
+		for _, st := range RoleStatuses {
+			add(descLinkRoleStatus, g, boolFloat(rf.Status == st), p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), st)
+		}
+		for _, m := range rf.Result.Missing {
+			add(descLinkRoleMissingPrivilege, g, 1, p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), m.String())
+		}
 	}
 	add(descLastProbe, g, unixSeconds(round.at), p.name)
 	for _, r := range round.local {
@@ -527,6 +579,61 @@ func (p *Poller) logListings(ls []nodeListing) {
 		case l.err == nil && p.lastProblem[key] != "":
 			delete(p.lastProblem, key)
 			p.logger.Info("certificate listing works again", "node", l.node)
+		}
+	}
+}
+
+// logRoles logs, once per change, a role that is not fit for its link.
+func (p *Poller) logRoles(fs []RoleFinding) {
+	for _, f := range fs {
+		key := "role:" + f.Alias + ":" + f.Role + ":" + string(f.Purpose) + ":" + string(f.Side)
+		problem := ""
+		switch f.Status {
+		case string(rolecheck.StatusMissing):
+			problem = "role does not exist"
+		case string(rolecheck.StatusInsufficient):
+			problem = "role lacks " + privilegeList(f.Result.Missing)
+		}
+		switch {
+		case problem != "" && p.lastProblem[key] != problem:
+			p.lastProblem[key] = problem
+			p.logger.Warn("link role not fit for its purpose", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose,
+				"side", f.Side, "on", f.Cluster, "problem", problem)
+		case problem == "" && f.Status != RoleUnknown && p.lastProblem[key] != "":
+			delete(p.lastProblem, key)
+			p.logger.Info("link role fit for its purpose again", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose, "side", f.Side)
+		}
+	}
+}
+
+func privilegeList(ps []rolecheck.Privilege) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// logLinkSettings logs, once per change, a link that is not defined on
+// every remote_cluster_client node or whose settings differ.
+func (p *Poller) logLinkSettings(ls []LinkSettings) {
+	for _, l := range ls {
+		key := "settings:" + l.Alias
+		var problems []string
+		if len(l.MissingOn) > 0 {
+			problems = append(problems, "not defined on "+strings.Join(l.MissingOn, ","))
+		}
+		for _, c := range l.Conflicts {
+			problems = append(problems, c.Setting+" "+strings.ReplaceAll(c.Kind, "_", " ")+": "+c.String())
+		}
+		problem := strings.Join(problems, " | ")
+		switch {
+		case problem != "" && p.lastProblem[key] != problem:
+			p.lastProblem[key] = problem
+			p.logger.Warn("link settings inconsistent", "remote", l.Alias, "source", l.Source, "problem", problem)
+		case problem == "" && p.lastProblem[key] != "":
+			delete(p.lastProblem, key)
+			p.logger.Info("link settings consistent again", "remote", l.Alias, "source", l.Source)
 		}
 	}
 }

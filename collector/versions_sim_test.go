@@ -27,8 +27,12 @@ func newFleetEnv(t *testing.T, specs ...simulator.ClusterSpec) *fleetEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	users := map[string]simulator.User{testUser: {Password: testPassword, Roles: []string{"monitoring"},
-		ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}}}
+	users := map[string]simulator.User{
+		testUser: {Password: testPassword, Roles: []string{"monitoring"},
+			ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"}},
+		noSecurityUser: {Password: testPassword, Roles: []string{"monitoring"},
+			ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}},
+	}
 	for _, spec := range specs {
 		spec.Users = users
 		if _, err := sim.AddCluster(spec); err != nil {
@@ -42,13 +46,23 @@ func newFleetEnv(t *testing.T, specs ...simulator.ClusterSpec) *fleetEnv {
 	return &fleetEnv{t: t, sim: sim, caFile: caFile, fleet: NewFleet(), pollers: map[string]*Poller{}}
 }
 
+// noSecurityUser may monitor but not read roles (no read_security).
+const noSecurityUser = "no_security"
+
 // watch starts polling a simulated cluster, with optional link settings.
 func (e *fleetEnv) watch(name string, links map[string]config.Link) {
 	e.t.Helper()
+	e.watchAs(testUser, name, links, nil)
+}
+
+// watchAs is watch as the given user, reading the given roles.
+func (e *fleetEnv) watchAs(user, name string, links map[string]config.Link, roleNames []string) {
+	e.t.Helper()
 	p, err := NewPoller(config.Cluster{
-		Name: name, URLs: []string{e.sim.Cluster(name).URL()}, Username: testUser, Password: testPassword,
+		Name: name, URLs: []string{e.sim.Cluster(name).URL()}, Username: user, Password: testPassword,
 		TLS: config.TLS{CAFile: e.caFile}, Links: links,
-	}, PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixedNow }, Fleet: e.fleet})
+	}, PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fixedNow },
+		Fleet: e.fleet, RoleNames: roleNames})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,6 +38,7 @@ type Scheduler struct {
 // loop is one cluster's polling goroutine.
 type loop struct {
 	cluster  config.Cluster
+	roles    []string // config.RoleNames: depends on other clusters' links too
 	interval time.Duration
 	timeout  time.Duration
 	poller   *collector.Poller
@@ -92,12 +94,15 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	next := make(map[string]*loop, len(cfg.Clusters))
 	for _, cl := range cfg.Clusters {
 		interval, timeout := cfg.EffectivePollInterval(cl), cfg.EffectiveTimeout(cl)
-		if old, ok := s.loops[cl.Name]; ok && !restartAll && old.interval == interval && old.timeout == timeout && reflect.DeepEqual(old.cluster, cl) {
+		roles := cfg.RoleNames(cl.Name)
+		if old, ok := s.loops[cl.Name]; ok && !restartAll && old.interval == interval && old.timeout == timeout &&
+			reflect.DeepEqual(old.cluster, cl) && slices.Equal(old.roles, roles) {
 			next[cl.Name] = old
 			continue
 		}
 		p, err := collector.NewPoller(cl, collector.PollerOptions{
 			Timeout: timeout, ProbeInterval: cfg.EffectiveProbeInterval(cl), Logger: s.logger, Fleet: s.fleet,
+			RoleNames: roles,
 		})
 		if err != nil {
 			for name, l := range next {
@@ -107,7 +112,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			}
 			return err
 		}
-		next[cl.Name] = &loop{cluster: cl, interval: interval, timeout: timeout, poller: p}
+		next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, poller: p}
 	}
 	s.sem = sem
 	for name, l := range s.loops {

@@ -1,0 +1,294 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+)
+
+// Where each link is configured.
+//
+// A remote alias is the group of settings cluster.remote.<alias>.*. They
+// are dynamic settings, so they come from two places: the cluster settings
+// API (GET /_cluster/settings: persistent, overlaid by transient; applied on
+// every node) and each node's elasticsearch.yml (GET /_nodes/settings: on
+// that node only). A node applies its own settings overlaid by the cluster's
+// key by key, so "dynamic wins" holds per key, not per link. GET
+// /_remote/info answers for the node that handled the request only, so a
+// link defined statically on some nodes looks fine or broken depending on
+// which node answers: this check looks at all of them.
+
+// CheckClusterSettings is the name of the GET /_cluster/settings check.
+const CheckClusterSettings = "cluster_settings"
+
+// roleRemoteClusterClient is the node role a node needs to connect to
+// remote clusters (and to answer GET /_remote/info).
+const roleRemoteClusterClient = "remote_cluster_client"
+
+const remotePrefix = "cluster.remote."
+
+// linkSettingKeys are the per-alias keys (after cluster.remote.<alias>.)
+// the exporter reads; others under cluster.remote. (connect,
+// initial_connect_timeout, node.attr, ...) are cluster-wide, not links.
+var linkSettingKeys = []string{
+	"mode", "seeds", "proxy_address", "server_name", "skip_unavailable",
+	"node_connections", "proxy_socket_connections", "transport.compress", "transport.ping_schedule",
+}
+
+// ComparedSettings are the link settings compared between nodes and between
+// the static and the dynamic definition.
+var ComparedSettings = []string{"mode", "seeds", "proxy_address", "skip_unavailable", "transport.compress", "transport.ping_schedule"}
+
+// linkDefinition is one place's settings of each alias: alias -> key -> value
+// (a list value, seeds, comma-joined).
+type linkDefinition map[string]map[string]string
+
+// NodeLinkSettings is what one node's own settings say about remote links.
+type NodeLinkSettings struct {
+	Node string
+	// RemoteClient: the node has the remote_cluster_client role, so it
+	// connects to remotes and can coordinate cross-cluster requests.
+	RemoteClient bool
+	Static       linkDefinition
+}
+
+// Link sources.
+const (
+	SourceDynamic = "dynamic" // cluster settings API only
+	SourceStatic  = "static"  // elasticsearch.yml only
+	SourceBoth    = "both"    // both; dynamic wins key by key
+)
+
+// Kinds of setting conflicts.
+const (
+	// ConflictBetweenNodes: the nodes that have the link apply different values.
+	ConflictBetweenNodes = "between_nodes"
+	// ConflictStaticDynamic: a node's elasticsearch.yml sets a value the
+	// dynamic setting overrides; removing the dynamic one would bring it back.
+	ConflictStaticDynamic = "static_vs_dynamic"
+)
+
+// LinkSettings is where one link is configured and how consistently.
+type LinkSettings struct {
+	Alias  string
+	Source string // SourceDynamic, SourceStatic or SourceBoth
+	// StaticOn are the nodes whose elasticsearch.yml defines the alias.
+	StaticOn []string
+	// Nodes are the remote_cluster_client nodes on which the link is
+	// enabled; MissingOn those on which it is not; Eligible counts both.
+	Nodes, MissingOn []string
+	Eligible         int
+	Conflicts        []SettingConflict
+}
+
+// SettingConflict is one setting of a link whose value is not the same
+// everywhere.
+type SettingConflict struct {
+	Setting string // one of ComparedSettings
+	Kind    string // ConflictBetweenNodes or ConflictStaticDynamic
+	// Values are the distinct values with the nodes applying each (for
+	// static_vs_dynamic the first is the dynamic value, Nodes empty).
+	Values []SettingValue
+}
+
+// SettingValue is one value of a setting and where it applies.
+type SettingValue struct {
+	Value string // "" = not set (Elasticsearch's default applies)
+	Nodes []string
+}
+
+func (c SettingConflict) String() string {
+	parts := make([]string, len(c.Values))
+	for i, v := range c.Values {
+		val := v.Value
+		if val == "" {
+			val = "(not set)"
+		}
+		switch {
+		case c.Kind == ConflictStaticDynamic && i == 0:
+			parts[i] = "dynamic " + val
+		case c.Kind == ConflictStaticDynamic:
+			parts[i] = "elasticsearch.yml of " + strings.Join(v.Nodes, ",") + " " + val
+		default:
+			parts[i] = strings.Join(v.Nodes, ",") + " " + val
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+type clusterSettingsBody struct {
+	Persistent map[string]any `json:"persistent"`
+	Transient  map[string]any `json:"transient"`
+}
+
+// clusterSettings reads the dynamic link definitions: persistent settings
+// overlaid by transient ones, as Elasticsearch applies them.
+func (c *Client) clusterSettings(ctx context.Context) (linkDefinition, *CheckError) {
+	var body clusterSettingsBody
+	flat := true
+	if err := c.do(ctx, "GET /_cluster/settings", esapi.ClusterGetSettingsRequest{FlatSettings: &flat}, &body); err != nil {
+		return nil, err
+	}
+	def := remoteSettingsOf(body.Persistent)
+	for alias, keys := range remoteSettingsOf(body.Transient) {
+		if def[alias] == nil {
+			def[alias] = keys
+			continue
+		}
+		maps.Copy(def[alias], keys)
+	}
+	return def, nil
+}
+
+// remoteSettingsOf extracts the link settings from flat settings. A list
+// setting (seeds) comes as an array, or as a string when elasticsearch.yml
+// gives one value; both become the comma-joined list.
+func remoteSettingsOf(flat map[string]any) linkDefinition {
+	def := linkDefinition{}
+	for k, v := range flat {
+		rest, ok := strings.CutPrefix(k, remotePrefix)
+		if !ok {
+			continue
+		}
+		alias, key, ok := strings.Cut(rest, ".")
+		if !ok || !slices.Contains(linkSettingKeys, key) {
+			continue
+		}
+		var val string
+		switch x := v.(type) {
+		case string:
+			val = x
+		case []any:
+			items := make([]string, 0, len(x))
+			for _, it := range x {
+				items = append(items, fmt.Sprint(it))
+			}
+			val = strings.Join(items, ",")
+		default:
+			continue // null: the setting was removed
+		}
+		if def[alias] == nil {
+			def[alias] = map[string]string{}
+		}
+		def[alias][key] = val
+	}
+	return def
+}
+
+// enabled reports whether a link definition makes Elasticsearch connect:
+// seeds in sniff mode (the default), a proxy address in proxy mode
+// (RemoteConnectionStrategy#isConnectionEnabled).
+func enabled(keys map[string]string) bool {
+	if keys["mode"] == "proxy" {
+		return keys["proxy_address"] != ""
+	}
+	return keys["seeds"] != ""
+}
+
+// analyzeLinkSettings judges every alias defined anywhere: its source, the
+// remote_cluster_client nodes that have it, and the settings that differ.
+func analyzeLinkSettings(dynamic linkDefinition, nodes []NodeLinkSettings) []LinkSettings {
+	aliases := map[string]bool{}
+	for a := range dynamic {
+		aliases[a] = true
+	}
+	for _, n := range nodes {
+		for a := range n.Static {
+			aliases[a] = true
+		}
+	}
+	out := make([]LinkSettings, 0, len(aliases))
+	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
+		dyn := dynamic[alias]
+		ls := LinkSettings{Alias: alias}
+		effective := map[string]map[string]string{} // node -> keys, for nodes that have the link
+		var haveIt []string
+		for _, n := range nodes {
+			static := n.Static[alias]
+			if static != nil {
+				ls.StaticOn = append(ls.StaticOn, n.Node)
+			}
+			if !n.RemoteClient {
+				continue
+			}
+			ls.Eligible++
+			eff := maps.Clone(static)
+			if eff == nil {
+				eff = map[string]string{}
+			}
+			maps.Copy(eff, dyn)
+			if !enabled(eff) {
+				ls.MissingOn = append(ls.MissingOn, n.Node)
+				continue
+			}
+			ls.Nodes = append(ls.Nodes, n.Node)
+			haveIt = append(haveIt, n.Node)
+			effective[n.Node] = eff
+		}
+		switch {
+		case dyn != nil && len(ls.StaticOn) > 0:
+			ls.Source = SourceBoth
+		case dyn != nil:
+			ls.Source = SourceDynamic
+		default:
+			ls.Source = SourceStatic
+		}
+		for _, key := range ComparedSettings {
+			if c, ok := betweenNodes(key, haveIt, effective); ok {
+				ls.Conflicts = append(ls.Conflicts, c)
+			}
+			if c, ok := staticVsDynamic(key, alias, dyn, nodes); ok {
+				ls.Conflicts = append(ls.Conflicts, c)
+			}
+		}
+		out = append(out, ls)
+	}
+	return out
+}
+
+// betweenNodes groups the nodes by the value they apply for key.
+func betweenNodes(key string, nodes []string, effective map[string]map[string]string) (SettingConflict, bool) {
+	var values []SettingValue
+	for _, n := range nodes {
+		v := effective[n][key]
+		i := slices.IndexFunc(values, func(sv SettingValue) bool { return sv.Value == v })
+		if i < 0 {
+			values = append(values, SettingValue{Value: v})
+			i = len(values) - 1
+		}
+		values[i].Nodes = append(values[i].Nodes, n)
+	}
+	if len(values) < 2 {
+		return SettingConflict{}, false
+	}
+	slices.SortStableFunc(values, func(a, b SettingValue) int { return cmp.Compare(len(b.Nodes), len(a.Nodes)) })
+	return SettingConflict{Setting: key, Kind: ConflictBetweenNodes, Values: values}, true
+}
+
+// staticVsDynamic finds nodes whose elasticsearch.yml sets key to something
+// other than the dynamic value that overrides it.
+func staticVsDynamic(key, alias string, dyn map[string]string, nodes []NodeLinkSettings) (SettingConflict, bool) {
+	d, ok := dyn[key]
+	if !ok {
+		return SettingConflict{}, false
+	}
+	c := SettingConflict{Setting: key, Kind: ConflictStaticDynamic, Values: []SettingValue{{Value: d}}}
+	for _, n := range nodes {
+		s, ok := n.Static[alias][key]
+		if !ok || s == d {
+			continue
+		}
+		i := slices.IndexFunc(c.Values[1:], func(sv SettingValue) bool { return sv.Value == s })
+		if i < 0 {
+			c.Values = append(c.Values, SettingValue{Value: s})
+			i = len(c.Values) - 2
+		}
+		c.Values[i+1].Nodes = append(c.Values[i+1].Nodes, n.Node)
+	}
+	return c, len(c.Values) > 1
+}

@@ -1,0 +1,116 @@
+package collector
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
+)
+
+// Roles: the spec wants the roles a link relies on to exist under the same
+// name on both clusters, each side's definition granting what that side
+// needs for the purpose. A cluster's poller reads the roles its own links
+// name and those other clusters' links to it name (config.RoleNames), shares
+// them through the fleet, and judges its own links' local side against its
+// roles and the remote side against the remote cluster's.
+
+// CheckRoles is the name of the GET /_security/role/<names> check. It runs
+// only on clusters for which clusters[].links.<alias>.roles names roles.
+const CheckRoles = "roles"
+
+// Role statuses beyond rolecheck's: unknown when a side's roles could not
+// be read (or the remote has not been polled yet).
+const RoleUnknown = "unknown"
+
+// RoleStatuses are the values of the status label, in order.
+var RoleStatuses = []string{string(rolecheck.StatusOK), string(rolecheck.StatusMissing), string(rolecheck.StatusInsufficient), RoleUnknown}
+
+// RoleSet is what a cluster's last role read found.
+type RoleSet struct {
+	Roles map[string]rolecheck.Role // by name; the names asked for that do not exist are absent
+	Err   *CheckError               // why the roles could not be read; nil on success
+}
+
+// roles reads the named roles. Elasticsearch answers 404 with {} when none
+// of them exists, and 200 with the ones that do otherwise.
+func (c *Client) roles(ctx context.Context, names []string) (map[string]rolecheck.Role, *CheckError) {
+	out := map[string]rolecheck.Role{}
+	err := c.doAllowing(ctx, "GET /_security/role", esapi.SecurityGetRoleRequest{Name: names}, &out, http.StatusNotFound)
+	if err != nil && err.Reason == ReasonForbidden {
+		err.Hint = "the exporter reads the roles clusters[].links.<alias>.roles names: grant its user the read_security cluster privilege (8.x) or manage_security, or remove the roles from the configuration"
+	}
+	return out, err
+}
+
+// RoleFinding is the judgement of one role for one purpose on one side of
+// a link.
+type RoleFinding struct {
+	Alias, Role string
+	Purpose     rolecheck.Purpose
+	Side        rolecheck.Side
+	// Cluster is the monitored cluster holding this side's definition.
+	Cluster string
+	Status  string // rolecheck's status, or RoleUnknown
+	Result  rolecheck.Result
+	// Kibana: judged as the spec's Kibana variant of search (the local
+	// role grants view_index_metadata).
+	Kibana bool
+	// Why says, for RoleUnknown, why the side could not be judged.
+	Why string
+}
+
+// analyzeRoles judges every role the cluster's links name, on both sides.
+// pending is true when a remote's roles were not known yet (it has not been
+// polled): the caller judges again soon rather than report unknown for a
+// whole round.
+func analyzeRoles(local string, own RoleSet, links map[string]config.Link, fleet *Fleet) (out []RoleFinding, pending bool) {
+	for _, alias := range slices.Sorted(maps.Keys(links)) {
+		l := links[alias]
+		remote, remoteKnown := RoleSet{}, false
+		if fleet != nil {
+			remote, remoteKnown = fleet.Roles(l.Cluster)
+		}
+		for _, purpose := range []struct {
+			p     rolecheck.Purpose
+			names []string
+		}{{rolecheck.PurposeSearch, l.Roles.Search}, {rolecheck.PurposeReplication, l.Roles.Replication}} {
+			for _, name := range purpose.names {
+				kibana := false
+				if r, ok := own.Roles[name]; ok && own.Err == nil && purpose.p == rolecheck.PurposeSearch {
+					kibana = rolecheck.KibanaVariant(r)
+				}
+				for _, side := range []struct {
+					s       rolecheck.Side
+					cluster string
+					set     RoleSet
+					known   bool
+				}{{rolecheck.SideLocal, local, own, true}, {rolecheck.SideRemote, l.Cluster, remote, remoteKnown}} {
+					f := RoleFinding{Alias: alias, Role: name, Purpose: purpose.p, Side: side.s, Cluster: side.cluster, Kibana: kibana}
+					switch {
+					case !side.known && fleet != nil && !fleet.Polled(side.cluster):
+						f.Status, f.Why = RoleUnknown, "the remote cluster "+side.cluster+" has not been polled yet"
+						pending = true
+					case !side.known:
+						f.Status, f.Why = RoleUnknown, "the roles of the remote cluster "+side.cluster+" could not be read: its last poll failed before reading them"
+					case side.set.Err != nil:
+						f.Status, f.Why = RoleUnknown, side.set.Err.Error()
+					default:
+						var role *rolecheck.Role
+						if r, ok := side.set.Roles[name]; ok {
+							role = &r
+						}
+						f.Result = rolecheck.Check(role, purpose.p, side.s, kibana)
+						f.Status = string(f.Result.Status)
+					}
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out, pending
+}
