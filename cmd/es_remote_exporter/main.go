@@ -1,5 +1,6 @@
 // Command es_remote_exporter watches Elasticsearch remote cluster links and
-// exports them to Prometheus. Subcommands: (none) serve, demo, version.
+// exports them to Prometheus. Subcommands: (none) serve, demo, check,
+// compat, plan-upgrade, version.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/version"
@@ -36,6 +38,7 @@ type options struct {
 	logLevel      *promslog.Level
 	logFormat     *promslog.Format
 	showVersion   bool
+	output        string
 	args          []string
 }
 
@@ -52,6 +55,7 @@ func newFlagSet(out io.Writer) *options {
 	fs.StringVar(&o.webConfigFile, "web.config.file", "", "Path to an exporter-toolkit web configuration file enabling TLS and/or basic auth on the exporter's own HTTP server.")
 	fs.Var(levelFlag{o.logLevel}, "log.level", "Only log messages with this severity or above: debug, info, warn, error.")
 	fs.Var(formatFlag{o.logFormat}, "log.format", "Log format: logfmt or json.")
+	fs.StringVar(&o.output, "output", "text", "Report format of the check command: text or json.")
 	fs.BoolVar(&o.showVersion, "version", false, "Print version information and exit.")
 	fs.Usage = func() {
 		fmt.Fprintf(out, `Usage:
@@ -59,6 +63,8 @@ func newFlagSet(out io.Writer) *options {
   %[1]s demo [flags]                   simulated clusters and their metrics (try this first)
   %[1]s compat LOCAL REMOTE            judge a version pair: exit 0 compatible, 1 not, 2 unknown
   %[1]s compat --matrix                print the compatibility table
+  %[1]s check [flags]                  poll once; walk every link through the spec's four steps:
+                                                    exit 0 nothing failed, 1 something did, 2 bad configuration
   %[1]s plan-upgrade [flags] CLUSTER VERSION
                                                     poll once; list the links an upgrade of CLUSTER would break
   %[1]s version                        print version information
@@ -133,6 +139,8 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "plan-upgrade":
 		return runPlanUpgrade(ctx, load, o.args, logger, stdout, stderr)
+	case "check":
+		return runCheck(ctx, load, o.output, time.Now, logger, stdout, stderr)
 	case "":
 		if o.configCheck {
 			return checkConfig(load, stdout, stderr)
@@ -141,7 +149,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case "demo":
 		return runDemo(ctx, o, logger, stdout)
 	default:
-		fmt.Fprintf(stderr, "%s: unknown command %q; commands are demo, compat, plan-upgrade and version\n", programName, cmd)
+		fmt.Fprintf(stderr, "%s: unknown command %q; commands are demo, check, compat, plan-upgrade and version\n", programName, cmd)
 		return 2
 	}
 }

@@ -1,0 +1,420 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/collector"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
+)
+
+// expiryWarning is how close a certificate's expiry must be to warn; the
+// shipped alert rules warn at the same distance.
+const expiryWarning = 30 * 24 * time.Hour
+
+// Step 1: security and transport TLS on every node of both sides, and
+// versions that can talk to each other.
+func (b *linkBuilder) prerequisites() []Finding {
+	out := []Finding{b.security(b.cluster.Name, b.f)}
+	switch rf := b.remoteFacts(); {
+	case rf != nil:
+		out = append(out, b.security(b.target(), rf))
+	default:
+		out = append(out, b.notMonitored("security settings"))
+	}
+	return append(out, b.versions())
+}
+
+func (b *linkBuilder) security(cluster string, f *collector.Facts) Finding {
+	if len(f.Security) == 0 {
+		fd := Finding{Status: Warn, Summary: "security settings of " + cluster + " unknown"}
+		if err := b.checkErr(f, collector.CheckPrerequisites); err != nil {
+			fd.Evidence, fd.Fix = []string{err.Msg}, err.Hint
+		}
+		return fd
+	}
+	var noSecurity, noTLS []string
+	for _, n := range f.Security {
+		switch {
+		case !n.SecurityEnabled:
+			noSecurity = append(noSecurity, n.Node)
+		case !n.TransportTLS:
+			noTLS = append(noTLS, n.Node)
+		}
+	}
+	switch {
+	case len(noSecurity) > 0:
+		return Finding{Status: Fail,
+			Summary:  fmt.Sprintf("security is off on %s of %s", plural(len(noSecurity), "node", "nodes"), cluster),
+			Evidence: []string{"nodes: " + strings.Join(noSecurity, ", ")},
+			Fix:      "set xpack.security.enabled: true and transport TLS (xpack.security.transport.ssl.*) in elasticsearch.yml of those nodes, then restart them one by one"}
+	case len(noTLS) > 0:
+		return Finding{Status: Fail,
+			Summary:  fmt.Sprintf("transport TLS is off on %s of %s", plural(len(noTLS), "node", "nodes"), cluster),
+			Evidence: []string{"nodes: " + strings.Join(noTLS, ", ")},
+			Fix:      "set xpack.security.transport.ssl.enabled: true with the node's certificate and the CAs it trusts in elasticsearch.yml of those nodes, then restart them one by one"}
+	}
+	return Finding{Status: OK, Summary: fmt.Sprintf("security and transport TLS on every node of %s (%d)", cluster, len(f.Security))}
+}
+
+func (b *linkBuilder) versions() Finding {
+	a := b.analysis()
+	switch {
+	case a == nil:
+		return Finding{Status: Warn, Summary: "versions not judged: the link is not in GET /_remote/info"}
+	case !a.Judged:
+		return Finding{Status: Warn, Summary: "versions not judged: the remote's version is unknown",
+			Fix: "monitor the remote cluster too (clusters[] and clusters[].links." + b.alias + ".cluster); on 8.13+ GET /_resolve/cluster also reports it once the remote is reachable"}
+	}
+	local, remote := a.Supported.Local.String(), a.Supported.Remote.String()
+	for _, v := range []compat.Verdict{a.Supported.Supported, a.Wire.Wire} {
+		if v.Status == compat.Incompatible {
+			return Finding{Status: Fail,
+				Summary:  fmt.Sprintf("versions incompatible: local %s, remote %s", local, remote),
+				Evidence: nonEmpty(v.Rule),
+				Fix:      "upgrade so that every local/remote node pair is compatible; `es_remote_exporter compat LOCAL REMOTE` and `plan-upgrade` show which versions are"}
+		}
+	}
+	if a.Supported.Supported.Status == compat.Unknown {
+		return Finding{Status: Warn, Summary: fmt.Sprintf("versions not covered by any compatibility rule: local %s, remote %s", local, remote),
+			Evidence: nonEmpty(a.Supported.Supported.Rule)}
+	}
+	return Finding{Status: OK, Summary: fmt.Sprintf("versions compatible (worst pair: local %s, remote %s)", local, remote),
+		Evidence: nonEmpty(a.Supported.Supported.Rule)}
+}
+
+func nonEmpty(items ...string) []string {
+	var out []string
+	for _, s := range items {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Step 2: each side trusts the other's transport certificate, and none of
+// the certificates the link depends on is about to expire.
+func (b *linkBuilder) trust() []Finding {
+	var ta *collector.TrustAnalysis
+	for i := range b.f.Trust {
+		if b.f.Trust[i].Alias == b.alias {
+			ta = &b.f.Trust[i]
+		}
+	}
+	if ta == nil {
+		return []Finding{{Status: Warn, Summary: "trust not judged: the link is not in GET /_remote/info, so its transport endpoints are unknown"}}
+	}
+	local, remote := b.cluster.Name, b.remoteName()
+	out := []Finding{
+		trustFinding(ta.LocalTrustsRemote, local, remote, b.alias),
+		trustFinding(ta.RemoteTrustsLocal, remote, local, b.alias),
+	}
+	if !ta.EarliestOK {
+		return append(out, Finding{Status: Warn, Summary: "certificate expiry unknown: no certificate of the link was seen"})
+	}
+	e := ta.Earliest
+	left := e.NotAfter.Sub(b.now)
+	fd := Finding{Status: OK,
+		Summary:  fmt.Sprintf("earliest certificate expiry %s (%s)", e.NotAfter.UTC().Format(time.DateOnly), daysLeft(left)),
+		Evidence: []string{fmt.Sprintf("%s side %s %q, serial %s", e.Side, e.Role, e.Subject, e.Serial)}}
+	switch {
+	case left <= 0:
+		fd.Status, fd.Summary = Fail, fmt.Sprintf("a certificate of the link expired on %s", e.NotAfter.UTC().Format(time.DateOnly))
+		fd.Fix = "renew it and reload it on every node of the " + e.Side + " cluster (xpack.security.transport.ssl.* files are reloaded when they change)"
+	case left < expiryWarning:
+		fd.Status = Warn
+		fd.Fix = "renew it before then on every node of the " + e.Side + " cluster"
+	}
+	return append(out, fd)
+}
+
+// remoteName names the remote side: the monitored cluster, else the alias.
+func (b *linkBuilder) remoteName() string {
+	if t := b.target(); t != "" {
+		return t
+	}
+	return "remote " + b.alias
+}
+
+func daysLeft(d time.Duration) string {
+	days := int(d.Hours() / 24)
+	if d < 0 {
+		return fmt.Sprintf("%s ago", plural(-days, "day", "days"))
+	}
+	return "in " + plural(days, "day", "days")
+}
+
+// trustFinding words one direction: verifier accepts peer's certificate.
+func trustFinding(v trust.Verdict, verifier, peer, alias string) Finding {
+	what := fmt.Sprintf("%s trusts %s's transport certificate", verifier, peer)
+	var evidence []string
+	if v.Detail != "" {
+		evidence = append(evidence, v.Detail)
+	}
+	evidence = append(evidence, "judged by "+strings.ReplaceAll(string(v.Basis), "_", " "))
+	switch v.Status {
+	case trust.Trusted:
+		return Finding{Status: OK, Summary: what, Evidence: evidence}
+	case trust.Untrusted:
+		return Finding{Status: Fail, Summary: fmt.Sprintf("%s does not trust %s's transport certificate (%s)", verifier, peer, strings.ReplaceAll(string(v.Reason), "_", " ")),
+			Evidence: evidence, Fix: trustFix(v.Reason, verifier, peer, alias)}
+	}
+	return Finding{Status: Warn, Summary: fmt.Sprintf("unknown whether %s trusts %s's transport certificate", verifier, peer),
+		Evidence: evidence}
+}
+
+func trustFix(r trust.Reason, verifier, peer, alias string) string {
+	switch r {
+	case trust.ReasonUnknownCA, trust.ReasonRejectedByPeer:
+		return fmt.Sprintf("add the CA that issued %s's transport certificates to xpack.security.transport.ssl.certificate_authorities (or truststore) on every node of %s, or re-issue them from a CA %s trusts", peer, verifier, verifier)
+	case trust.ReasonExpired:
+		return fmt.Sprintf("renew %s's transport certificate (or the CA that expired) and put it on every node", peer)
+	case trust.ReasonNotYetValid:
+		return fmt.Sprintf("check the clocks of %s and %s, or re-issue the certificate with a not-before in the past", peer, verifier)
+	case trust.ReasonWrongUsage:
+		return fmt.Sprintf("re-issue %s's transport certificate with both serverAuth and clientAuth extended key usage (or none), as elasticsearch-certutil does", peer)
+	case trust.ReasonMissingIntermediate:
+		return fmt.Sprintf("make %s's nodes present the full chain (certificate and intermediates), or add the intermediate CA to %s's certificate_authorities", peer, verifier)
+	case trust.ReasonHostname:
+		return fmt.Sprintf("with verification_mode full the certificate must name the address %s dials: add it to the certificate's subjectAltName, or set cluster.remote.%s.server_name", verifier, alias)
+	}
+	return ""
+}
+
+// Step 3: the link is defined the same way on every node that may use
+// it, and Elasticsearch reaches the remote.
+func (b *linkBuilder) connect() []Finding {
+	out := b.connection()
+	return append(out, b.definitions()...)
+}
+
+func (b *linkBuilder) connection() []Finding {
+	if err := b.checkErr(b.f, collector.CheckRemoteInfo); err != nil {
+		return []Finding{{Status: Warn, Summary: "connection state unknown: GET /_remote/info failed", Evidence: []string{err.Msg}, Fix: err.Hint}}
+	}
+	ri := b.remoteInfo()
+	if ri == nil {
+		if b.f.Identity == nil {
+			return []Finding{{Status: Warn, Summary: "connection state unknown: the cluster did not answer"}}
+		}
+		if b.settings() != nil {
+			// Defined on other nodes: the definitions finding says where
+			// and what to do.
+			return []Finding{{Status: Fail,
+				Summary:  fmt.Sprintf("%s, the node that answered GET /_remote/info, does not know %s", b.f.Identity.NodeName, b.alias),
+				Evidence: []string{"GET /_remote/info has no entry " + b.alias}}}
+		}
+		return []Finding{{Status: Fail,
+			Summary:  fmt.Sprintf("%s is not a remote cluster on the node that answered (%s)", b.alias, b.f.Identity.NodeName),
+			Evidence: []string{"GET /_remote/info has no entry " + b.alias},
+			Fix: fmt.Sprintf(`define it on every node: PUT _cluster/settings {"persistent":{"cluster.remote.%s.seeds":["<remote node>:9300"]}} (sniff mode), or mode proxy with proxy_address`,
+				b.alias)}}
+	}
+	ev := []string{"mode " + ri.Mode + ", authenticates with " + strings.ReplaceAll(ri.Auth(), "_", " ")}
+	switch {
+	case ri.ProxyAddress != nil:
+		ev = append(ev, "proxy_address "+*ri.ProxyAddress)
+	default:
+		ev = append(ev, "seeds "+joinOr(ri.Seeds, "(none)"))
+	}
+	if ri.NumNodesConnected != nil {
+		ev = append(ev, fmt.Sprintf("%g remote nodes connected", *ri.NumNodesConnected))
+	}
+	if ri.NumProxySocketsConnected != nil {
+		ev = append(ev, fmt.Sprintf("%g proxy sockets connected", *ri.NumProxySocketsConnected))
+	}
+	var res *collector.Resolved
+	for i := range b.f.Resolved {
+		if b.f.Resolved[i].Alias == b.alias {
+			res = &b.f.Resolved[i]
+		}
+	}
+	fix := "check that every remote_cluster_client node reaches the remote's transport port (seeds or proxy_address), that the remote is up, and the trust step above"
+	switch {
+	case res != nil && res.Connected:
+		return []Finding{{Status: OK, Summary: "reachable: GET /_resolve/cluster connected to the remote", Evidence: ev}}
+	case res != nil:
+		if res.Error != "" {
+			ev = append(ev, "GET /_resolve/cluster: "+res.Error)
+		}
+		return []Finding{{Status: Fail, Summary: "unreachable: GET /_resolve/cluster could not connect to the remote", Evidence: ev, Fix: fix}}
+	case ri.Connected:
+		return []Finding{{Status: OK, Summary: "connected (GET /_remote/info)", Evidence: ev}}
+	}
+	ev = append(ev, "before 8.13 there is no GET /_resolve/cluster to test the link actively; Elasticsearch may also not have needed the link yet")
+	return []Finding{{Status: Warn, Summary: "not connected (GET /_remote/info)", Evidence: ev,
+		Fix: "run a cross-cluster request (GET /" + b.alias + ":*/_search?size=0) and check again; if it fails: " + fix}}
+}
+
+// definitions reports where the link is defined and whether every node
+// that may coordinate a cross-cluster request has the same definition.
+func (b *linkBuilder) definitions() []Finding {
+	ls := b.settings()
+	if ls == nil {
+		if b.f.LinkSettings == nil {
+			fd := Finding{Status: Warn, Summary: "where the link is defined is unknown"}
+			for _, c := range []string{collector.CheckClusterSettings, collector.CheckPrerequisites} {
+				if err := b.checkErr(b.f, c); err != nil {
+					fd.Evidence, fd.Fix = append(fd.Evidence, err.Msg), err.Hint
+				}
+			}
+			return []Finding{fd}
+		}
+		return []Finding{{Status: Fail, Summary: "the link is defined neither in the cluster settings nor in any node's elasticsearch.yml",
+			Fix: fmt.Sprintf(`define it: PUT _cluster/settings {"persistent":{"cluster.remote.%s.seeds":["<remote node>:9300"]}}`, b.alias)}}
+	}
+	source := map[string]string{
+		collector.SourceDynamic: "in the cluster settings",
+		collector.SourceStatic:  "in elasticsearch.yml of " + joinOr(ls.StaticOn, "no node"),
+		collector.SourceBoth:    "in the cluster settings and in elasticsearch.yml of " + joinOr(ls.StaticOn, "no node"),
+	}[ls.Source]
+	var out []Finding
+	if len(ls.MissingOn) > 0 {
+		out = append(out, Finding{Status: Fail,
+			Summary: fmt.Sprintf("defined on %d of %s: cross-cluster requests coordinated by %s fail",
+				len(ls.Nodes), plural(ls.Eligible, "remote_cluster_client node", "remote_cluster_client nodes"), strings.Join(ls.MissingOn, ", ")),
+			Evidence: []string{"defined " + source, "missing on " + strings.Join(ls.MissingOn, ", ")},
+			Fix: fmt.Sprintf("define it dynamically so every node has it (PUT _cluster/settings with persistent cluster.remote.%s.*), or add it to elasticsearch.yml of %s and restart them",
+				b.alias, strings.Join(ls.MissingOn, ", "))})
+	} else {
+		out = append(out, Finding{Status: OK,
+			Summary:  fmt.Sprintf("defined on all %s", plural(ls.Eligible, "remote_cluster_client node", "remote_cluster_client nodes")),
+			Evidence: []string{"defined " + source}})
+	}
+	for _, c := range ls.Conflicts {
+		fd := Finding{Status: Warn, Evidence: []string{c.String()}}
+		key := "cluster.remote." + b.alias + "." + c.Setting
+		if c.Kind == collector.ConflictBetweenNodes {
+			fd.Summary = c.Setting + " differs between nodes"
+			fd.Fix = fmt.Sprintf("make %s the same in elasticsearch.yml of every node, or set it dynamically (PUT _cluster/settings), which every node applies", key)
+		} else {
+			fd.Summary = c.Setting + " in elasticsearch.yml differs from the cluster setting that overrides it"
+			fd.Fix = fmt.Sprintf("remove %s from elasticsearch.yml of %s (or make it equal): it is overridden now, and comes back if the cluster setting is removed",
+				key, strings.Join(nodesOf(c.Values[1:]), ", "))
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+// settings is where the link is defined; nil when nowhere or unknown.
+func (b *linkBuilder) settings() *collector.LinkSettings {
+	for i := range b.f.LinkSettings {
+		if b.f.LinkSettings[i].Alias == b.alias {
+			return &b.f.LinkSettings[i]
+		}
+	}
+	return nil
+}
+
+func nodesOf(vs []collector.SettingValue) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.Nodes...)
+	}
+	return out
+}
+
+// Step 4: the roles the link's users rely on exist on both sides with what
+// each side needs.
+func (b *linkBuilder) roles() []Finding {
+	lc := b.cluster.Links[b.alias]
+	if len(lc.Roles.Search)+len(lc.Roles.Replication) == 0 {
+		return []Finding{{Status: Warn, Summary: "roles not checked: none configured for this link",
+			Fix: fmt.Sprintf("name the roles the link's users have in clusters[].links.%s.roles.search and .replication of %s (with .cluster naming the remote)", b.alias, b.cluster.Name)}}
+	}
+	var out []Finding
+	for _, rf := range b.f.RoleFindings {
+		if rf.Alias == b.alias {
+			out = append(out, roleFinding(rf))
+		}
+	}
+	if len(out) == 0 {
+		fd := Finding{Status: Warn, Summary: "roles not judged in this poll"}
+		if err := b.checkErr(b.f, collector.CheckRoles); err != nil {
+			fd.Evidence, fd.Fix = []string{err.Msg}, err.Hint
+		}
+		if err := b.checkErr(b.f, collector.CheckRemoteInfo); err != nil {
+			fd.Evidence = append(fd.Evidence, "roles are judged with the transport round, which waits for GET /_remote/info: "+err.Msg)
+		}
+		out = append(out, fd)
+	}
+	return out
+}
+
+func roleFinding(rf collector.RoleFinding) Finding {
+	what := fmt.Sprintf("role %s for %s on %s (%s side)", rf.Role, rf.Purpose, rf.Cluster, rf.Side)
+	if rf.Kibana {
+		what += ", Kibana variant"
+	}
+	var ev []string
+	if len(rf.Result.Indices) > 0 {
+		ev = append(ev, "index privileges judged on "+strings.Join(rf.Result.Indices, ", "))
+	}
+	if len(rf.Result.Unjudged) > 0 {
+		ev = append(ev, "privileges the check cannot interpret (they may grant what is missing): "+strings.Join(rf.Result.Unjudged, ", "))
+	}
+	switch rf.Status {
+	case string(rolecheck.StatusOK):
+		return Finding{Status: OK, Summary: what, Evidence: ev}
+	case string(rolecheck.StatusMissing):
+		return Finding{Status: Fail, Summary: what + ": does not exist", Evidence: ev,
+			Fix: fmt.Sprintf("create it on %s (same name on both clusters): PUT _security/role/%s %s",
+				rf.Cluster, rf.Role, roleTemplate(rf.Purpose, rf.Side, rf.Kibana))}
+	case string(rolecheck.StatusInsufficient):
+		var cluster, indices []string
+		for _, m := range rf.Result.Missing {
+			if m.Scope == "cluster" {
+				cluster = append(cluster, m.Name)
+			} else {
+				indices = append(indices, m.Name)
+			}
+		}
+		var add []string
+		if len(cluster) > 0 {
+			add = append(add, "cluster privileges "+strings.Join(cluster, ", "))
+		}
+		if len(indices) > 0 {
+			on := "the " + string(rf.Purpose) + " indices"
+			if len(rf.Result.Indices) > 0 {
+				on = strings.Join(rf.Result.Indices, ", ")
+			}
+			add = append(add, "index privileges "+strings.Join(indices, ", ")+" on "+on)
+		}
+		st := Fail
+		if len(rf.Result.Unjudged) > 0 {
+			st = Warn
+		}
+		return Finding{Status: st, Summary: what + ": lacks " + joinPrivileges(rf.Result.Missing), Evidence: ev,
+			Fix: fmt.Sprintf("add %s to role %s on %s (PUT _security/role/%s)", strings.Join(add, " and "), rf.Role, rf.Cluster, rf.Role)}
+	}
+	return Finding{Status: Warn, Summary: what + ": unknown", Evidence: append([]string{rf.Why}, ev...)}
+}
+
+func joinPrivileges(ps []rolecheck.Privilege) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// roleTemplate is the body of a role granting what the spec lists for the
+// purpose and side, with a placeholder for the index names.
+func roleTemplate(p rolecheck.Purpose, s rolecheck.Side, kibana bool) string {
+	cluster, indices := rolecheck.Required(p, s, kibana)
+	body := map[string]any{}
+	if len(cluster) > 0 {
+		body["cluster"] = cluster
+	}
+	if len(indices) > 0 {
+		body["indices"] = []map[string]any{{"names": []string{"<indices>"}, "privileges": indices}}
+	}
+	out, _ := json.Marshal(body)
+	return string(out)
+}
