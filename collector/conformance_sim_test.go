@@ -75,8 +75,8 @@ func TestLinkSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ls := byAlias[tt.alias]
-		if ls.Source != tt.source || !slices.Equal(ls.Nodes, tt.nodes) || !slices.Equal(ls.MissingOn, tt.missingOn) || ls.Eligible != 2 {
-			t.Errorf("%s: source %s nodes %v missing %v eligible %d; want %s %v %v 2", tt.alias, ls.Source, ls.Nodes, ls.MissingOn, ls.Eligible,
+		if ls.Source != tt.source || ls.Defined != len(tt.nodes) || !slices.Equal(ls.MissingOn, tt.missingOn) || ls.Eligible != 2 {
+			t.Errorf("%s: source %s defined on %d, missing %v, eligible %d; want %s %v %v 2", tt.alias, ls.Source, ls.Defined, ls.MissingOn, ls.Eligible,
 				tt.source, tt.nodes, tt.missingOn)
 		}
 		var conflicts []string

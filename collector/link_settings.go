@@ -79,11 +79,11 @@ type LinkSettings struct {
 	Source string // SourceDynamic, SourceStatic or SourceBoth
 	// StaticOn are the nodes whose elasticsearch.yml defines the alias.
 	StaticOn []string
-	// Nodes are the remote_cluster_client nodes on which the link is
-	// enabled; MissingOn those on which it is not; Eligible counts both.
-	Nodes, MissingOn []string
-	Eligible         int
-	Conflicts        []SettingConflict
+	// Defined counts the remote_cluster_client nodes on which the link is
+	// enabled, of Eligible; MissingOn names those on which it is not.
+	Defined, Eligible int
+	MissingOn         []string
+	Conflicts         []SettingConflict
 }
 
 // SettingConflict is one setting of a link whose value is not the same
@@ -180,20 +180,36 @@ func remoteSettingsOf(flat map[string]any) linkDefinition {
 	return def
 }
 
-// enabled reports whether a link definition makes Elasticsearch connect:
-// seeds in sniff mode (the default), a proxy address in proxy mode
-// (RemoteConnectionStrategy#isConnectionEnabled).
-func enabled(keys map[string]string) bool {
-	if keys["mode"] == "proxy" {
-		return keys["proxy_address"] != ""
+// linkView reads one alias's settings as each node applies them: its own
+// elasticsearch.yml overlaid key by key by the cluster settings. It
+// allocates nothing: with thousands of links the slow round would
+// otherwise build a map per link and node only to compare a few strings.
+type linkView struct {
+	alias string
+	dyn   map[string]string
+}
+
+func (v linkView) get(n *NodeLinkSettings, key string) string {
+	if val, ok := v.dyn[key]; ok {
+		return val
 	}
-	return keys["seeds"] != ""
+	return n.Static[v.alias][key]
+}
+
+// enabled reports whether the node's definition makes Elasticsearch
+// connect: seeds in sniff mode (the default), a proxy address in proxy mode
+// (RemoteConnectionStrategy#isConnectionEnabled).
+func (v linkView) enabled(n *NodeLinkSettings) bool {
+	if v.get(n, "mode") == "proxy" {
+		return v.get(n, "proxy_address") != ""
+	}
+	return v.get(n, "seeds") != ""
 }
 
 // analyzeLinkSettings judges every alias defined anywhere: its source, the
 // remote_cluster_client nodes that have it, and the settings that differ.
 func analyzeLinkSettings(dynamic linkDefinition, nodes []NodeLinkSettings) []LinkSettings {
-	aliases := map[string]bool{}
+	aliases := make(map[string]bool, len(dynamic))
 	for a := range dynamic {
 		aliases[a] = true
 	}
@@ -203,46 +219,40 @@ func analyzeLinkSettings(dynamic linkDefinition, nodes []NodeLinkSettings) []Lin
 		}
 	}
 	out := make([]LinkSettings, 0, len(aliases))
+	var have []*NodeLinkSettings // reused: the nodes that have the current link
 	for _, alias := range slices.Sorted(maps.Keys(aliases)) {
-		dyn := dynamic[alias]
+		v := linkView{alias: alias, dyn: dynamic[alias]}
 		ls := LinkSettings{Alias: alias}
-		effective := map[string]map[string]string{} // node -> keys, for nodes that have the link
-		var haveIt []string
-		for _, n := range nodes {
-			static := n.Static[alias]
-			if static != nil {
+		have = have[:0]
+		for i := range nodes {
+			n := &nodes[i]
+			if n.Static[alias] != nil {
 				ls.StaticOn = append(ls.StaticOn, n.Node)
 			}
 			if !n.RemoteClient {
 				continue
 			}
 			ls.Eligible++
-			eff := maps.Clone(static)
-			if eff == nil {
-				eff = map[string]string{}
-			}
-			maps.Copy(eff, dyn)
-			if !enabled(eff) {
+			if !v.enabled(n) {
 				ls.MissingOn = append(ls.MissingOn, n.Node)
 				continue
 			}
-			ls.Nodes = append(ls.Nodes, n.Node)
-			haveIt = append(haveIt, n.Node)
-			effective[n.Node] = eff
+			ls.Defined++
+			have = append(have, n)
 		}
 		switch {
-		case dyn != nil && len(ls.StaticOn) > 0:
+		case v.dyn != nil && len(ls.StaticOn) > 0:
 			ls.Source = SourceBoth
-		case dyn != nil:
+		case v.dyn != nil:
 			ls.Source = SourceDynamic
 		default:
 			ls.Source = SourceStatic
 		}
 		for _, key := range ComparedSettings {
-			if c, ok := betweenNodes(key, haveIt, effective); ok {
+			if c, ok := v.betweenNodes(key, have); ok {
 				ls.Conflicts = append(ls.Conflicts, c)
 			}
-			if c, ok := staticVsDynamic(key, alias, dyn, nodes); ok {
+			if c, ok := staticVsDynamic(key, alias, v.dyn, nodes); ok {
 				ls.Conflicts = append(ls.Conflicts, c)
 			}
 		}
@@ -251,20 +261,25 @@ func analyzeLinkSettings(dynamic linkDefinition, nodes []NodeLinkSettings) []Lin
 	return out
 }
 
-// betweenNodes groups the nodes by the value they apply for key.
-func betweenNodes(key string, nodes []string, effective map[string]map[string]string) (SettingConflict, bool) {
+// betweenNodes groups the nodes by the value they apply for key; it
+// allocates only when they differ.
+func (v linkView) betweenNodes(key string, nodes []*NodeLinkSettings) (SettingConflict, bool) {
+	if len(nodes) < 2 {
+		return SettingConflict{}, false
+	}
+	first := v.get(nodes[0], key)
+	if !slices.ContainsFunc(nodes[1:], func(n *NodeLinkSettings) bool { return v.get(n, key) != first }) {
+		return SettingConflict{}, false
+	}
 	var values []SettingValue
 	for _, n := range nodes {
-		v := effective[n][key]
-		i := slices.IndexFunc(values, func(sv SettingValue) bool { return sv.Value == v })
+		val := v.get(n, key)
+		i := slices.IndexFunc(values, func(sv SettingValue) bool { return sv.Value == val })
 		if i < 0 {
-			values = append(values, SettingValue{Value: v})
+			values = append(values, SettingValue{Value: val})
 			i = len(values) - 1
 		}
-		values[i].Nodes = append(values[i].Nodes, n)
-	}
-	if len(values) < 2 {
-		return SettingConflict{}, false
+		values[i].Nodes = append(values[i].Nodes, n.Node)
 	}
 	slices.SortStableFunc(values, func(a, b SettingValue) int { return cmp.Compare(len(b.Nodes), len(a.Nodes)) })
 	return SettingConflict{Setting: key, Kind: ConflictBetweenNodes, Values: values}, true

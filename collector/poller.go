@@ -46,25 +46,27 @@ type Facts struct {
 	// Listings says, with certificates_from_all_nodes, which nodes' listings
 	// succeeded in the last slow round.
 	Listings []nodeListing
-	// NodeLinks are the links each node's own settings (elasticsearch.yml)
-	// define, with the node's remote_cluster_client role; DynamicLinks those
-	// the cluster settings define. LinkSettings judges from both where each
-	// link is configured; it is nil when either could not be read.
-	NodeLinks    []NodeLinkSettings
-	DynamicLinks map[string]map[string]string
-	LinkSettings []LinkSettings
+	// LinkSettings says where each link is defined (cluster settings, each
+	// node's elasticsearch.yml) and how consistently. Like Trust it is set
+	// only in polls that ran the slow checks, and nil when either source
+	// could not be read. RemoteClientNodes counts the nodes with the
+	// remote_cluster_client role (-1 when unknown).
+	LinkSettings      []LinkSettings
+	RemoteClientNodes int
 	// Roles is this cluster's read of the roles the configured links name
 	// (its own and those of links to it); zero when none are named.
 	Roles RoleSet
-	// RoleFindings judges the roles of this cluster's links on both sides,
-	// in the last slow round (like Trust).
+	// RoleFindings judges the roles of this cluster's links on both sides;
+	// like Trust it is set in polls that ran a slow round.
 	RoleFindings []RoleFinding
 	// Pending is set when a judgement of this poll waited for another
 	// monitored cluster's first poll (trust views, roles): the next poll
 	// judges again.
 	Pending bool
-	// Trust judges each link's transport trust in the last slow round
-	// (probes); polls in between replay it, and the series rendered then.
+	// Trust judges each link's transport trust. It is set in polls that ran
+	// a slow round (probes); in between it is nil and the series rendered in
+	// the last round stand. (The one-shot commands run one every poll:
+	// scheduler.Options.SlowChecksEveryPoll.)
 	Trust []TrustAnalysis
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
@@ -94,7 +96,7 @@ type Poller struct {
 	failures      map[string]map[Reason]float64
 	lastProblem   map[string]string // per check (and per link for resolve errors): what was last logged
 	transport     transportFiles
-	probeInterval time.Duration // 0 = no probes
+	probeInterval time.Duration // 0 = every poll
 	probeLocal    bool
 	lastRound     time.Time // when the last slow round (probes, listings) ran
 	retrySlow     bool      // a linked, monitored cluster had no transport view yet
@@ -102,23 +104,16 @@ type Poller struct {
 	// the last slow round; a change triggers a new round.
 	trustTargets map[string]string
 	// slowText holds the transport series (by family index) of the last
-	// slow round, rendered once and shared by every snapshot until the next.
-	slowText [][]byte
-	// renderSizes are the family sizes of the last snapshot, to size the
-	// next one's buffers.
-	renderSizes   []int
-	lastCerts     []SSLCertificate
-	lastSecurity  []NodeSecurity
-	lastListings  []nodeListing
-	lastNodeLinks []NodeLinkSettings
-	lastDynamic   map[string]map[string]string
-	lastLinkSet   []LinkSettings
-	lastRoles     RoleSet
-	// lastTrust and lastRoleFindings are the last slow round's judgements.
-	lastTrust        []TrustAnalysis
-	lastRoleFindings []RoleFinding
-	roleNames        []string      // the roles this cluster reads (config.RoleNames)
-	lastSlowChecks   []CheckResult // replayed between slow-check rounds
+	// slow round, rendered once and shared by every snapshot until the next;
+	// settingsText likewise the link settings series of the last slow checks.
+	slowText, settingsText [][]byte
+	lastCerts              []SSLCertificate
+	lastSecurity           []NodeSecurity
+	lastListings           []nodeListing
+	lastClients            int
+	lastRoles              RoleSet
+	roleNames              []string      // the roles this cluster reads (config.RoleNames)
+	lastSlowChecks         []CheckResult // replayed between slow-check rounds
 	// mixedSince is when this poller first saw more than one node version.
 	mixedSince time.Time
 	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
@@ -129,7 +124,8 @@ type Poller struct {
 // PollerOptions are what a poller needs besides its cluster's configuration.
 type PollerOptions struct {
 	Timeout time.Duration // per request
-	// ProbeInterval is how often transport endpoints are probed; 0 = never.
+	// ProbeInterval is how often the slow checks run (transport probes,
+	// certificate listings, settings, roles); 0 = every poll.
 	ProbeInterval time.Duration
 	Logger        *slog.Logger
 	Now           func() time.Time // the clock; nil = time.Now
@@ -360,7 +356,7 @@ func (p *Poller) logResolveErrors(rs []Resolved) {
 
 // snapshot turns the facts of this poll into metrics.
 func (p *Poller) snapshot(f *Facts) *Snapshot {
-	r := newRenderer(p.renderSizes)
+	r := newRenderer()
 	add := r.add
 	g := prometheus.GaugeValue
 	add(descClusterUp, g, boolFloat(f.Identity != nil), p.name)
@@ -404,11 +400,12 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			add(descCheckFailures, prometheus.CounterValue, byReason[reason], p.name, c.Check, string(reason))
 		}
 	}
-	p.renderSizes = r.sizes()
 	families := r.render()
-	for i, b := range slow {
-		if b != nil {
-			families[i] = b // rendered once per slow round, shared read-only
+	for _, text := range slow {
+		for i, b := range text {
+			if b != nil {
+				families[i] = b // rendered once per slow round, shared read-only
+			}
 		}
 	}
 	return &Snapshot{Cluster: p.name, Time: p.now(), families: families}

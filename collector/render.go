@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,34 +36,29 @@ func registerFamily(name string, labels []string) {
 	families = append(families, family{name: name, labels: labels, order: order})
 }
 
-// renderer accumulates one snapshot's sample lines per family. Samples keep
-// the order they are added in; callers add them in a deterministic order
-// (links by alias, checks in run order, reasons sorted), which is all the
-// format and the golden tests need.
+// renderer accumulates one snapshot's sample lines per family (samples keep
+// the order they are added in; callers add them in a deterministic order:
+// links by alias, checks in run order, reasons sorted, which is all the
+// format and the golden tests need). It writes into scratch buffers borrowed
+// from a pool, and render copies them into one block of exactly the
+// rendered size: a snapshot keeps no growth slack, which across thousands of
+// clusters adds up to megabytes, and costs one allocation.
 type renderer struct {
 	families [][]byte
+	scratch  *[][]byte // returned to scratchPool by render
 }
 
-// newRenderer sizes each family's buffer from hint (the family sizes of the
-// cluster's previous snapshot, or nil): in steady state every family is
-// allocated once, at its final size, and the snapshot keeps it as it is.
-func newRenderer(hint []int) *renderer {
-	r := &renderer{families: make([][]byte, len(families))}
-	for i := range hint {
-		if hint[i] > 0 {
-			r.families[i] = make([]byte, 0, hint[i]+hint[i]/32+64)
-		}
-	}
-	return r
-}
+var scratchPool = sync.Pool{New: func() any {
+	s := make([][]byte, len(families))
+	return &s
+}}
 
-// sizes returns the rendered size of every family, the hint for next time.
-func (r *renderer) sizes() []int {
-	out := make([]int, len(r.families))
-	for i, b := range r.families {
-		out[i] = len(b)
+func newRenderer() *renderer {
+	s := scratchPool.Get().(*[][]byte)
+	for i := range *s {
+		(*s)[i] = (*s)[i][:0]
 	}
-	return out
+	return &renderer{families: *s, scratch: s}
 }
 
 // add renders one sample. The value type is implied by the family (counters
@@ -93,14 +89,26 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 }
 
 // render returns, per family index, the family's sample lines (nil where
-// the family has no samples); the snapshot owns them from now on.
+// the family has no samples), copied out of the scratch buffers; the
+// snapshot owns them from now on. The renderer is done after it.
 func (r *renderer) render() [][]byte {
+	total := 0
+	for _, b := range r.families {
+		total += len(b)
+	}
+	block := make([]byte, 0, total)
+	out := make([][]byte, len(r.families))
 	for i, b := range r.families {
-		if len(b) == 0 {
-			r.families[i] = nil
+		if len(b) > 0 {
+			start := len(block)
+			block = append(block, b...)
+			out[i] = block[start:len(block):len(block)]
 		}
 	}
-	return r.families
+	*r.scratch = r.families // keep what the buffers grew to
+	scratchPool.Put(r.scratch)
+	r.families, r.scratch = nil, nil
+	return out
 }
 
 // appendEscapedLabelValue escapes as the text format requires (backslash,

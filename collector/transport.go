@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/x509"
@@ -331,7 +330,7 @@ func (p *Poller) slowChecksDue() bool {
 func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	if !p.slowChecksDue() && p.lastSlowChecks != nil {
 		f.Certificates, f.Security, f.Listings = p.lastCerts, p.lastSecurity, p.lastListings
-		f.NodeLinks, f.DynamicLinks, f.LinkSettings, f.Roles = p.lastNodeLinks, p.lastDynamic, p.lastLinkSet, p.lastRoles
+		f.RemoteClientNodes, f.Roles = p.lastClients, p.lastRoles
 		f.Checks = append(f.Checks, p.lastSlowChecks...)
 		return
 	}
@@ -351,20 +350,33 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 		f.Listings = append([]nodeListing{{node: f.Identity.NodeName}}, listings...)
 		p.logListings(f.Listings)
 	}
+	// The raw settings are judged here and dropped: with thousands of links
+	// only the judgement is worth keeping until the next round.
+	var nodeLinks []NodeLinkSettings
+	var dynamic linkDefinition
 	var nodesErr, dynErr *CheckError
 	p.run(ctx, f, CheckPrerequisites, func(ctx context.Context) *CheckError {
-		f.Security, f.NodeLinks, nodesErr = p.client.prerequisites(ctx)
+		f.Security, nodeLinks, nodesErr = p.client.prerequisites(ctx)
 		return nodesErr
 	})
 	p.run(ctx, f, CheckClusterSettings, func(ctx context.Context) *CheckError {
-		var def linkDefinition
-		def, dynErr = p.client.clusterSettings(ctx)
-		f.DynamicLinks = def
+		dynamic, dynErr = p.client.clusterSettings(ctx)
 		return dynErr
 	})
-	if nodesErr == nil && dynErr == nil {
-		f.LinkSettings = analyzeLinkSettings(f.DynamicLinks, f.NodeLinks)
+	f.RemoteClientNodes = -1
+	if nodesErr == nil {
+		f.RemoteClientNodes = 0
+		for _, n := range nodeLinks {
+			if n.RemoteClient {
+				f.RemoteClientNodes++
+			}
+		}
 	}
+	if nodesErr == nil && dynErr == nil {
+		f.LinkSettings = analyzeLinkSettings(dynamic, nodeLinks)
+	}
+	p.logLinkSettings(f.LinkSettings)
+	p.settingsText = renderOnce(func(add addFunc) { p.settingsMetrics(f, add) })
 	if len(p.roleNames) > 0 {
 		p.run(ctx, f, CheckRoles, func(ctx context.Context) *CheckError {
 			f.Roles.Roles, f.Roles.Err = p.client.roles(ctx, p.roleNames)
@@ -375,7 +387,7 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 		}
 	}
 	p.lastCerts, p.lastSecurity, p.lastListings = f.Certificates, f.Security, f.Listings
-	p.lastNodeLinks, p.lastDynamic, p.lastLinkSet, p.lastRoles = f.NodeLinks, f.DynamicLinks, f.LinkSettings, f.Roles
+	p.lastClients, p.lastRoles = f.RemoteClientNodes, f.Roles
 	p.lastSlowChecks = slices.Clone(f.Checks[first:])
 }
 
@@ -388,7 +400,6 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	targets := linkTargets(f.Analyses)
 	if !p.slowChecksDue() && maps.Equal(targets, p.trustTargets) {
-		f.Trust, f.RoleFindings = p.lastTrust, p.lastRoleFindings
 		return
 	}
 	now := p.now()
@@ -401,17 +412,8 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	var rolesPending bool
 	f.RoleFindings, rolesPending = analyzeRoles(p.name, f.Roles, p.links, p.fleet)
 	p.logRoles(f.RoleFindings)
-	p.logLinkSettings(f.LinkSettings)
-	r := newRenderer(nil)
-	p.transportMetrics(f, round, r.add)
-	slow := r.render()
-	for i, b := range slow {
-		if b != nil {
-			slow[i] = bytes.Clone(b) // kept for a whole round: no growth slack
-		}
-	}
+	slow := renderOnce(func(add addFunc) { p.transportMetrics(f, round, add) })
 	p.slowText, p.trustTargets, p.lastRound = slow, targets, round.at
-	p.lastTrust, p.lastRoleFindings = f.Trust, f.RoleFindings
 	// A monitored remote that has not been polled yet (at start-up) has no
 	// view to judge against: run the slow round again next poll rather than
 	// report unknown for a whole probe interval. (A link that is matched to
@@ -422,14 +424,39 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	f.Pending = p.retrySlow
 }
 
-// slowFamilies returns the transport series of the last slow round, by
-// family index; none while the cluster does not answer (its links are not
-// known then either).
-func (p *Poller) slowFamilies(f *Facts) [][]byte {
+// slowFamilies returns the series rendered by the last slow checks (link
+// settings) and the last slow round (transport, trust, roles), by family
+// index; none while the cluster does not answer (its links are not known
+// then either).
+func (p *Poller) slowFamilies(f *Facts) [][][]byte {
 	if f.Identity == nil {
 		return nil
 	}
-	return p.slowText
+	return [][][]byte{p.settingsText, p.slowText}
+}
+
+type addFunc = func(*prometheus.Desc, prometheus.ValueType, float64, ...string)
+
+// renderOnce renders series that are kept for a whole round.
+func renderOnce(fill func(add addFunc)) [][]byte {
+	r := newRenderer()
+	fill(r.add)
+	return r.render()
+}
+
+// settingsMetrics adds where each link is defined. The judgements are not
+// kept between rounds: with thousands of links only their rendering is.
+func (p *Poller) settingsMetrics(f *Facts, add addFunc) {
+	g := prometheus.GaugeValue
+	if f.RemoteClientNodes >= 0 {
+		add(descRemoteClientNodes, g, float64(f.RemoteClientNodes), p.name)
+	}
+	for _, ls := range f.LinkSettings {
+		add(descLinkSettingsNodes, g, float64(ls.Defined), p.name, ls.Alias, ls.Source)
+		for _, c := range ls.Conflicts {
+			add(descLinkSettingConflict, g, 1, p.name, ls.Alias, c.Setting, c.Kind)
+		}
+	}
 }
 
 // transportMetrics adds the certificate, probe and trust series.
@@ -457,21 +484,6 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 	for _, n := range f.Security {
 		add(descNodeSecurity, g, boolFloat(n.SecurityEnabled), p.name, n.Node)
 		add(descNodeTransportTLS, g, boolFloat(n.TransportTLS), p.name, n.Node)
-	}
-	if f.LinkSettings != nil || f.NodeLinks != nil {
-		n := 0
-		for _, nl := range f.NodeLinks {
-			if nl.RemoteClient {
-				n++
-			}
-		}
-		add(descRemoteClientNodes, g, float64(n), p.name)
-	}
-	for _, ls := range f.LinkSettings {
-		add(descLinkSettingsNodes, g, float64(len(ls.Nodes)), p.name, ls.Alias, ls.Source)
-		for _, c := range ls.Conflicts {
-			add(descLinkSettingConflict, g, 1, p.name, ls.Alias, c.Setting, c.Kind)
-		}
 	}
 	for _, rf := range f.RoleFindings {
 		for _, st := range RoleStatuses {

@@ -39,7 +39,7 @@ func runCheck(ctx context.Context, load func() (*config.Config, error), output s
 		fmt.Fprintln(stderr, "check: no clusters configured; add them under clusters: in --config.file")
 		return checkExitUsage
 	}
-	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true})
+	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true, SlowChecksEveryPoll: true})
 	defer sched.Stop()
 	if err := sched.Apply(cfg); err != nil {
 		fmt.Fprintf(stderr, "check: %v\n", err)

@@ -50,7 +50,7 @@ func checkFleet(t *testing.T, fix bool) string {
 			}},
 		{Name: "us", Version: "9.1.5", Users: users, Nodes: []simulator.NodeSpec{{Name: "us-es01"}},
 			Roles: map[string]simulator.RoleSpec{
-				"remote-search": {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: search}}},
+				"remote-search":      {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: search}}},
 				"remote-replication": replication,
 			}},
 		{Name: "asia", Version: "8.18.8", Users: users, Nodes: []simulator.NodeSpec{{Name: "asia-es01"}}},

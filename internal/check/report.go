@@ -129,7 +129,7 @@ func clusterFindings(name string, f *collector.Facts) Cluster {
 			st = Fail // nothing about the cluster is known
 		}
 		c.Findings = append(c.Findings, Finding{Status: st,
-			Summary: fmt.Sprintf("check %s failed (%s)", res.Check, res.Err.Reason),
+			Summary:  fmt.Sprintf("check %s failed (%s)", res.Check, res.Err.Reason),
 			Evidence: []string{res.Err.Msg}, Fix: res.Err.Hint})
 		c.Status = worse(c.Status, st)
 	}

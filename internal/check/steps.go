@@ -277,7 +277,7 @@ func (b *linkBuilder) definitions() []Finding {
 	if len(ls.MissingOn) > 0 {
 		out = append(out, Finding{Status: Fail,
 			Summary: fmt.Sprintf("defined on %d of %s: cross-cluster requests coordinated by %s fail",
-				len(ls.Nodes), plural(ls.Eligible, "remote_cluster_client node", "remote_cluster_client nodes"), strings.Join(ls.MissingOn, ", ")),
+				ls.Defined, plural(ls.Eligible, "remote_cluster_client node", "remote_cluster_client nodes"), strings.Join(ls.MissingOn, ", ")),
 			Evidence: []string{"defined " + source, "missing on " + strings.Join(ls.MissingOn, ", ")},
 			Fix: fmt.Sprintf("define it dynamically so every node has it (PUT _cluster/settings with persistent cluster.remote.%s.*), or add it to elasticsearch.yml of %s and restart them",
 				b.alias, strings.Join(ls.MissingOn, ", "))})
@@ -329,6 +329,11 @@ func (b *linkBuilder) roles() []Finding {
 			Fix: fmt.Sprintf("name the roles the link's users have in clusters[].links.%s.roles.search and .replication of %s (with .cluster naming the remote)", b.alias, b.cluster.Name)}}
 	}
 	var out []Finding
+	if ri := b.remoteInfo(); ri != nil && ri.Auth() == "api_key" {
+		out = append(out, Finding{Status: Warn,
+			Summary: "the link authenticates with a cross-cluster API key: the remote authorizes with that key's access, not with these roles",
+			Fix:     "for the API key model, check the key's access (GET _security/api_key on the remote) and the local users' remote_indices instead"})
+	}
 	for _, rf := range b.f.RoleFindings {
 		if rf.Alias == b.alias {
 			out = append(out, roleFinding(rf))
@@ -363,6 +368,7 @@ func roleFinding(rf collector.RoleFinding) Finding {
 	case string(rolecheck.StatusOK):
 		return Finding{Status: OK, Summary: what, Evidence: ev}
 	case string(rolecheck.StatusMissing):
+		ev = append(ev, "GET /_security/role sees native roles only: a role defined in roles.yml is reported missing")
 		return Finding{Status: Fail, Summary: what + ": does not exist", Evidence: ev,
 			Fix: fmt.Sprintf("create it on %s (same name on both clusters): PUT _security/role/%s %s",
 				rf.Cluster, rf.Role, roleTemplate(rf.Purpose, rf.Side, rf.Kibana))}

@@ -21,11 +21,13 @@ import (
 
 // Scheduler owns the per-cluster loops.
 type Scheduler struct {
-	store   *collector.Store
-	fleet   *collector.Fleet // node lists of all clusters, for judging links
-	logger  *slog.Logger
-	manual  bool
-	skipped *prometheus.CounterVec
+	store  *collector.Store
+	fleet  *collector.Fleet // node lists of all clusters, for judging links
+	logger *slog.Logger
+	manual bool
+	// slowEveryPoll: Options.SlowChecksEveryPoll.
+	slowEveryPoll bool
+	skipped       *prometheus.CounterVec
 
 	mu    sync.Mutex // guards sem and loops; held across Apply and Stop
 	sem   chan struct{}
@@ -54,15 +56,21 @@ type Options struct {
 	// Manual builds pollers but starts no loops: polls happen only through
 	// PollAll (one-shot commands, benchmarks).
 	Manual bool
+	// SlowChecksEveryPoll runs the slow checks (probes, certificate
+	// listings, settings, roles), which otherwise run every
+	// transport.probe_interval, in every poll, so that each poll's facts
+	// carry their judgements: for one-shot commands that read them.
+	SlowChecksEveryPoll bool
 }
 
 // New returns a scheduler with no clusters; Apply gives it some.
 func New(o Options) *Scheduler {
 	s := &Scheduler{
-		store:  o.Store,
-		fleet:  collector.NewFleet(),
-		logger: o.Logger,
-		manual: o.Manual,
+		store:         o.Store,
+		fleet:         collector.NewFleet(),
+		logger:        o.Logger,
+		manual:        o.Manual,
+		slowEveryPoll: o.SlowChecksEveryPoll,
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "es_remote_exporter_polls_skipped_total",
 			Help: "Scheduled polls not started because the cluster's previous poll was still running (polls are skipped, never queued).",
@@ -100,8 +108,12 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			next[cl.Name] = old
 			continue
 		}
+		probe := cfg.EffectiveProbeInterval(cl)
+		if s.slowEveryPoll {
+			probe = 0
+		}
 		p, err := collector.NewPoller(cl, collector.PollerOptions{
-			Timeout: timeout, ProbeInterval: cfg.EffectiveProbeInterval(cl), Logger: s.logger, Fleet: s.fleet,
+			Timeout: timeout, ProbeInterval: probe, Logger: s.logger, Fleet: s.fleet,
 			RoleNames: roles,
 		})
 		if err != nil {

@@ -23,6 +23,7 @@ type fakeES struct {
 	delay time.Duration
 	hang  bool
 	polls atomic.Int64
+	slow  atomic.Int64 // GET /_ssl/certificates: one per slow round
 }
 
 func (f *fakeES) start(t *testing.T) string {
@@ -40,6 +41,9 @@ func (f *fakeES) start(t *testing.T) string {
 			w.Write([]byte(`{"name":"n1","cluster_name":"c","cluster_uuid":"u","version":{"number":"7.17.29","minimum_wire_compatibility_version":"6.8.0"},"tagline":"You Know, for Search"}`))
 		case "/_remote/info":
 			w.Write([]byte(`{}`))
+		case "/_ssl/certificates":
+			f.slow.Add(1)
+			w.Write([]byte(`[]`))
 		default:
 			http.NotFound(w, r)
 		}
@@ -187,5 +191,24 @@ func TestPollAll(t *testing.T) {
 	facts := s.PollAll(context.Background())
 	if f := facts["a"]; f == nil || f.Identity == nil || !strings.HasPrefix(f.Identity.Version.Number, "7.17") {
 		t.Fatalf("PollAll facts = %+v", facts)
+	}
+	// The slow checks run on their own schedule (10m by default), not again.
+	s.PollAll(context.Background())
+	if got := a.slow.Load(); got != 1 {
+		t.Errorf("slow checks ran %d times in two polls, want 1", got)
+	}
+}
+
+func TestSlowChecksEveryPoll(t *testing.T) {
+	a := &fakeES{}
+	s := New(Options{Store: collector.NewStore(), Logger: slog.New(slog.DiscardHandler), Manual: true, SlowChecksEveryPoll: true})
+	defer s.Stop()
+	if err := s.Apply(cfgWith(time.Hour, time.Second, config.Cluster{Name: "a", URLs: []string{a.start(t)}})); err != nil {
+		t.Fatal(err)
+	}
+	s.PollAll(context.Background())
+	s.PollAll(context.Background())
+	if got := a.slow.Load(); got != 2 {
+		t.Errorf("slow checks ran %d times in two polls, want 2", got)
 	}
 }
