@@ -44,13 +44,20 @@ type dashboard struct {
 }
 
 type panel struct {
-	ID          int             `json:"id"`
-	Type        string          `json:"type"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Datasource  json.RawMessage `json:"datasource"`
-	Targets     []target        `json:"targets"`
-	Panels      []panel         `json:"panels"` // a collapsed row's panels
+	ID              int             `json:"id"`
+	Type            string          `json:"type"`
+	Title           string          `json:"title"`
+	Description     string          `json:"description"`
+	Datasource      json.RawMessage `json:"datasource"`
+	Targets         []target        `json:"targets"`
+	Panels          []panel         `json:"panels"` // a collapsed row's panels
+	Transformations []struct {
+		ID      string `json:"id"`
+		Options struct {
+			IndexByName  map[string]int    `json:"indexByName"`
+			RenameByName map[string]string `json:"renameByName"`
+		} `json:"options"`
+	} `json:"transformations"`
 }
 
 type target struct {
@@ -376,4 +383,49 @@ func readGolden(t *testing.T) map[string]bool {
 		t.Fatalf("%s: no metrics in it", metricsGolden)
 	}
 	return names
+}
+
+// outputLabels are the labels a table query's result can have: those its
+// aggregations keep (by (...)) and those a join copies (group_left(...)).
+var outputLabels = regexp.MustCompile(`(?:\bby|group_left)\s*\(([^)]*)\)`)
+
+// TestTableColumnsExist catches a table whose column settings were copied
+// from another panel: every column it renames or orders must be a label its
+// queries return, or a query's value (Value, or "Value #<refId>" when a
+// table has several queries).
+func TestTableColumnsExist(t *testing.T) {
+	d, _ := load(t)
+	for _, p := range allPanels(d.Panels) {
+		if p.Type != "table" {
+			continue
+		}
+		columns := map[string]bool{"Time": true}
+		for _, tg := range p.Targets {
+			for _, m := range outputLabels.FindAllStringSubmatch(tg.Expr, -1) {
+				for l := range strings.SplitSeq(m[1], ",") {
+					columns[strings.TrimSpace(l)] = true
+				}
+			}
+			if len(p.Targets) == 1 {
+				columns["Value"] = true
+			} else {
+				columns["Value #"+tg.RefID] = true
+			}
+		}
+		for _, tr := range p.Transformations {
+			if tr.ID != "organize" {
+				continue
+			}
+			for col := range tr.Options.RenameByName {
+				if !columns[col] {
+					t.Errorf("table %q renames column %q, which its queries do not return", p.Title, col)
+				}
+			}
+			for col := range tr.Options.IndexByName {
+				if !columns[col] {
+					t.Errorf("table %q orders column %q, which its queries do not return", p.Title, col)
+				}
+			}
+		}
+	}
 }
