@@ -1,6 +1,8 @@
 // Package demo builds the simulated topology behind `es_remote_exporter demo`
 // and the end-to-end tests: clusters on three majors, sniff and proxy links,
-// an API-key link, and a remote that goes away and comes back.
+// an API-key link, a remote that goes away and comes back, and the setup
+// mistakes `check` finds (a role short of a privilege, a missing role, a link
+// defined on one node only, a static setting a dynamic one overrides).
 package demo
 
 import (
@@ -32,7 +34,8 @@ type Topology struct {
 
 // exporterUser is the monitoring user every simulated cluster knows: cluster
 // monitor (for GET /, _remote/info, _nodes) and view_index_metadata (for
-// _resolve/cluster), which is what the README tells users to grant.
+// _resolve/cluster), which is what the README tells users to grant, plus
+// read_security where links name roles (the README's optional privilege).
 const exporterUser = "es_remote_exporter"
 
 // Start builds the simulated clusters and the exporter configuration that
@@ -56,20 +59,28 @@ func (t *Topology) build(pollInterval time.Duration) error {
 	users := map[string]simulator.User{exporterUser: {
 		Password:          password,
 		Roles:             []string{"remote_monitoring"},
-		ClusterPrivileges: []string{"monitor"},
+		ClusterPrivileges: []string{"monitor", "read_security"},
 		IndexPrivileges:   []string{"view_index_metadata"},
 	}}
 	specs := []simulator.ClusterSpec{
 		// berlin is half way through a patch upgrade: one node still on 7.17.28.
 		{Name: Berlin, Version: "7.17.29", Users: users, Nodes: append(nodes(Berlin, 1),
 			simulator.NodeSpec{Name: Berlin + "-es02", Version: "7.17.28"})},
-		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3)},
+		// paris is the remote of tokyo's roles: its remote-search lacks
+		// read_cross_cluster, and it has no remote-replication at all.
+		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3), Roles: map[string]simulator.RoleSpec{
+			"remote-search": {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: []string{"read"}}}},
+		}},
 		// oslo's node certificates expire in 20 days: the expiry warning.
 		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2),
 			Transport: simulator.TransportSpec{NotAfter: time.Now().Add(20 * 24 * time.Hour)}},
 		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
 			apiKeyID: {Key: apiKey, Name: "es_remote_exporter", Owner: exporterUser,
-				ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}},
+				ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"}},
+		}, Roles: map[string]simulator.RoleSpec{
+			"remote-search": {},
+			"remote-replication": {Cluster: []string{"manage_ccr"}, Indices: []simulator.IndicesPrivileges{
+				{Names: []string{"follower-*"}, Privileges: []string{"monitor", "read", "write", "manage_follow_index"}}}},
 		}},
 	}
 	for _, spec := range specs {
@@ -77,6 +88,7 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			return fmt.Errorf("simulated cluster %s: %w", spec.Name, err)
 		}
 	}
+	no, yes := false, true
 	links := []struct {
 		from string
 		link simulator.LinkSpec
@@ -86,7 +98,15 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		// 3 would read as a lost gateway forever).
 		{Berlin, simulator.LinkSpec{Alias: Paris, Remote: Paris}},
 		{Paris, simulator.LinkSpec{Alias: Oslo, Remote: Oslo, NodeConnections: 2}},
-		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, ServerName: "tokyo.es.internal"}},
+		// paris-es01 still has skip_unavailable: false for tokyo in its
+		// elasticsearch.yml, under the cluster setting true.
+		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", Static: true, StaticNodes: []string{Paris + "-es01"},
+			SkipUnavailable: &no}},
+		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, ServerName: "tokyo.es.internal",
+			SkipUnavailable: &yes}},
+		// berlin-es02 alone has a link to oslo in its elasticsearch.yml:
+		// a search coordinated by berlin-es01 does not know it.
+		{Berlin, simulator.LinkSpec{Alias: Oslo, Remote: Oslo, Static: true, StaticNodes: []string{Berlin + "-es02"}}},
 		{Oslo, simulator.LinkSpec{Alias: Paris, Remote: Paris, Mode: "proxy"}},
 		// The deliberate mistake: 9.1 -> 8.19 connects (wire-compatible) but
 		// is not a supported pair, and it uses the certificate model that
@@ -112,6 +132,8 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		}
 		if spec.Name == Tokyo {
 			cl.APIKey = config.Secret(simulator.EncodeAPIKey(apiKeyID, apiKey))
+			cl.Links = map[string]config.Link{Paris: {Cluster: Paris, Roles: config.LinkRoles{
+				Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}}}
 		} else {
 			cl.Username, cl.Password = exporterUser, config.Secret(password)
 		}

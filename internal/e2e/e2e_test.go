@@ -79,8 +79,8 @@ var substitutions = map[string]string{
 //     ESRemoteClusterUnreachable for oslo reach the webhook; oslo starts:
 //     both arrive resolved;
 //  3. every dashboard query and every vector selector of the dashboard and
-//     the rules returns data (ruleSelectorExceptions lists the one excused
-//     selector and why), and every rule evaluates without error;
+//     the rules returns data (ruleSelectorExceptions lists the excused
+//     selectors and why), and every rule evaluates without error;
 //  4. every es_remote_* metric the rules and the dashboard name is in the
 //     live scrape.
 func TestEndToEnd(t *testing.T) {
@@ -868,6 +868,9 @@ var ruleSelectorExceptions = map[string]selectorException{
 	`es_remote_link_compatibility_info{rule="wire",verdict="incompatible"}`: {"verdict",
 		"the demo has no wire-incompatible link: such a link cannot connect at all, and the demo's links are meant to " +
 			"work (tokyo, on 9.1, links only to paris on 8.19); the verdict label must exist"},
+	`es_remote_link_setting_conflict{kind="between_nodes"}`: {"kind",
+		"the demo shows one kind of setting conflict, a static value under a dynamic one (paris -> tokyo); " +
+			"alert/tests.yml covers between_nodes; the kind label must exist"},
 	`es_remote_link_trust_info{status="untrusted"}`: {"status",
 		"the demo's clusters trust each other: a link whose sides do not cannot connect, and the demo's links are " +
 			"meant to work; the status label must exist"},
