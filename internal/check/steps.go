@@ -421,6 +421,9 @@ func roleTemplate(p rolecheck.Purpose, s rolecheck.Side, kibana bool) string {
 	if len(indices) > 0 {
 		body["indices"] = []map[string]any{{"names": []string{"<indices>"}, "privileges": indices}}
 	}
-	out, _ := json.Marshal(body)
-	return string(out)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "<indices>" stays readable
+	_ = enc.Encode(body)     // maps of strings cannot fail
+	return strings.TrimSuffix(b.String(), "\n")
 }
