@@ -47,7 +47,7 @@ func healthy() (*config.Config, map[string]*collector.Facts) {
 		Resolved: []collector.Resolved{{Alias: "us", Connected: true}},
 		Analyses: []collector.LinkAnalysis{judge("8.19.7", "9.1.5")},
 		Trust: []collector.TrustAnalysis{{Alias: "us", LocalTrustsRemote: trusted, RemoteTrustsLocal: trusted,
-			Earliest: trust.CertRef{Side: trust.SideRemote, Role: trust.RoleLeaf, Subject: "CN=us-1", Serial: "01", NotAfter: now.AddDate(1, 0, 0)},
+			Earliest:   trust.CertRef{Side: trust.SideRemote, Role: trust.RoleLeaf, Subject: "CN=us-1", Serial: "01", NotAfter: now.AddDate(1, 0, 0)},
 			EarliestOK: true}},
 		LinkSettings: []collector.LinkSettings{{Alias: "us", Source: collector.SourceDynamic, Defined: 1, Eligible: 1}},
 		RoleFindings: []collector.RoleFinding{
