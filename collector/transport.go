@@ -604,7 +604,7 @@ func (p *Poller) logRoles(fs []RoleFinding) {
 		case string(rolecheck.StatusMissing):
 			problem = "role does not exist"
 		case string(rolecheck.StatusInsufficient):
-			problem = "role lacks " + privilegeList(f.Result.Missing)
+			problem = "role lacks " + rolecheck.List(f.Result.Missing)
 		}
 		switch {
 		case problem != "" && p.lastProblem[key] != problem:
@@ -616,14 +616,6 @@ func (p *Poller) logRoles(fs []RoleFinding) {
 			p.logger.Info("link role fit for its purpose again", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose, "side", f.Side)
 		}
 	}
-}
-
-func privilegeList(ps []rolecheck.Privilege) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // logLinkSettings logs, once per change, a link that is not defined on

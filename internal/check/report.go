@@ -208,18 +208,18 @@ func (b *linkBuilder) remoteFacts() *collector.Facts {
 }
 
 func (b *linkBuilder) analysis() *collector.LinkAnalysis {
-	for i := range b.f.Analyses {
-		if b.f.Analyses[i].Alias == b.alias {
-			return &b.f.Analyses[i]
-		}
-	}
-	return nil
+	return byAlias(b.f.Analyses, b.alias, func(a *collector.LinkAnalysis) string { return a.Alias })
 }
 
 func (b *linkBuilder) remoteInfo() *collector.RemoteLink {
-	for i := range b.f.Links {
-		if b.f.Links[i].Alias == b.alias {
-			return &b.f.Links[i]
+	return byAlias(b.f.Links, b.alias, func(l *collector.RemoteLink) string { return l.Alias })
+}
+
+// byAlias returns the element of a per-link list that is about alias, or nil.
+func byAlias[T any](s []T, alias string, aliasOf func(*T) string) *T {
+	for i := range s {
+		if aliasOf(&s[i]) == alias {
+			return &s[i]
 		}
 	}
 	return nil

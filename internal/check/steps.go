@@ -100,12 +100,7 @@ func nonEmpty(items ...string) []string {
 // Step 2: each side trusts the other's transport certificate, and none of
 // the certificates the link depends on is about to expire.
 func (b *linkBuilder) trust() []Finding {
-	var ta *collector.TrustAnalysis
-	for i := range b.f.Trust {
-		if b.f.Trust[i].Alias == b.alias {
-			ta = &b.f.Trust[i]
-		}
-	}
+	ta := byAlias(b.f.Trust, b.alias, func(t *collector.TrustAnalysis) string { return t.Alias })
 	if ta == nil {
 		return []Finding{{Status: Warn, Summary: "trust not judged: the link is not in GET /_remote/info, so its transport endpoints are unknown"}}
 	}
@@ -228,12 +223,7 @@ func (b *linkBuilder) connection() []Finding {
 	if ri.NumProxySocketsConnected != nil {
 		ev = append(ev, fmt.Sprintf("%g proxy sockets connected", *ri.NumProxySocketsConnected))
 	}
-	var res *collector.Resolved
-	for i := range b.f.Resolved {
-		if b.f.Resolved[i].Alias == b.alias {
-			res = &b.f.Resolved[i]
-		}
-	}
+	res := byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias })
 	fix := "check that every remote_cluster_client node reaches the remote's transport port (seeds or proxy_address), that the remote is up, and the trust step above"
 	switch {
 	case res != nil && res.Connected:
@@ -304,12 +294,7 @@ func (b *linkBuilder) definitions() []Finding {
 
 // settings is where the link is defined; nil when nowhere or unknown.
 func (b *linkBuilder) settings() *collector.LinkSettings {
-	for i := range b.f.LinkSettings {
-		if b.f.LinkSettings[i].Alias == b.alias {
-			return &b.f.LinkSettings[i]
-		}
-	}
-	return nil
+	return byAlias(b.f.LinkSettings, b.alias, func(l *collector.LinkSettings) string { return l.Alias })
 }
 
 func nodesOf(vs []collector.SettingValue) []string {
@@ -396,18 +381,10 @@ func roleFinding(rf collector.RoleFinding) Finding {
 		if len(rf.Result.Unjudged) > 0 {
 			st = Warn
 		}
-		return Finding{Status: st, Summary: what + ": lacks " + joinPrivileges(rf.Result.Missing), Evidence: ev,
+		return Finding{Status: st, Summary: what + ": lacks " + rolecheck.List(rf.Result.Missing), Evidence: ev,
 			Fix: fmt.Sprintf("add %s to role %s on %s (PUT _security/role/%s)", strings.Join(add, " and "), rf.Role, rf.Cluster, rf.Role)}
 	}
 	return Finding{Status: Warn, Summary: what + ": unknown", Evidence: append([]string{rf.Why}, ev...)}
-}
-
-func joinPrivileges(ps []rolecheck.Privilege) string {
-	s := make([]string, len(ps))
-	for i, p := range ps {
-		s[i] = p.String()
-	}
-	return strings.Join(s, ", ")
 }
 
 // roleTemplate is the body of a role granting what the spec lists for the

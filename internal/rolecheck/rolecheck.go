@@ -90,6 +90,15 @@ type Privilege struct {
 // "indices:read".
 func (p Privilege) String() string { return p.Scope + ":" + p.Name }
 
+// List joins privileges as "cluster:read_ccr, indices:read".
+func List(ps []Privilege) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
+}
+
 // Result is the judgement of one role for one purpose and side.
 type Result struct {
 	Status Status
