@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,5 +211,40 @@ func TestSlowChecksEveryPoll(t *testing.T) {
 	s.PollAll(context.Background())
 	if got := a.slow.Load(); got != 2 {
 		t.Errorf("slow checks ran %d times in two polls, want 2", got)
+	}
+}
+
+// TestRolesOfLinksToAClusterRestartIt: a cluster's poller reads the roles
+// other clusters' links to it name, so a change there rebuilds it even
+// though its own configuration did not change; unrelated changes do not.
+func TestRolesOfLinksToAClusterRestartIt(t *testing.T) {
+	a, b := &fakeES{}, &fakeES{}
+	s := New(Options{Store: collector.NewStore(), Logger: slog.New(slog.DiscardHandler), Manual: true})
+	defer s.Stop()
+	urlA, urlB := a.start(t), b.start(t)
+	cfg := func(roles ...string) *config.Config {
+		return cfgWith(time.Hour, time.Second,
+			config.Cluster{Name: "a", URLs: []string{urlA}},
+			config.Cluster{Name: "b", URLs: []string{urlB}, Links: map[string]config.Link{
+				"a": {Cluster: "a", Roles: config.LinkRoles{Search: roles}}}})
+	}
+	if err := s.Apply(cfg("remote-search")); err != nil {
+		t.Fatal(err)
+	}
+	first := s.loops["a"].poller
+	if err := s.Apply(cfg("remote-search")); err != nil {
+		t.Fatal(err)
+	}
+	if s.loops["a"].poller != first {
+		t.Error("an unchanged configuration rebuilt a's poller")
+	}
+	if err := s.Apply(cfg("remote-search", "kibana-search")); err != nil {
+		t.Fatal(err)
+	}
+	if s.loops["a"].poller == first {
+		t.Error("a's poller kept reading the old roles after b's link to it named a new one")
+	}
+	if got := s.loops["a"].roles; !slices.Equal(got, []string{"kibana-search", "remote-search"}) {
+		t.Errorf("a reads roles %q", got)
 	}
 }
