@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
 )
 
@@ -191,6 +193,36 @@ func TestCheckUsage(t *testing.T) {
 		var out, errOut bytes.Buffer
 		if code := run(tc.args, &out, &errOut); code != checkExitUsage || !strings.Contains(errOut.String(), tc.contains) {
 			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut.String(), checkExitUsage, tc.contains)
+		}
+	}
+}
+
+// TestCheckOnTheDemo runs check the way the demo's banner tells a newcomer
+// to: on the configuration file the demo writes, against its clusters.
+func TestCheckOnTheDemo(t *testing.T) {
+	topo, err := demo.Start(t.TempDir(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { topo.Close() })
+	file, err := topo.WriteConfigFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check", "--config.file", file, "--log.level", "error"}, &out, &errOut); code != checkExitFailed {
+		t.Fatalf("exit %d, want %d (the demo has setup mistakes):\n%s%s", code, checkExitFailed, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"FAIL  tokyo -> paris (cluster paris)",
+		"role remote-search for search on paris (remote side): lacks",
+		"role remote-replication for replication on paris (remote side): does",
+		"FAIL  berlin -> oslo",
+		"berlin-es01, the node that answered GET /_remote/info, does not know",
+		"skip_unavailable in elasticsearch.yml differs from the cluster",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check on the demo lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -34,6 +34,11 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
 	}
 	defer topo.Close()
 	go topo.Flap(ctx, demoFlapPeriod, demoFlapDown, logger)
+	cfgFile, err := topo.WriteConfigFile(dir)
+	if err != nil {
+		logger.Error("writing the demo's configuration file", "err", err)
+		return 1
+	}
 
 	fmt.Fprintf(stdout, `es_remote_exporter demo: %d simulated Elasticsearch clusters on 127.0.0.1
   berlin 7.17 (mid patch upgrade), paris 8.19 (hub), oslo 8.18 (down 1 minute in every 3,
@@ -42,10 +47,18 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
   tokyo (9.1) -> paris (8.19) connects but is not a supported version pair, and uses
   the certificate model 9.x deprecates
 
-Open http://localhost%s/metrics and look for es_remote_link_connected and es_remote_link_reachable
-(first poll within %s). Stop with Ctrl-C.
+  setup mistakes: tokyo's link relies on roles paris lacks or grants in part, berlin-es02
+  alone defines a link to oslo, paris-es01's elasticsearch.yml holds a value the cluster
+  setting overrides
 
-`, len(topo.Config.Clusters), listenPort(o.listen), demoPollInterval)
+Open http://localhost%s/metrics and look for es_remote_link_connected and es_remote_link_reachable
+(first poll within %s). Walk every link through the setup's four steps, in another terminal:
+
+  go run ./cmd/es_remote_exporter check --config.file %s
+
+Stop with Ctrl-C.
+
+`, len(topo.Config.Clusters), listenPort(o.listen), demoPollInterval, cfgFile)
 	cfg := topo.Config
 	return serve(ctx, o, func() (*config.Config, error) { return cfg, nil }, logger)
 }

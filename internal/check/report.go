@@ -237,8 +237,8 @@ func (b *linkBuilder) checkErr(f *collector.Facts, check string) *collector.Chec
 // notMonitored is the finding for a side the exporter cannot see.
 func (b *linkBuilder) notMonitored(what string) Finding {
 	return Finding{Status: Warn,
-		Summary: "the remote side is not monitored: its " + what + " cannot be checked",
-		Fix: fmt.Sprintf("add the remote cluster to clusters[] and name it in clusters[].links.%s.cluster of %s",
+		Summary: "no monitored cluster is known to be behind this link: the remote's " + what + " cannot be checked",
+		Fix: fmt.Sprintf("name the remote cluster in clusters[].links.%s.cluster of %s (add it to clusters[] first if it is not monitored)",
 			b.alias, b.cluster.Name)}
 }
 

@@ -70,21 +70,27 @@ func (b *linkBuilder) versions() Finding {
 		return Finding{Status: Warn, Summary: "versions not judged: the remote's version is unknown",
 			Fix: "monitor the remote cluster too (clusters[] and clusters[].links." + b.alias + ".cluster); on 8.13+ GET /_resolve/cluster also reports it once the remote is reachable"}
 	}
-	local, remote := a.Supported.Local.String(), a.Supported.Remote.String()
-	for _, v := range []compat.Verdict{a.Supported.Supported, a.Wire.Wire} {
-		if v.Status == compat.Incompatible {
+	// The analysis keeps statuses only; Judge words each rule's worst pair.
+	wire := compat.Judge(a.Wire.Local, a.Wire.Remote)
+	supported := compat.Judge(a.Supported.Local, a.Supported.Remote)
+	for _, p := range []struct {
+		pair compat.Pair
+		v    compat.Verdict
+	}{{wire, wire.Wire}, {supported, supported.Supported}} {
+		if p.v.Status == compat.Incompatible {
 			return Finding{Status: Fail,
-				Summary:  fmt.Sprintf("versions incompatible: local %s, remote %s", local, remote),
-				Evidence: nonEmpty(v.Rule),
+				Summary:  fmt.Sprintf("versions incompatible: local %s, remote %s", p.pair.Local, p.pair.Remote),
+				Evidence: nonEmpty(p.v.Rule),
 				Fix:      "upgrade so that every local/remote node pair is compatible; `es_remote_exporter compat LOCAL REMOTE` and `plan-upgrade` show which versions are"}
 		}
 	}
-	if a.Supported.Supported.Status == compat.Unknown {
+	local, remote := supported.Local, supported.Remote
+	if supported.Supported.Status == compat.Unknown {
 		return Finding{Status: Warn, Summary: fmt.Sprintf("versions not covered by any compatibility rule: local %s, remote %s", local, remote),
-			Evidence: nonEmpty(a.Supported.Supported.Rule)}
+			Evidence: nonEmpty(supported.Supported.Rule)}
 	}
 	return Finding{Status: OK, Summary: fmt.Sprintf("versions compatible (worst pair: local %s, remote %s)", local, remote),
-		Evidence: nonEmpty(a.Supported.Supported.Rule)}
+		Evidence: nonEmpty(supported.Supported.Rule, wire.Wire.Rule)}
 }
 
 func nonEmpty(items ...string) []string {
