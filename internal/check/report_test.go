@@ -127,7 +127,11 @@ func TestFindings(t *testing.T) {
 		{"unsupported versions", func(eu, _ *collector.Facts) {
 			s, w, _ := compat.Worst([]esversion.Version{esversion.MustParse("9.1.5")}, []esversion.Version{esversion.MustParse("8.18.2")})
 			eu.Analyses[0].Supported, eu.Analyses[0].Wire = s, w
-		}, StepPrerequisites, Fail, []string{"versions incompatible: local 9.1.5, remote 8.18.2", "plan-upgrade"}},
+		}, StepPrerequisites, Fail, []string{"versions cannot connect (wire): local 9.1.5, remote 8.18.2", "plan-upgrade"}},
+		{"unsupported but wire-compatible versions", func(eu, _ *collector.Facts) {
+			s, w, _ := compat.Worst([]esversion.Version{esversion.MustParse("9.1.5")}, []esversion.Version{esversion.MustParse("8.19.7")})
+			eu.Analyses[0].Supported, eu.Analyses[0].Wire = s, w
+		}, StepPrerequisites, Fail, []string{"versions are not a supported pair: local 9.1.5, remote 8.19.7", "not supported by the compatibility table"}},
 		{"remote versions unknown", func(eu, _ *collector.Facts) {
 			eu.Analyses[0].Judged = false
 		}, StepPrerequisites, Warn, []string{"remote's version is unknown"}},

@@ -76,10 +76,11 @@ func (b *linkBuilder) versions() Finding {
 	for _, p := range []struct {
 		pair compat.Pair
 		v    compat.Verdict
-	}{{wire, wire.Wire}, {supported, supported.Supported}} {
+		what string
+	}{{wire, wire.Wire, "versions cannot connect (wire)"}, {supported, supported.Supported, "versions are not a supported pair"}} {
 		if p.v.Status == compat.Incompatible {
 			return Finding{Status: Fail,
-				Summary:  fmt.Sprintf("versions incompatible: local %s, remote %s", p.pair.Local, p.pair.Remote),
+				Summary:  fmt.Sprintf("%s: local %s, remote %s", p.what, p.pair.Local, p.pair.Remote),
 				Evidence: nonEmpty(p.v.Rule),
 				Fix:      "upgrade so that every local/remote node pair is compatible; `es_remote_exporter compat LOCAL REMOTE` and `plan-upgrade` show which versions are"}
 		}
