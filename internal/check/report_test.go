@@ -159,6 +159,11 @@ func TestFindings(t *testing.T) {
 		{"not connected before 8.13", func(eu, _ *collector.Facts) {
 			eu.Resolved, eu.Links[0].Connected = nil, false
 		}, StepConnect, Warn, []string{"not connected", "before 8.13", "GET /us:*/_search?size=0"}},
+		{"not connected and resolve forbidden", func(eu, _ *collector.Facts) {
+			eu.Resolved, eu.Links[0].Connected = nil, false
+			eu.Checks = []collector.CheckResult{{Check: collector.CheckResolveCluster, Err: &collector.CheckError{
+				Reason: collector.ReasonForbidden, Msg: "GET /_resolve/cluster: HTTP 403", Hint: "grant view_index_metadata"}}}
+		}, StepConnect, Warn, []string{"not connected", "would test the link actively, failed: GET /_resolve/cluster: HTTP 403; grant view_index_metadata"}},
 		{"remote info failed", func(eu, _ *collector.Facts) {
 			eu.Checks = []collector.CheckResult{{Check: collector.CheckRemoteInfo, Err: &collector.CheckError{
 				Reason: collector.ReasonMissingRole, Msg: "GET /_remote/info: HTTP 400", Hint: "point urls at a node with the remote_cluster_client role"}}}

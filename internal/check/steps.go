@@ -225,10 +225,10 @@ func (b *linkBuilder) connection() []Finding {
 		ev = append(ev, "seeds "+joinOr(ri.Seeds, "(none)"))
 	}
 	if ri.NumNodesConnected != nil {
-		ev = append(ev, fmt.Sprintf("%g remote nodes connected", *ri.NumNodesConnected))
+		ev = append(ev, plural(int(*ri.NumNodesConnected), "remote node", "remote nodes")+" connected")
 	}
 	if ri.NumProxySocketsConnected != nil {
-		ev = append(ev, fmt.Sprintf("%g proxy sockets connected", *ri.NumProxySocketsConnected))
+		ev = append(ev, plural(int(*ri.NumProxySocketsConnected), "proxy socket", "proxy sockets")+" connected")
 	}
 	res := byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias })
 	fix := "check that every remote_cluster_client node reaches the remote's transport port (seeds or proxy_address), that the remote is up, and the trust step above"
@@ -243,7 +243,11 @@ func (b *linkBuilder) connection() []Finding {
 	case ri.Connected:
 		return []Finding{{Status: OK, Summary: "connected (GET /_remote/info)", Evidence: ev}}
 	}
-	ev = append(ev, "before 8.13 there is no GET /_resolve/cluster to test the link actively; Elasticsearch may also not have needed the link yet")
+	if err := b.checkErr(b.f, collector.CheckResolveCluster); err != nil {
+		ev = append(ev, "GET /_resolve/cluster, which would test the link actively, failed: "+err.Error())
+	} else {
+		ev = append(ev, "before 8.13 there is no GET /_resolve/cluster to test the link actively; Elasticsearch may also not have needed the link yet")
+	}
 	return []Finding{{Status: Warn, Summary: "not connected (GET /_remote/info)", Evidence: ev,
 		Fix: "run a cross-cluster request (GET /" + b.alias + ":*/_search?size=0) and check again; if it fails: " + fix}}
 }
