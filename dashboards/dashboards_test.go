@@ -33,109 +33,30 @@ var substitutions = map[string]string{
 	"__range":         "1h",
 }
 
-type dashboard struct {
-	Title         string  `json:"title"`
-	UID           string  `json:"uid"`
-	SchemaVersion int     `json:"schemaVersion"`
-	Panels        []panel `json:"panels"`
-	Templating    struct {
-		List []variable `json:"list"`
-	} `json:"templating"`
-}
-
-type panel struct {
-	ID              int             `json:"id"`
-	Type            string          `json:"type"`
-	Title           string          `json:"title"`
-	Description     string          `json:"description"`
-	Datasource      json.RawMessage `json:"datasource"`
-	Targets         []target        `json:"targets"`
-	Panels          []panel         `json:"panels"` // a collapsed row's panels
-	Transformations []struct {
-		ID      string `json:"id"`
-		Options struct {
-			IndexByName  map[string]int    `json:"indexByName"`
-			RenameByName map[string]string `json:"renameByName"`
-		} `json:"options"`
-	} `json:"transformations"`
-}
-
-type target struct {
-	RefID      string          `json:"refId"`
-	Expr       string          `json:"expr"`
-	Datasource json.RawMessage `json:"datasource"`
-}
-
-type variable struct {
-	Name       string          `json:"name"`
-	Type       string          `json:"type"`
-	Query      json.RawMessage `json:"query"`
-	Datasource json.RawMessage `json:"datasource"`
-	Multi      bool            `json:"multi"`
-	IncludeAll bool            `json:"includeAll"`
-}
-
-// queryText is a query variable's query: a string in older dashboards, an
-// object with a query field since Grafana 10.
-func (v variable) queryText() string {
-	var s string
-	if json.Unmarshal(v.Query, &s) == nil {
-		return s
-	}
-	var o struct {
-		Query string `json:"query"`
-	}
-	_ = json.Unmarshal(v.Query, &o)
-	return o.Query
-}
-
-func load(t *testing.T) (dashboard, []byte) {
+func load(t *testing.T) (Dashboard, []byte) {
 	t.Helper()
-	raw, err := os.ReadFile(dashboardFile)
+	d, raw, err := Load(dashboardFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d dashboard
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatalf("%s: %v", dashboardFile, err)
-	}
 	return d, raw
-}
-
-// allPanels flattens rows: panels of a collapsed row sit inside it.
-func allPanels(ps []panel) []panel {
-	var out []panel
-	for _, p := range ps {
-		out = append(out, p)
-		out = append(out, allPanels(p.Panels)...)
-	}
-	return out
 }
 
 // expression is one PromQL expression of the dashboard and where it is.
 type expression struct{ where, expr string }
 
-var labelValues = regexp.MustCompile(`^\s*label_values\((.*),\s*\w+\s*\)\s*$`)
-
-func expressions(t *testing.T, d dashboard) []expression {
+func expressions(t *testing.T, d Dashboard) []expression {
 	t.Helper()
-	var out []expression
-	for _, p := range allPanels(d.Panels) {
-		for _, tg := range p.Targets {
-			out = append(out, expression{fmt.Sprintf("panel_%d_%s", p.ID, tg.RefID), tg.Expr})
-		}
+	es, err := d.Expressions()
+	if err != nil {
+		t.Error(err)
 	}
-	for _, v := range d.Templating.List {
-		if v.Type != "query" {
-			continue
+	out := make([]expression, len(es))
+	for i, e := range es {
+		out[i] = expression{"var_" + e.Variable, e.Expr}
+		if e.Panel != nil {
+			out[i].where = fmt.Sprintf("panel_%d_%s", e.Panel.ID, e.RefID)
 		}
-		q := v.queryText()
-		m := labelValues.FindStringSubmatch(q)
-		if m == nil {
-			t.Errorf("variable %s: query %q is not label_values(<selector>, <label>)", v.Name, q)
-			continue
-		}
-		out = append(out, expression{"var_" + v.Name, m[1]})
 	}
 	return out
 }
@@ -149,7 +70,7 @@ func TestDashboardIsWellFormed(t *testing.T) {
 		t.Errorf("schemaVersion %d: want 36 or later (datasource references by uid)", d.SchemaVersion)
 	}
 	ids := map[int]string{}
-	for _, p := range allPanels(d.Panels) {
+	for _, p := range d.AllPanels() {
 		if p.Title == "" {
 			t.Errorf("panel %d (%s) has no title", p.ID, p.Type)
 		}
@@ -197,12 +118,12 @@ func checkDatasource(t *testing.T, where string, raw json.RawMessage, required b
 
 func TestVariables(t *testing.T) {
 	d, raw := load(t)
-	defined := map[string]variable{}
+	defined := map[string]Variable{}
 	for _, v := range d.Templating.List {
 		defined[v.Name] = v
 	}
-	if v := defined["datasource"]; v.Type != "datasource" || v.queryText() != "prometheus" {
-		t.Errorf("variable datasource: type %q query %q, want a prometheus datasource variable", v.Type, v.queryText())
+	if v := defined["datasource"]; v.Type != "datasource" || v.QueryText() != "prometheus" {
+		t.Errorf("variable datasource: type %q query %q, want a prometheus datasource variable", v.Type, v.QueryText())
 	}
 	for _, name := range []string{"job", "es_cluster"} {
 		v, ok := defined[name]
@@ -331,7 +252,7 @@ func TestUsedMetricsAreExported(t *testing.T) {
 	for _, e := range expressions(t, d) {
 		note(dashboardFile+" "+e.where, e.expr)
 	}
-	for _, p := range allPanels(d.Panels) {
+	for _, p := range d.AllPanels() {
 		note(fmt.Sprintf("%s panel %d description", dashboardFile, p.ID), p.Description)
 	}
 	if len(used) == 0 {
@@ -395,7 +316,7 @@ var outputLabels = regexp.MustCompile(`(?:\bby|group_left)\s*\(([^)]*)\)`)
 // table has several queries).
 func TestTableColumnsExist(t *testing.T) {
 	d, _ := load(t)
-	for _, p := range allPanels(d.Panels) {
+	for _, p := range d.AllPanels() {
 		if p.Type != "table" {
 			continue
 		}

@@ -755,48 +755,13 @@ func readRules(t *testing.T) []rule {
 	return out
 }
 
-type dashboard struct {
-	Panels     []panel `json:"panels"`
-	Templating struct {
-		List []struct {
-			Name  string          `json:"name"`
-			Type  string          `json:"type"`
-			Query json.RawMessage `json:"query"`
-		} `json:"list"`
-	} `json:"templating"`
-}
-
-type panel struct {
-	ID          int    `json:"id"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	Targets     []struct {
-		RefID string `json:"refId"`
-		Expr  string `json:"expr"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"` // a collapsed row's panels
-}
-
-func readDashboard(t *testing.T) dashboard {
+func readDashboard(t *testing.T) dashboards.Dashboard {
 	t.Helper()
-	raw, err := os.ReadFile(dashboardFile)
+	d, _, err := dashboards.Load(dashboardFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d dashboard
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatalf("%s: %v", dashboardFile, err)
-	}
 	return d
-}
-
-func allPanels(ps []panel) []panel {
-	var out []panel
-	for _, p := range ps {
-		out = append(out, p)
-		out = append(out, allPanels(p.Panels)...)
-	}
-	return out
 }
 
 // expression is a PromQL expression and where it comes from. For a
@@ -805,39 +770,21 @@ type expression struct {
 	where, expr, labelValues string
 }
 
-var labelValues = regexp.MustCompile(`^\s*label_values\((.*),\s*(\w+)\s*\)\s*$`)
-
 // dashboardExpressions returns the panel queries and the query variables'
 // selectors, with the variables substituted.
-func dashboardExpressions(t *testing.T, d dashboard) []expression {
+func dashboardExpressions(t *testing.T, d dashboards.Dashboard) []expression {
 	t.Helper()
-	var out []expression
-	for _, p := range allPanels(d.Panels) {
-		for _, tg := range p.Targets {
-			out = append(out, expression{
-				where: fmt.Sprintf("panel %d %q query %s", p.ID, p.Title, tg.RefID),
-				expr:  substitute(t, tg.Expr),
-			})
-		}
+	es, err := d.Expressions()
+	if err != nil {
+		t.Error(err)
 	}
-	for _, v := range d.Templating.List {
-		if v.Type != "query" {
-			continue
+	out := make([]expression, 0, len(es))
+	for _, e := range es {
+		where := "variable " + e.Variable
+		if e.Panel != nil {
+			where = fmt.Sprintf("panel %d %q query %s", e.Panel.ID, e.Panel.Title, e.RefID)
 		}
-		var q string
-		if json.Unmarshal(v.Query, &q) != nil {
-			var o struct {
-				Query string `json:"query"`
-			}
-			_ = json.Unmarshal(v.Query, &o)
-			q = o.Query
-		}
-		m := labelValues.FindStringSubmatch(q)
-		if m == nil {
-			t.Errorf("variable %s: query %q is not label_values(<selector>, <label>)", v.Name, q)
-			continue
-		}
-		out = append(out, expression{where: "variable " + v.Name, expr: substitute(t, m[1]), labelValues: m[2]})
+		out = append(out, expression{where: where, expr: substitute(t, e.Expr), labelValues: e.LabelValues})
 	}
 	if len(out) == 0 {
 		t.Fatalf("%s: no queries", dashboardFile)
@@ -1007,7 +954,7 @@ var metricName = regexp.MustCompile(`es_remote_[a-z_]+`)
 // labels, annotations: their templates query metrics too) and in the
 // dashboard (queries, variables, panel descriptions), with where each is
 // used.
-func usedMetrics(t *testing.T, rules []rule, d dashboard) map[string][]string {
+func usedMetrics(t *testing.T, rules []rule, d dashboards.Dashboard) map[string][]string {
 	t.Helper()
 	used := map[string][]string{}
 	note := func(where, text string) {
@@ -1030,7 +977,7 @@ func usedMetrics(t *testing.T, rules []rule, d dashboard) map[string][]string {
 	for _, e := range dashboardExpressions(t, d) {
 		note(e.where, e.expr)
 	}
-	for _, p := range allPanels(d.Panels) {
+	for _, p := range d.AllPanels() {
 		note(fmt.Sprintf("panel %d description", p.ID), p.Description)
 	}
 	return used
