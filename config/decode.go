@@ -3,9 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -131,7 +131,7 @@ func (d *decoder) decodeStruct(p keyPath, raw any, v reflect.Value) {
 		d.errorf(p, "must be a mapping with the keys %s, not %s", strings.Join(tagNames(v.Type()), ", "), describe(raw))
 		return
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		i, ok := fieldByTag(v.Type(), k)
 		if !ok {
 			d.unknownKey(p, k, v.Type())
@@ -231,7 +231,7 @@ func (d *decoder) decodeMap(p keyPath, raw any, v reflect.Value) {
 	if v.IsNil() {
 		v.Set(reflect.MakeMap(v.Type()))
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		elem := reflect.New(v.Type().Elem()).Elem()
 		if old := v.MapIndex(reflect.ValueOf(k)); old.IsValid() {
 			elem.Set(old)
@@ -306,7 +306,7 @@ func (d *decoder) decodeList(p keyPath, raw any, v reflect.Value) {
 		return
 	}
 	if m, ok := asMap(raw); ok && d.src.indexMaps() {
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if _, ok := parseIndex(k); !ok {
 				d.errorf(p.key(k), "%q is not a list index; use %s with 0 for the first entry, 1 for the second, ...",
 					k, d.src.spell(p.key("<index>").key("<key>")))
@@ -362,15 +362,6 @@ func asMap(raw any) (map[string]any, bool) {
 		return out, true
 	}
 	return nil, false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // describe names the kind of a raw value without showing it.

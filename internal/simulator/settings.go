@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -137,25 +138,16 @@ func restSettings(m map[string]any, flat bool) obj {
 	}
 	if flat {
 		out := obj{}
-		for _, k := range sortedKeys(visible) {
+		for _, k := range slices.Sorted(maps.Keys(visible)) {
 			out = out.set(k, visible[k])
 		}
 		return out
 	}
 	structured := newJavaMap()
-	for _, k := range sortedKeys(visible) {
+	for _, k := range slices.Sorted(maps.Keys(visible)) {
 		processSetting(structured, "", k, visible[k])
 	}
 	return structured.obj()
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // javaMap is a java.util.HashMap<String, Object> created with initial
