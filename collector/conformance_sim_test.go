@@ -112,7 +112,7 @@ func TestLinkSettings(t *testing.T) {
 	if err := e.sim.Cluster("eu").AddLink(simulator.LinkSpec{Alias: "half", Remote: "us"}); err != nil {
 		t.Fatal(err)
 	}
-	e.pollers["eu"].lastRound = e.pollers["eu"].lastRound.AddDate(0, 0, -1) // the slow round is due
+	e.pollers["eu"].makeSlowChecksDue()
 	f, _ = e.poll("eu")
 	for _, ls := range f.LinkSettings {
 		if ls.Alias == "half" && (ls.Source != SourceBoth || len(ls.MissingOn) != 0) {
@@ -203,7 +203,7 @@ func TestRolesJudgedOnBothSides(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"us", "eu"} {
-		e.pollers[n].lastRound = e.pollers[n].lastRound.AddDate(0, 0, -1)
+		e.pollers[n].makeSlowChecksDue()
 	}
 	e.poll("us")
 	f, _ = e.poll("eu")
@@ -255,4 +255,11 @@ func TestRolesNoneExist(t *testing.T) {
 			t.Errorf("%s %s: %s", rf.Role, rf.Side, rf.Status)
 		}
 	}
+}
+
+// makeSlowChecksDue moves the poller's last slow listing and probe round a
+// day back, so the next poll runs both.
+func (p *Poller) makeSlowChecksDue() {
+	p.lastListing = p.lastListing.AddDate(0, 0, -1)
+	p.lastRound = p.lastRound.AddDate(0, 0, -1)
 }

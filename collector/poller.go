@@ -98,7 +98,8 @@ type Poller struct {
 	transport     transportFiles
 	probeInterval time.Duration // 0 = every poll
 	probeLocal    bool
-	lastRound     time.Time // when the last slow round (probes, listings) ran
+	lastRound     time.Time // when the last probe round ran
+	lastListing   time.Time // when the slow listings (certificates, settings, roles) last ran
 	retrySlow     bool      // a linked, monitored cluster had no transport view yet
 	// trustTargets maps each link to the monitored cluster behind it as of
 	// the last slow round; a change triggers a new round.

@@ -312,12 +312,14 @@ type TransportView struct {
 	Security []NodeSecurity      // its nodes' security prerequisites
 }
 
-// slowChecksDue reports whether the transport probes and the certificate
-// listing are due in this poll: certificates change rarely and probes show
-// in the remote's log, so both run every probe_interval (every poll when it
-// is 0) and are replayed in between.
-func (p *Poller) slowChecksDue() bool {
-	return p.probeInterval <= 0 || p.lastRound.IsZero() || p.retrySlow || p.now().Sub(p.lastRound) >= p.probeInterval
+// due reports whether slow checks last run at last are due again: settings,
+// certificates and roles change rarely and probes show in the remote's log,
+// so they run every probe_interval (every poll when it is 0) and are
+// replayed in between. The listings and the probe round keep their own
+// times: a round waits for GET /_remote/info, and while that fails the
+// listings must not run on every poll for want of a round.
+func (p *Poller) due(last time.Time) bool {
+	return p.probeInterval <= 0 || last.IsZero() || p.now().Sub(last) >= p.probeInterval
 }
 
 // A link's trust changes only with a new probe round, a new certificate
@@ -328,7 +330,7 @@ func (p *Poller) slowChecksDue() bool {
 // slowListings runs the certificate listing and the prerequisites check
 // when they are due and otherwise replays their last results.
 func (p *Poller) slowListings(ctx context.Context, f *Facts) {
-	if !p.slowChecksDue() && p.lastSlowChecks != nil {
+	if !p.due(p.lastListing) && p.lastSlowChecks != nil {
 		f.Certificates, f.Security, f.Listings = p.lastCerts, p.lastSecurity, p.lastListings
 		f.RemoteClientNodes, f.Roles = p.lastClients, p.lastRoles
 		f.Checks = append(f.Checks, p.lastSlowChecks...)
@@ -389,6 +391,7 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 	p.lastCerts, p.lastSecurity, p.lastListings = f.Certificates, f.Security, f.Listings
 	p.lastClients, p.lastRoles = f.RemoteClientNodes, f.Roles
 	p.lastSlowChecks = slices.Clone(f.Checks[first:])
+	p.lastListing = p.now()
 }
 
 // transportRound runs a slow round when it is due, or when the links or the
@@ -399,7 +402,7 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 // them on every poll would cost more than the rest of the poll.
 func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 	targets := linkTargets(f.Analyses)
-	if !p.slowChecksDue() && maps.Equal(targets, p.trustTargets) {
+	if !p.due(p.lastRound) && !p.retrySlow && maps.Equal(targets, p.trustTargets) {
 		return
 	}
 	now := p.now()

@@ -261,6 +261,32 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 	}
 }
 
+// TestListingsKeepTheirScheduleWhileRemoteInfoFails: a cluster whose
+// _remote/info fails from the start never runs a probe round; its slow
+// listings still run only every probe interval, not on every poll.
+func TestListingsKeepTheirScheduleWhileRemoteInfoFails(t *testing.T) {
+	e := newTrustEnv(t, simulator.TransportSpec{})
+	e.watchWith("paris", e.parisFiles())
+	e.sim.Cluster("paris").SetFault(simulator.Fault{Kind: simulator.FaultServerError, PathPrefix: "/_remote/info"})
+	e.poll("paris")
+	e.clock.advance(time.Minute)
+	before := e.sim.Cluster("paris").Requests()
+	_, second := e.poll("paris")
+	// GET /, _nodes, _remote/info, _resolve/cluster; the listings are replayed.
+	if n := e.sim.Cluster("paris").Requests() - before; n != 4 {
+		t.Errorf("a poll one minute after the listings sent %d requests, want 4", n)
+	}
+	if got := mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates}); got != 1 {
+		t.Errorf("replayed ssl_certificates check_success %v, want 1", got)
+	}
+	e.clock.advance(10 * time.Minute)
+	before = e.sim.Cluster("paris").Requests()
+	e.poll("paris")
+	if n := e.sim.Cluster("paris").Requests() - before; n <= 4 {
+		t.Errorf("the listings did not run again after the probe interval (%d requests)", n)
+	}
+}
+
 // TestPrerequisites: a node of the remote without transport TLS flags the
 // link's remote side; the local side stays fine.
 func TestPrerequisites(t *testing.T) {
