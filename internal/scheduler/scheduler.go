@@ -7,6 +7,7 @@ package scheduler
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -41,6 +42,7 @@ type Scheduler struct {
 type loop struct {
 	cluster  config.Cluster
 	roles    []string // config.RoleNames: depends on other clusters' links too
+	probe    time.Duration
 	interval time.Duration
 	timeout  time.Duration
 	poller   *collector.Poller
@@ -103,14 +105,22 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	for _, cl := range cfg.Clusters {
 		interval, timeout := cfg.EffectivePollInterval(cl), cfg.EffectiveTimeout(cl)
 		roles := cfg.RoleNames(cl.Name)
-		if old, ok := s.loops[cl.Name]; ok && !restartAll && old.interval == interval && old.timeout == timeout &&
-			reflect.DeepEqual(old.cluster, cl) && slices.Equal(old.roles, roles) {
-			next[cl.Name] = old
-			continue
-		}
 		probe := cfg.EffectiveProbeInterval(cl)
 		if s.slowEveryPoll {
 			probe = 0
+		}
+		old, ok := s.loops[cl.Name]
+		// The poller holds what a cluster has learned over time (failure
+		// counts, when its versions became mixed, its connections): it is
+		// rebuilt only when what it polls or how changed. A new interval
+		// or concurrency bound only restarts its loop.
+		if ok && old.timeout == timeout && old.probe == probe && reflect.DeepEqual(old.cluster, cl) && slices.Equal(old.roles, roles) {
+			if !restartAll && old.interval == interval {
+				next[cl.Name] = old
+			} else {
+				next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, probe: probe, poller: old.poller}
+			}
+			continue
 		}
 		p, err := collector.NewPoller(cl, collector.PollerOptions{
 			Timeout: timeout, ProbeInterval: probe, Logger: s.logger, Fleet: s.fleet,
@@ -118,18 +128,18 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		})
 		if err != nil {
 			for name, l := range next {
-				if s.loops[name] != l {
+				if old := s.loops[name]; old == nil || old.poller != l.poller {
 					l.poller.Close()
 				}
 			}
 			return err
 		}
-		next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, poller: p}
+		next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, probe: probe, poller: p}
 	}
 	s.sem = sem
 	for name, l := range s.loops {
-		if next[name] != l {
-			s.stopLoop(name, l, next[name] == nil)
+		if n := next[name]; n != l {
+			s.stopLoop(name, l, n == nil, n == nil || n.poller != l.poller)
 		}
 	}
 	for name, l := range next {
@@ -152,13 +162,16 @@ func (s *Scheduler) startLoop(name string, l *loop) {
 	go s.run(ctx, name, l, s.sem, first)
 }
 
-// stopLoop cancels a loop and waits for it; removed clusters lose their metrics.
-func (s *Scheduler) stopLoop(name string, l *loop, removed bool) {
+// stopLoop cancels a loop and waits for it; removed clusters lose their
+// metrics. closePoller is false when a new loop goes on with its poller.
+func (s *Scheduler) stopLoop(name string, l *loop, removed, closePoller bool) {
 	if l.cancel != nil {
 		l.cancel()
 		<-l.done
 	}
-	l.poller.Close()
+	if closePoller {
+		l.poller.Close()
+	}
 	s.setPending(name, false)
 	if removed {
 		s.store.Delete(name)
@@ -206,19 +219,22 @@ func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan stru
 	}
 }
 
-func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, sem chan struct{}) {
+// pollOnce polls one cluster within the concurrency bound and stores the
+// snapshot; nil when ctx ended before or during the poll.
+func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, sem chan struct{}) *collector.Facts {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
-		return
+		return nil
 	}
 	defer func() { <-sem }()
-	_, snap := l.poller.Poll(ctx)
+	facts, snap := l.poller.Poll(ctx)
 	if ctx.Err() != nil {
-		return // stopped or replaced mid-poll: its half-made snapshot is not the truth
+		return nil // stopped or replaced mid-poll: its half-made snapshot is not the truth
 	}
 	s.store.Put(snap)
 	s.setPending(name, false)
+	return facts
 }
 
 // Ready reports whether every configured cluster has finished its first poll.
@@ -234,10 +250,7 @@ func (s *Scheduler) Ready() bool {
 // their own schedule.
 func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
 	s.mu.Lock()
-	loops := make(map[string]*loop, len(s.loops))
-	for n, l := range s.loops {
-		loops[n] = l
-	}
+	loops := maps.Clone(s.loops)
 	sem := s.sem
 	s.mu.Unlock()
 
@@ -245,21 +258,13 @@ func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
 	out := make(map[string]*collector.Facts, len(loops))
 	var wg sync.WaitGroup
 	for name, l := range loops {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
+		wg.Go(func() {
+			if facts := s.pollOnce(ctx, name, l, sem); facts != nil {
+				mu.Lock()
+				out[name] = facts
+				mu.Unlock()
 			}
-			defer func() { <-sem }()
-			facts, snap := l.poller.Poll(ctx)
-			s.store.Put(snap)
-			mu.Lock()
-			out[name] = facts
-			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
 	return out
@@ -270,7 +275,7 @@ func (s *Scheduler) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, l := range s.loops {
-		s.stopLoop(name, l, false)
+		s.stopLoop(name, l, false, true)
 	}
 	s.loops = map[string]*loop{}
 }
