@@ -155,18 +155,16 @@ func classifyStatus(what string, status int, header http.Header, body []byte) *C
 	if detail == "" {
 		detail = snippet(body)
 	}
+	ce.Msg = fmt.Sprintf("%s: HTTP %d: %s", what, status, detail)
 	switch code := status; {
 	case code == http.StatusUnauthorized:
 		ce.Reason = ReasonUnauthorized
-		ce.Msg = fmt.Sprintf("%s: HTTP 401: %s", what, detail)
 		ce.Hint = "check username/password or api_key for this cluster"
 	case code == http.StatusForbidden:
 		ce.Reason = ReasonForbidden
-		ce.Msg = fmt.Sprintf("%s: HTTP 403: %s", what, detail)
 		ce.Hint = "grant the privilege Elasticsearch names to the role of the exporter's user (see the README's privileges section)"
 	case code == http.StatusBadRequest && missingRoleRe.MatchString(esReason):
 		ce.Reason = ReasonMissingRole
-		ce.Msg = fmt.Sprintf("%s: HTTP 400: %s", what, detail)
 		ce.Hint = "point urls at a node with the remote_cluster_client role (add it to node.roles), since _remote/info answers for the node that handles the request"
 	case code == http.StatusTooManyRequests:
 		// es_rejected_execution_exception or circuit_breaking_exception: the
@@ -185,7 +183,6 @@ func classifyStatus(what string, status int, header http.Header, body []byte) *C
 		}
 	default:
 		ce.Reason = ReasonClientError
-		ce.Msg = fmt.Sprintf("%s: HTTP %d: %s", what, code, detail)
 		ce.Hint = "check that urls point at Elasticsearch's HTTP API root"
 	}
 	return ce

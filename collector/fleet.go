@@ -17,8 +17,8 @@ import (
 // remote as of the remote's last poll.
 type Fleet struct {
 	mu        sync.RWMutex
-	clusters  map[string][]Node
-	versions  map[string][]esversion.Version // parsed once per node list
+	addrs     map[string][]string            // each cluster's node addresses, as indexed in byAddr
+	versions  map[string][]esversion.Version // distinct node versions, sorted
 	transport map[string]TransportView
 	roles     map[string]RoleSet
 	polled    map[string]bool // clusters that finished a poll, successful or not
@@ -31,23 +31,30 @@ type Fleet struct {
 
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
-	return &Fleet{clusters: map[string][]Node{}, versions: map[string][]esversion.Version{},
+	return &Fleet{addrs: map[string][]string{}, versions: map[string][]esversion.Version{},
 		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, polled: map[string]bool{}, byAddr: map[string][]string{},
 		probeSlots: make(chan struct{}, fleetProbeConcurrency)}
 }
 
-// SetNodes records a cluster's latest node list.
-func (f *Fleet) SetNodes(cluster string, nodes []Node) {
+// SetNodes records a cluster's latest node list and its distinct versions
+// (versionsOf(nodes), which the caller has already computed). The address
+// index is rebuilt only when the addresses changed, which is rarely.
+func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Version) {
+	var addrs []string
+	for _, n := range nodes {
+		addrs = append(addrs, nodeAddresses(n)...)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.versions[cluster] = versions
+	if old, ok := f.addrs[cluster]; ok && slices.Equal(old, addrs) {
+		return
+	}
 	f.unindex(cluster)
-	f.clusters[cluster] = nodes
-	f.versions[cluster] = versionsOf(nodes)
-	for _, n := range nodes {
-		for _, a := range nodeAddresses(n) {
-			if !slices.Contains(f.byAddr[a], cluster) {
-				f.byAddr[a] = append(f.byAddr[a], cluster)
-			}
+	f.addrs[cluster] = addrs
+	for _, a := range addrs {
+		if !slices.Contains(f.byAddr[a], cluster) {
+			f.byAddr[a] = append(f.byAddr[a], cluster)
 		}
 	}
 }
@@ -57,7 +64,7 @@ func (f *Fleet) Delete(cluster string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.unindex(cluster)
-	delete(f.clusters, cluster)
+	delete(f.addrs, cluster)
 	delete(f.versions, cluster)
 	delete(f.transport, cluster)
 	delete(f.roles, cluster)
@@ -81,14 +88,12 @@ func (f *Fleet) Polled(cluster string) bool {
 }
 
 func (f *Fleet) unindex(cluster string) {
-	for _, n := range f.clusters[cluster] {
-		for _, a := range nodeAddresses(n) {
-			rest := slices.DeleteFunc(f.byAddr[a], func(c string) bool { return c == cluster })
-			if len(rest) == 0 {
-				delete(f.byAddr, a)
-			} else {
-				f.byAddr[a] = rest
-			}
+	for _, a := range f.addrs[cluster] {
+		rest := slices.DeleteFunc(f.byAddr[a], func(c string) bool { return c == cluster })
+		if len(rest) == 0 {
+			delete(f.byAddr, a)
+		} else {
+			f.byAddr[a] = rest
 		}
 	}
 }

@@ -261,7 +261,7 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 	if nodesOK {
 		f.LocalVersions = versionsOf(f.Nodes)
 		if p.fleet != nil {
-			p.fleet.SetNodes(p.name, f.Nodes)
+			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions)
 		}
 	} else if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
 		f.LocalVersions = []esversion.Version{v}
@@ -394,7 +394,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			add(descCheckDuration, g, c.Duration.Seconds(), p.name, c.Check)
 		}
 		if t, ok := p.lastSuccess[c.Check]; ok {
-			add(descLastSuccess, g, float64(t.UnixNano())/1e9, p.name, c.Check)
+			add(descLastSuccess, g, unixSeconds(t), p.name, c.Check)
 		}
 		byReason := p.failures[c.Check]
 		for _, reason := range slices.Sorted(maps.Keys(byReason)) {

@@ -38,6 +38,15 @@ type RemoteLink struct {
 // Auth is how the link authenticates to the remote: "api_key" when
 // Elasticsearch reports cluster_credentials, else "certificate" (the TLS
 // certificate model, deprecated since 9.0).
+// Addresses are the transport addresses the link dials: its proxy address
+// in proxy mode, else its seeds.
+func (l *RemoteLink) Addresses() []string {
+	if l.ProxyAddress != nil {
+		return []string{*l.ProxyAddress}
+	}
+	return l.Seeds
+}
+
 func (l *RemoteLink) Auth() string {
 	if l.ClusterCredentials != nil {
 		return "api_key"

@@ -87,13 +87,8 @@ type probeState struct {
 
 // linkAddresses are the endpoints of a link worth probing.
 func linkAddresses(l *RemoteLink) []string {
-	if l.ProxyAddress != nil {
-		return []string{*l.ProxyAddress}
-	}
-	if len(l.Seeds) > maxProbesPerLink {
-		return l.Seeds[:maxProbesPerLink]
-	}
-	return l.Seeds
+	addrs := l.Addresses()
+	return addrs[:min(len(addrs), maxProbesPerLink)]
 }
 
 // probeTransport runs one probe round, bounded by the poll's context.
@@ -201,18 +196,16 @@ func (p *Poller) localChain(st probeState) []*x509.Certificate {
 // analyzeTrust judges both directions of every link from the latest probe
 // round, the configured files and the _ssl/certificates listings (this
 // cluster's, and the remote's when it is monitored).
-func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAnalysis {
+// targets maps each link to the monitored cluster behind it (linkTargets).
+func (p *Poller) analyzeTrust(f *Facts, st probeState, targets map[string]string, now time.Time) []TrustAnalysis {
 	localEntries := trustEntries(f.Certificates)
+	localLeafIssuers := trust.LeafIssuers(localEntries)
 	localChain := p.localChain(st)
-	targets := map[string]string{}
-	for _, a := range f.Analyses {
-		targets[a.Alias] = a.Target
-	}
+	localMet, localOK := prerequisitesMet(f.Security)
 	out := make([]TrustAnalysis, 0, len(f.Links))
 	for i := range f.Links {
 		l := &f.Links[i]
-		ta := TrustAnalysis{Alias: l.Alias}
-		ta.LocalMet, ta.LocalOK = prerequisitesMet(f.Security)
+		ta := TrustAnalysis{Alias: l.Alias, LocalMet: localMet, LocalOK: localOK}
 		var remote *TransportView
 		if t := targets[l.Alias]; t != "" && p.fleet != nil {
 			if v, ok := p.fleet.Transport(t); ok {
@@ -256,8 +249,8 @@ func (p *Poller) analyzeTrust(f *Facts, st probeState, now time.Time) []TrustAna
 		case localChain != nil && len(probe.AcceptableCAs) > 0:
 			// The CAs the remote named in its certificate request.
 			ta.RemoteTrustsLocal = trust.IssuerMatch(chainIssuers(localChain), probe.AcceptableCAs)
-		case remote != nil && len(remote.Entries) > 0 && len(trust.LeafIssuers(localEntries)) > 0:
-			ta.RemoteTrustsLocal = trust.IssuerMatch(trust.LeafIssuers(localEntries), trust.CASubjects(remote.Entries))
+		case remote != nil && len(remote.Entries) > 0 && len(localLeafIssuers) > 0:
+			ta.RemoteTrustsLocal = trust.IssuerMatch(localLeafIssuers, trust.CASubjects(remote.Entries))
 		default:
 			ta.RemoteTrustsLocal = noData("configure transport.cert_file (or keystore_file) or transport.probe_local_nodes, or monitor the remote cluster too")
 		}
@@ -334,6 +327,14 @@ func (p *Poller) slowListings(ctx context.Context, f *Facts) {
 		f.Certificates, f.Security, f.Listings = p.lastCerts, p.lastSecurity, p.lastListings
 		f.RemoteClientNodes, f.Roles = p.lastClients, p.lastRoles
 		f.Checks = append(f.Checks, p.lastSlowChecks...)
+		// A replayed failure is a poll in which the check failed: counted,
+		// so that failure-rate alerts see a slow check fail as steadily as
+		// a fast one (logged once, when it happened).
+		for _, c := range p.lastSlowChecks {
+			if c.Err != nil {
+				p.failures[c.Check][c.Err.Reason]++
+			}
+		}
 		return
 	}
 	first := len(f.Checks)
@@ -410,7 +411,7 @@ func (p *Poller) transportRound(ctx context.Context, f *Facts) {
 		p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security})
 	}
 	round := p.probeTransport(ctx, f)
-	f.Trust = p.analyzeTrust(f, round, now)
+	f.Trust = p.analyzeTrust(f, round, targets, now)
 	p.logTrust(f.Trust)
 	var rolesPending bool
 	f.RoleFindings, rolesPending = analyzeRoles(p.name, f.Roles, p.links, p.fleet)

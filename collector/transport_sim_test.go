@@ -287,6 +287,28 @@ func TestListingsKeepTheirScheduleWhileRemoteInfoFails(t *testing.T) {
 	}
 }
 
+// TestReplayedFailuresCount: a slow check that failed in its round counts
+// as failed in every poll that replays it, as the counter's help says
+// ("polls in which the check failed"), so failure-rate alerts hold.
+func TestReplayedFailuresCount(t *testing.T) {
+	e := newTrustEnv(t, simulator.TransportSpec{})
+	e.watchWith("paris", e.parisFiles())
+	e.sim.Cluster("paris").SetFault(simulator.Fault{Kind: simulator.FaultServerError, PathPrefix: "/_ssl/certificates"})
+	failures := map[string]string{"check": CheckSSLCertificates, "reason": string(ReasonServerError)}
+	_, first := e.poll("paris")
+	if got := mustValue(t, first, "es_remote_exporter_check_failures_total", failures); got != 1 {
+		t.Fatalf("failures after the failing round: %v, want 1", got)
+	}
+	e.clock.advance(time.Minute)
+	_, second := e.poll("paris")
+	if got := mustValue(t, second, "es_remote_exporter_check_failures_total", failures); got != 2 {
+		t.Errorf("failures after a poll replaying the failed round: %v, want 2", got)
+	}
+	if got := mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates}); got != 0 {
+		t.Errorf("replayed check_success %v, want 0", got)
+	}
+}
+
 // TestPrerequisites: a node of the remote without transport TLS flags the
 // link's remote side; the local side stays fine.
 func TestPrerequisites(t *testing.T) {

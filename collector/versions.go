@@ -49,11 +49,7 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 		if lc, ok := cfg[l.Alias]; ok && lc.Cluster != "" {
 			a.Target, a.Match = lc.Cluster, MatchConfig
 		} else if fleet != nil {
-			addrs := l.Seeds
-			if l.ProxyAddress != nil {
-				addrs = []string{*l.ProxyAddress}
-			}
-			if name, ok := fleet.MatchAddresses(self, addrs); ok {
+			if name, ok := fleet.MatchAddresses(self, l.Addresses()); ok {
 				a.Target, a.Match = name, MatchTransportAddress
 			}
 		}
@@ -94,7 +90,7 @@ func (p *Poller) versionMetrics(f *Facts, add func(*prometheus.Desc, prometheus.
 		}
 	}
 	if !p.mixedSince.IsZero() {
-		add(descMixedSince, g, float64(p.mixedSince.UnixNano())/1e9, p.name)
+		add(descMixedSince, g, unixSeconds(p.mixedSince), p.name)
 	}
 	for _, a := range f.Analyses {
 		if a.Target != "" {
