@@ -2,6 +2,7 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
 	"os"
 	"os/exec"
 	"regexp"
@@ -211,5 +212,46 @@ func TestAlertRouting(t *testing.T) {
 	}
 	if credentials == 0 {
 		t.Error(`no alert carries routing="credentials"`)
+	}
+}
+
+// TestConfigurationReasonsAgree makes every regular-expression matcher on
+// the reason of es_remote_exporter_check_failures_total name the same set
+// of configuration reasons: the alerts that split configuration failures
+// (ESRemoteExporterCheckMisconfigured) from the rest (ESRemoteClusterUnreachable,
+// ESRemoteExporterCheckFailing) must not drift apart, or a failure would
+// raise both alerts or neither.
+func TestConfigurationReasonsAgree(t *testing.T) {
+	var doc ruleFileDoc
+	readYAML(t, ruleFile, &doc)
+	selector := regexp.MustCompile(`es_remote_exporter_check_failures_total\s*\{([^}]*)\}`)
+	reason := regexp.MustCompile(`\breason\s*(=~|!~)\s*"([^"]*)"`)
+	var want []string
+	var wantWhere string
+	n := 0
+	for _, g := range doc.Groups {
+		for _, r := range g.Rules {
+			name := cmp.Or(r.Alert, r.Record)
+			for _, sel := range selector.FindAllStringSubmatch(r.Expr, -1) {
+				for _, m := range reason.FindAllStringSubmatch(sel[1], -1) {
+					n++
+					set := strings.Split(m[2], "|")
+					slices.Sort(set)
+					set = slices.Compact(set)
+					where := name + ": reason" + m[1] + `"` + m[2] + `"`
+					if want == nil {
+						want, wantWhere = set, where
+						continue
+					}
+					if !slices.Equal(set, want) {
+						t.Errorf("%s: %s names reasons %v, but %s names %v",
+							ruleFile, where, set, wantWhere, want)
+					}
+				}
+			}
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%s: %d reason=~/!~ matchers on es_remote_exporter_check_failures_total, want at least 2 (did the expressions change?)", ruleFile, n)
 	}
 }
