@@ -255,19 +255,12 @@ func nodeAttributes(ver esVersion, n nodeView) obj {
 	}
 	o = o.set("xpack.installed", "true")
 	if ver.v.Major == 7 {
-		o = o.set("transform.node", boolString(hasRole(n.roles, "transform")))
+		o = o.set("transform.node", strconv.FormatBool(hasRole(n.roles, "transform")))
 		if hasRole(n.roles, "ml") {
 			o = o.set("ml.max_open_jobs", "512")
 		}
 	}
 	return o
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }
 
 // simpleMatch is Regex.simpleMatch with '*' wildcards only.

@@ -104,10 +104,16 @@ func TestFleetOfThousandClusters(t *testing.T) {
 		// Still run a smaller fleet: the test must not be skipped.
 		s := newSim(t)
 		buildFleet(t, s, 100, 10)
+		if n := verifyCacheLen(s); n != 0 {
+			t.Errorf("%d full verifications: the shared-CA fast path was not taken", n)
+		}
 		return
 	}
 	s := newSim(t)
 	clusters := buildFleet(t, s, 1000, 10)
+	if n := verifyCacheLen(s); n != 0 {
+		t.Errorf("%d full verifications: the shared-CA fast path was not taken", n)
+	}
 	cl := newClient(t, s)
 	got := parseOrdered(t, get(t, cl, clusters[999].URL()+"/_remote/info").body)
 	if len(got.keys) != 10 {

@@ -516,13 +516,9 @@ func (c *Cluster) SetFault(f Fault) {
 	c.faultCh = make(chan struct{})
 	c.tfault.Store(transportFault(f))
 	c.mu.Unlock()
-	if transportDown(f) {
+	if transportFault(f) != transportOK {
 		c.sim.dropLinksTo(c.name)
 	}
-}
-
-func transportDown(f Fault) bool {
-	return f.PathPrefix == "" && (f.Kind == FaultHang || f.Kind == FaultDrop)
 }
 
 // SetNodeVersion changes a node's version, as a rolling upgrade restarts it

@@ -71,7 +71,7 @@ func remoteSettings(l LinkSpec) map[string]any {
 		m["server_name"] = l.ServerName
 	}
 	if l.SkipUnavailable != nil {
-		m["skip_unavailable"] = boolString(*l.SkipUnavailable)
+		m["skip_unavailable"] = strconv.FormatBool(*l.SkipUnavailable)
 	}
 	if l.TransportCompress != "" {
 		m["transport.compress"] = l.TransportCompress
@@ -177,14 +177,6 @@ func (c *Cluster) persistentSettingsLocked() map[string]any {
 	return m
 }
 
-// PersistentSettings returns the cluster's persistent settings (flat keys)
-// as GET /_cluster/settings reports them.
-func (c *Cluster) PersistentSettings() map[string]any {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.persistentSettingsLocked()
-}
-
 // clusterGetSettingsAction is GET /_cluster/settings
 // (RestClusterGetSettingsAction; body RestClusterGetSettingsResponse
 // #toXContent, verified: "persistent", then "transient", then "defaults"
@@ -238,9 +230,10 @@ func (c *Cluster) clusterGetSettingsAction(r *http.Request, ver esVersion) respo
 	return jsonResponse(ver, r, http.StatusOK, body)
 }
 
-// observeLinksOn is observeLinks for the node at index idx: only the
-// links that node has, each with its effective definition there, counted
-// with that node's version and transport mode.
+// observeLinksOn observes the links of the node at index idx as
+// GET /_remote/info on that node reports them: only the links that node
+// has, each with its effective definition there, counted with that node's
+// version and transport mode, and connected only while established.
 func (c *Cluster) observeLinksOn(idx int) (esVersion, []linkState) {
 	c.mu.Lock()
 	n := c.nodes[idx]
@@ -259,15 +252,16 @@ func (c *Cluster) observeLinksOn(idx int) (esVersion, []linkState) {
 	states := make([]linkState, len(entries))
 	for i, e := range entries {
 		v := c.sim.Cluster(e.spec.Remote).view()
-		cnt, target := capacity(local, lm, e.spec, v, nil)
-		states[i] = linkState{spec: e.spec, count: cnt, target: target, view: v, ptr: e.l}
+		cnt, _ := capacity(local, lm, e.spec, v, nil)
+		states[i] = linkState{spec: e.spec, count: cnt, ptr: e.l}
 	}
 	c.mu.Lock()
 	for i := range states {
 		st := &states[i]
 		if st.count == 0 && st.ptr.primary == n.name {
-			// As observeLinks: a link whose remote went away loses its
-			// connection for good (judged on the primary node only).
+			// A link whose remote went away loses its connection for
+			// good, until a reconnect trigger (connectLinks); judged on
+			// the link's primary node only.
 			st.ptr.established = false
 		}
 		if !st.ptr.established {

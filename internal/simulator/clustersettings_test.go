@@ -25,7 +25,7 @@ func TestClusterSettingsDynamicLink(t *testing.T) {
 	}
 	d := body.mustGet(t, "persistent", "cluster", "remote", "dyn")
 	seeds := d.mustGet(t, "seeds")
-	if seeds.kind != "array" || len(seeds.vals) != 1 || seeds.vals[0].str != rem.transportAddresses()[0] {
+	if seeds.kind != "array" || len(seeds.vals) != 1 || seeds.vals[0].str != rem.TransportAddresses()[0] {
 		t.Errorf("seeds %s", res.body)
 	}
 	wantString(t, d, "true", "skip_unavailable")
@@ -68,7 +68,7 @@ func TestStaticLinkOnSomeNodes(t *testing.T) {
 	s := newSim(t)
 	cl := newClient(t, s)
 	rem := addCluster(t, s, ClusterSpec{Name: "rem", Version: "8.19.2", Nodes: []NodeSpec{{Name: "r1"}, {Name: "r2"}}})
-	ra := rem.transportAddresses()
+	ra := rem.TransportAddresses()
 	c := addCluster(t, s, ClusterSpec{Name: "loc", Version: "8.19.2", Nodes: twoNodes()})
 	// Static on es02 only.
 	addLink(t, c, LinkSpec{Alias: "st", Remote: "rem", Static: true, StaticNodes: []string{"es02"}, Seeds: ra[:1],
@@ -129,7 +129,7 @@ func TestDynamicLinkTakesPrecedence(t *testing.T) {
 	s := newSim(t)
 	cl := newClient(t, s)
 	rem := addCluster(t, s, ClusterSpec{Name: "rem", Version: "8.19.2", Nodes: []NodeSpec{{Name: "r1"}, {Name: "r2"}}})
-	ra := rem.transportAddresses()
+	ra := rem.TransportAddresses()
 	c := addCluster(t, s, ClusterSpec{Name: "loc", Version: "8.19.2", Nodes: twoNodes()})
 	addLink(t, c, LinkSpec{Alias: "both", Remote: "rem", Static: true, Seeds: ra[:1], SkipUnavailable: boolPtr(false),
 		NodeConnections: 1})

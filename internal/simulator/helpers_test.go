@@ -304,6 +304,18 @@ func wantStatus(t *testing.T, res result, status int) {
 
 func boolPtr(b bool) *bool { return &b }
 
+// wantErrContains fails unless err is an error whose message contains
+// substr; what names the call that should have failed.
+func wantErrContains(t *testing.T, err error, substr, what string) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s succeeded, want an error containing %q", what, substr)
+	case !strings.Contains(err.Error(), substr):
+		t.Errorf("%s: error %q does not contain %q", what, err, substr)
+	}
+}
+
 // waitForGoroutines fails the test unless the goroutine count falls back to
 // baseline (plus one for the test's own bookkeeping) within 5 s.
 func waitForGoroutines(t *testing.T, baseline int) {

@@ -92,7 +92,7 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 		if tgt == nil {
 			return fmt.Errorf("simulator: link %q: no simulated cluster %q", l.Alias, l.Remote)
 		}
-		addrs := tgt.transportAddresses()
+		addrs := tgt.TransportAddresses()
 		if mode == "sniff" && len(l.Seeds) == 0 {
 			l.Seeds = addrs[:min(3, len(addrs))]
 		}
@@ -104,7 +104,7 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 	if l.Static {
 		def.nodes = slices.Clone(l.StaticNodes)
 		if def.nodes == nil {
-			def.nodes = c.nodeNames()
+			def.nodes = c.NodeNames()
 		}
 	}
 	c.mu.Lock()
@@ -163,16 +163,6 @@ func (c *Cluster) RemoveLink(alias string) {
 // every disconnected remote, e.g. a cross-cluster search on "*:*".
 func (c *Cluster) ReconnectRemotes() { c.connectLinks(nil) }
 
-func (c *Cluster) transportAddresses() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n.addr
-	}
-	return out
-}
-
 // remoteView is what a peer can observe of a cluster's transport layer.
 type remoteView struct {
 	exists  bool
@@ -202,11 +192,12 @@ func (c *Cluster) view() remoteView {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	tf := transportFault(c.fault)
 	v := remoteView{
 		exists:  true,
 		running: c.running,
-		hang:    c.fault.PathPrefix == "" && c.fault.Kind == FaultHang,
-		drop:    c.fault.PathPrefix == "" && c.fault.Kind == FaultDrop,
+		hang:    tf == transportHang,
+		drop:    tf == transportDrop,
 		hangCh:  c.faultCh,
 		downCh:  c.downCh,
 		indices: c.indices,
@@ -284,11 +275,9 @@ func capacity(local esVersion, lm transportMode, l LinkSpec, v remoteView, canCo
 }
 
 type linkState struct {
-	spec   LinkSpec
-	count  int      // connections held now (0 = disconnected)
-	target nodeView // answering remote node when count > 0
-	view   remoteView
-	ptr    *link
+	spec  LinkSpec
+	count int // connections held now (0 = disconnected)
+	ptr   *link
 }
 
 // localSnapshot returns the answering node's version and the links.

@@ -1,6 +1,10 @@
 package simulator
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -105,9 +109,20 @@ func TestPlainHTTPAndCAFile(t *testing.T) {
 		t.Fatalf("URLs %s %s", plain.URL(), tlsC.URL())
 	}
 	wantStatus(t, get(t, http.DefaultClient, plain.URL()+"/", basic(monUser, monPass)), 200)
-	// Without the CA the TLS handshake must fail: the certificate is real.
-	if _, err := doErr(t.Context(), &http.Client{Transport: &http.Transport{}}, "GET", tlsC.URL()+"/"); err == nil {
+	// Without the CA the TLS handshake must fail, and fail for the unknown
+	// authority: the certificate is real, only its CA is not trusted. The
+	// client trusts another real CA (the transport CA) rather than the
+	// system roots, so the outcome does not depend on the host's CA bundle.
+	other := x509.NewCertPool()
+	if !other.AppendCertsFromPEM(s.TransportCACertPEM()) {
+		t.Fatal("transport CA PEM does not parse")
+	}
+	noCA := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: other}}}
+	_, err := doErr(t.Context(), noCA, "GET", tlsC.URL()+"/")
+	if err == nil {
 		t.Error("TLS cluster accepted by a client without the simulator CA")
+	} else if _, ok := errors.AsType[x509.UnknownAuthorityError](err); !ok {
+		t.Errorf("TLS error without the simulator CA: %v (%T), want x509.UnknownAuthorityError", err, err)
 	}
 	path, err := s.WriteCAFile(t.TempDir())
 	if err != nil {
@@ -149,22 +164,23 @@ func TestStopStartKeepsURLAndRefusesWhenStopped(t *testing.T) {
 
 func TestAddClusterValidation(t *testing.T) {
 	s := newSim(t)
-	for _, spec := range []ClusterSpec{
-		{Name: "", Version: "8.19.2"},
-		{Name: "v", Version: "6.8.0"},
-		{Name: "v", Version: "7.16.3"},
-		{Name: "v", Version: "banana"},
-		{Name: "v", Version: "8.19.2", Nodes: []NodeSpec{{Name: "a"}, {Name: "a"}}},
-		{Name: "v", Version: "8.19.2", InitialConnectTimeout: -time.Second},
+	for _, tc := range []struct {
+		spec ClusterSpec
+		want string
+	}{
+		{ClusterSpec{Name: "", Version: "8.19.2"}, "ClusterSpec.Name is empty"},
+		{ClusterSpec{Name: "v", Version: "6.8.0"}, `version "6.8.0": the simulator plays 7.17.x, 8.x and 9.x only`},
+		{ClusterSpec{Name: "v", Version: "7.16.3"}, `version "7.16.3": the simulator plays 7.17.x, 8.x and 9.x only`},
+		{ClusterSpec{Name: "v", Version: "banana"}, `version "banana": want MAJOR.MINOR`},
+		{ClusterSpec{Name: "v", Version: "8.19.2", Nodes: []NodeSpec{{Name: "a"}, {Name: "a"}}}, `duplicate node name "a"`},
+		{ClusterSpec{Name: "v", Version: "8.19.2", InitialConnectTimeout: -time.Second}, "InitialConnectTimeout must not be negative"},
 	} {
-		if _, err := s.AddCluster(spec); err == nil {
-			t.Errorf("AddCluster(%+v) succeeded", spec)
-		}
+		_, err := s.AddCluster(tc.spec)
+		wantErrContains(t, err, tc.want, fmt.Sprintf("AddCluster(%+v)", tc.spec))
 	}
 	addCluster(t, s, ClusterSpec{Name: "dup", Version: "8.19.2"})
-	if _, err := s.AddCluster(ClusterSpec{Name: "dup", Version: "8.19.2"}); err == nil {
-		t.Error("duplicate cluster name accepted")
-	}
+	_, err := s.AddCluster(ClusterSpec{Name: "dup", Version: "8.19.2"})
+	wantErrContains(t, err, `cluster "dup" already exists`, "duplicate cluster name")
 	if s.Cluster("dup") == nil || s.Cluster("nope") != nil {
 		t.Error("Cluster lookup")
 	}
@@ -277,6 +293,9 @@ func TestTimeValueRendering(t *testing.T) {
 		250 * time.Millisecond:  "250ms",
 		2 * time.Hour:           "2h",
 		36 * time.Hour:          "1.5d",
+		1500 * time.Nanosecond:  "1.5micros",
+		7 * time.Nanosecond:     "7nanos",
+		0:                       "0s",
 	} {
 		if got := timeValueString(d); got != want {
 			t.Errorf("timeValueString(%v) = %q, want %q", d, got, want)
@@ -284,13 +303,15 @@ func TestTimeValueRendering(t *testing.T) {
 	}
 	for d, want := range map[time.Duration]string{
 		30 * time.Second: "30s", 90 * time.Second: "90s", 2 * time.Minute: "2m", 1500 * time.Millisecond: "1500ms",
+		3 * day: "3d", 25 * time.Hour: "25h", 1500 * time.Microsecond: "1500micros", 7 * time.Nanosecond: "7nanos", 0: "0nanos",
 	} {
 		if got := timeValueStringRep(d); got != want {
 			t.Errorf("timeValueStringRep(%v) = %q, want %q", d, got, want)
 		}
 	}
 	for s, want := range map[string]time.Duration{"5s": 5 * time.Second, "100ms": 100 * time.Millisecond,
-		"2m": 2 * time.Minute, "10nanos": 10, "-1": -1, "0": 0} {
+		"2m": 2 * time.Minute, "10nanos": 10, "-1": -1, "0": 0, "3micros": 3 * time.Microsecond, "1h": time.Hour,
+		"2d": 2 * day, "1.5s": 1500 * time.Millisecond} {
 		if got, err := parseTimeValue(s); err != nil || got != want {
 			t.Errorf("parseTimeValue(%q) = %v, %v; want %v", s, got, err, want)
 		}

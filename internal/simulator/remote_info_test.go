@@ -41,12 +41,12 @@ func TestRemoteInfoMatchesRecordedResponse(t *testing.T) {
 	wantString(t, got, "30s", "cluster_sniff", "initial_connect_timeout")
 	wantBool(t, got, true, "cluster_sniff", "skip_unavailable")
 	seeds := got.mustGet(t, "cluster_sniff", "seeds")
-	wantSeeds := s.Cluster("remote-sniff").transportAddresses()[:3]
+	wantSeeds := s.Cluster("remote-sniff").TransportAddresses()[:3]
 	if len(seeds.vals) != 3 || seeds.vals[0].str != wantSeeds[0] || seeds.vals[2].str != wantSeeds[2] {
 		t.Errorf("seeds %s, want %v", seeds.shape(), wantSeeds)
 	}
 	wantBool(t, got, true, "cluster_proxy", "connected")
-	wantString(t, got, s.Cluster("remote-proxy").transportAddresses()[0], "cluster_proxy", "proxy_address")
+	wantString(t, got, s.Cluster("remote-proxy").TransportAddresses()[0], "cluster_proxy", "proxy_address")
 	wantString(t, got, "remote-proxy.example.com", "cluster_proxy", "server_name")
 	wantNumber(t, got, 18, "cluster_proxy", "num_proxy_sockets_connected")
 	wantNumber(t, got, 18, "cluster_proxy", "max_proxy_socket_connections")

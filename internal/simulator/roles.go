@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sort"
 )
 
 // Native roles and GET /_security/role[/<name>].
@@ -128,12 +127,7 @@ func metadataValue(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		o := obj{}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			o = o.set(k, metadataValue(t[k]))
 		}
 		return o
@@ -222,10 +216,7 @@ func (c *Cluster) getRolesAction(r *http.Request, ver esVersion, names []string)
 	c.mu.Unlock()
 	var selected []string
 	if len(names) == 0 {
-		for k := range roles {
-			selected = append(selected, k)
-		}
-		sort.Strings(selected)
+		selected = slices.Sorted(maps.Keys(roles))
 	} else {
 		for _, n := range names {
 			if _, ok := roles[n]; ok && !slices.Contains(selected, n) {

@@ -126,13 +126,11 @@ func TestGetRolesMissingAndForbidden(t *testing.T) {
 		"with roles [sec], this action is granted by the cluster privileges [manage_security,all]") {
 		t.Errorf("7.17 reason %q", r)
 	}
-	if err := old.SetRole("ri", RoleSpec{RemoteIndices: []RemoteIndicesPrivileges{{Clusters: []string{"a"}}}}); err == nil {
-		t.Error("remote_indices accepted on 7.17")
-	}
-	if _, err := s.AddCluster(ClusterSpec{Name: "old2", Version: "8.14.0",
-		Roles: map[string]RoleSpec{"d": {Description: "x"}}}); err == nil {
-		t.Error("description accepted on 8.14")
-	}
+	wantErrContains(t, old.SetRole("ri", RoleSpec{RemoteIndices: []RemoteIndicesPrivileges{{Clusters: []string{"a"}}}}),
+		`role "ri": remote_indices need 8.14+, the cluster plays 7.17.22`, "remote_indices on 7.17")
+	_, err := s.AddCluster(ClusterSpec{Name: "old2", Version: "8.14.0",
+		Roles: map[string]RoleSpec{"d": {Description: "x"}}})
+	wantErrContains(t, err, `role "d": description needs 8.15+, the cluster plays 8.14.0`, "description on 8.14")
 	// Unknown parameter: the usual 400.
 	wantStatus(t, get(t, cl, c.URL()+"/_security/role?foo=1", basic("secreader", "pw")), 400)
 }

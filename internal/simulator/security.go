@@ -211,10 +211,9 @@ func transportCompatible(local, remote transportMode, apiKey bool) bool {
 // verified; recorded 7.16.0/7.17 responses show the header as
 // `299 Elasticsearch-<version>-<build hash> "<message>"`).
 func securityWarning(v esVersion) string {
-	major, minor := v.v.Major, v.v.Minor
 	msg := "Elasticsearch built-in security features are not enabled. Without authentication, your cluster could be " +
 		"accessible to anyone. See https://www.elastic.co/guide/en/elasticsearch/reference/" +
-		fmt.Sprintf("%d.%d", major, minor) + "/security-minimal-setup.html to enable security."
+		v.v.MinorString() + "/security-minimal-setup.html to enable security."
 	return warningValue(v, msg)
 }
 
@@ -281,7 +280,7 @@ func (c *Cluster) SetNodeSecurity(nodeName string, enabled bool) error {
 // SetSecurity sets xpack.security.enabled on every node (see
 // SetNodeSecurity), restarting each.
 func (c *Cluster) SetSecurity(enabled bool) error {
-	for _, name := range c.nodeNames() {
+	for _, name := range c.NodeNames() {
 		if err := c.SetNodeSecurity(name, enabled); err != nil {
 			return err
 		}

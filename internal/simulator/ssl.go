@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
@@ -143,5 +144,5 @@ func storedKey(s storedCert) string {
 		alias = *s.alias
 	}
 	return strings.Join([]string{s.path, s.format, alias, trust.Serial(s.cert), trust.Fingerprint(s.cert),
-		boolString(s.hasKey)}, "|")
+		strconv.FormatBool(s.hasKey)}, "|")
 }

@@ -2,12 +2,20 @@ package simulator
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
 const day = 24 * time.Hour
+
+// timeUnits are TimeValue's units, largest first.
+var timeUnits = []struct {
+	size   time.Duration
+	suffix string
+}{{day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
+	{time.Millisecond, "ms"}, {time.Microsecond, "micros"}, {time.Nanosecond, "nanos"}}
 
 // timeValueString renders d like org.elasticsearch.core.TimeValue#toString()
 // (8.x/9.x; RemoteConnectionInfo writes the TimeValue itself, which
@@ -21,14 +29,9 @@ func timeValueString(d time.Duration) string {
 	if d == 0 {
 		return "0s"
 	}
-	type unit struct {
-		size   time.Duration
-		suffix string
-	}
-	units := []unit{{day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
-		{time.Millisecond, "ms"}, {time.Microsecond, "micros"}}
-	value, suffix := float64(d), "nanos"
-	for _, u := range units {
+	var value float64
+	var suffix string
+	for _, u := range timeUnits {
 		if d >= u.size {
 			value, suffix = float64(d)/float64(u.size), u.suffix
 			break
@@ -54,17 +57,12 @@ func timeValueStringRep(d time.Duration) string {
 	if d < 0 {
 		return strconv.FormatInt(int64(d), 10)
 	}
-	units := []struct {
-		size   time.Duration
-		suffix string
-	}{{day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"},
-		{time.Millisecond, "ms"}, {time.Microsecond, "micros"}}
-	for _, u := range units {
+	for _, u := range timeUnits {
 		if d%u.size == 0 && d >= u.size {
 			return strconv.FormatInt(int64(d/u.size), 10) + u.suffix
 		}
 	}
-	return strconv.FormatInt(int64(d), 10) + "nanos"
+	return "0nanos" // d == 0
 }
 
 var errTimeUnit = errors.New("unit is missing or unrecognized")
@@ -80,12 +78,8 @@ func parseTimeValue(s string) (time.Duration, error) {
 	if norm == "0" {
 		return 0, nil
 	}
-	units := []struct {
-		suffix string
-		size   time.Duration
-	}{{"nanos", time.Nanosecond}, {"micros", time.Microsecond}, {"ms", time.Millisecond},
-		{"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", day}}
-	for _, u := range units {
+	// Smallest first: "ms", "micros" and "nanos" end in "s", "ms" in "m".
+	for _, u := range slices.Backward(timeUnits) {
 		if strings.HasSuffix(norm, u.suffix) {
 			num := strings.TrimSpace(strings.TrimSuffix(norm, u.suffix))
 			n, err := strconv.ParseInt(num, 10, 64)

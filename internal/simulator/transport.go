@@ -252,6 +252,9 @@ const (
 	transportDrop
 )
 
+// transportFault is the one place of the rule "a fault without PathPrefix
+// of kind FaultHang or FaultDrop takes the transport down" (Fault, sim.go):
+// transportOK when f leaves the transport alone.
 func transportFault(f Fault) int32 {
 	switch {
 	case f.PathPrefix != "":
@@ -458,11 +461,13 @@ func validityWindow(now time.Time, groups ...[]*x509.Certificate) (time.Time, ti
 // name first and falls back to the peer host (unverified for
 // Elasticsearch's proxy mode).
 func (s *Sim) mutualTrust(local, remote tlsSide, target []*x509.Certificate, hosts []string, now time.Time) bool {
-	if local.store == s.sharedStore && remote.store == s.sharedStore && s.sharedDefault(local.chain, now) && s.sharedDefault(target, now) {
+	if local.store == s.sharedStore && remote.store == s.sharedStore && s.sharedDefault(local.chain, now) &&
+		s.sharedDefault(target, now) && (local.mode != trust.ModeFull || matchesAnyHost(target[0], hosts)) {
 		// Fast path for the default setup (thousands of clusters in
 		// benchmarks): both leaves were issued directly by the shared CA
-		// with SANs for 127.0.0.1 and no usage restriction, and both sides
-		// trust exactly that CA, so the verification below would pass.
+		// with SANs for 127.0.0.1 and no usage restriction, both sides
+		// trust exactly that CA, and in full mode the target's leaf
+		// matches a host dialled, so the verification below would pass.
 		return true
 	}
 	if remote.mode != trust.ModeNone && !s.verify(local.chain, remote.store, x509.ExtKeyUsageClientAuth, trust.ModeCertificate, nil, now) {
@@ -472,6 +477,12 @@ func (s *Sim) mutualTrust(local, remote tlsSide, target []*x509.Certificate, hos
 		return true
 	}
 	return s.verify(target, local.store, x509.ExtKeyUsageServerAuth, local.mode, hosts, now)
+}
+
+// matchesAnyHost is the hostname check of trust.VerifyPeer in full mode:
+// no host given means nothing to check, otherwise one of hosts must match.
+func matchesAnyHost(leaf *x509.Certificate, hosts []string) bool {
+	return len(hosts) == 0 || slices.ContainsFunc(hosts, func(h string) bool { return trust.MatchesHost(leaf, h) })
 }
 
 // sharedDefault reports whether chain is a valid default node certificate
@@ -621,7 +632,7 @@ func (c *Cluster) ReissueNodeCertificates(notBefore, notAfter time.Time) error {
 
 // installPKI issues every node's certificate under p and publishes it.
 func (c *Cluster) installPKI(p *transportPKI) error {
-	names := c.nodeNames()
+	names := c.NodeNames()
 	certs := make([]*nodeCert, len(names))
 	for i, name := range names {
 		nc, err := p.issue(name, p.spec.NotBefore, p.spec.NotAfter)
@@ -638,16 +649,6 @@ func (c *Cluster) installPKI(p *transportPKI) error {
 	}
 	c.refreshNodeConfigs()
 	return nil
-}
-
-func (c *Cluster) nodeNames() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		out[i] = n.name
-	}
-	return out
 }
 
 // TransportCACertPEM returns the PEM of the CA that issued the cluster's
@@ -700,7 +701,22 @@ func (c *Cluster) nodeCert(nodeName string) (*nodeCert, error) {
 
 // TransportAddresses returns every node's transport address
 // (127.0.0.1:port), in NodeSpec order; stable across Stop/Start.
-func (c *Cluster) TransportAddresses() []string { return c.transportAddresses() }
+func (c *Cluster) TransportAddresses() []string {
+	return c.perNode(func(n *node) string { return n.addr })
+}
 
 // NodeNames returns the node names in NodeSpec order.
-func (c *Cluster) NodeNames() []string { return c.nodeNames() }
+func (c *Cluster) NodeNames() []string {
+	return c.perNode(func(n *node) string { return n.name })
+}
+
+// perNode maps every node, in NodeSpec order, under c.mu.
+func (c *Cluster) perNode(f func(*node) string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = f(n)
+	}
+	return out
+}

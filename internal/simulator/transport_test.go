@@ -3,6 +3,7 @@ package simulator
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"regexp"
 	"slices"
@@ -235,10 +236,16 @@ func TestTransportRequiresMutualTLS(t *testing.T) {
 	if r := probeAs(t, lax.TransportAddresses()[0], nil); r.ClientAuth != tlsprobe.ClientAuthRejected {
 		t.Errorf("verification_mode none accepted no certificate: %q", r.ClientAuth)
 	}
-	for _, bad := range []TransportSpec{{MaxTLSVersion: tls.VersionTLS11}, {VerificationMode: "strict"}, {CADN: "XX=bad"}} {
-		if _, err := s.AddCluster(ClusterSpec{Name: "bad", Version: "8.19.2", Transport: bad}); err == nil {
-			t.Errorf("AddCluster accepted %+v", bad)
-		}
+	for _, bad := range []struct {
+		spec TransportSpec
+		want string
+	}{
+		{TransportSpec{MaxTLSVersion: tls.VersionTLS11}, "MaxTLSVersion 0x302: want tls.VersionTLS12 or tls.VersionTLS13"},
+		{TransportSpec{VerificationMode: "strict"}, `verification mode "strict": want full, certificate or none`},
+		{TransportSpec{CADN: "XX=bad"}, `unsupported attribute "XX"`},
+	} {
+		_, err := s.AddCluster(ClusterSpec{Name: "bad", Version: "8.19.2", Transport: bad.spec})
+		wantErrContains(t, err, bad.want, fmt.Sprintf("AddCluster with transport %+v", bad.spec))
 	}
 }
 
@@ -328,6 +335,85 @@ func TestLinksFollowTransportTrust(t *testing.T) {
 			if handshakeOK != tc.connected {
 				t.Errorf("handshake says %v (client auth %q alert %q, verdict %+v), link says %v",
 					handshakeOK, r.ClientAuth, r.PeerAlert, v, tc.connected)
+			}
+		})
+	}
+}
+
+// verifyCacheLen is how many full verifications the Sim has cached: zero
+// when every connection so far took mutualTrust's fast path.
+func verifyCacheLen(s *Sim) int {
+	s.verifyMu.Lock()
+	defer s.verifyMu.Unlock()
+	return len(s.verifyCache)
+}
+
+// TestProxyLinkHostnameCheck: in verification_mode full the local side
+// checks the proxy's host (or server_name) against the remote node's SANs
+// (node name, localhost, 127.0.0.1), whether the clusters share the Sim's
+// CA (mutualTrust's fast path) or trust each other's own CAs (the full
+// verification); verification_mode certificate and none skip the check.
+func TestProxyLinkHostnameCheck(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ownCAs     bool
+		mode       string // local verification_mode
+		host       string // of the proxy address
+		serverName string
+		connected  bool
+	}{
+		{"shared CA, full, host not in SANs", false, "", "proxy.example.com", "", false},
+		{"own CAs, full, host not in SANs", true, "", "proxy.example.com", "", false},
+		{"shared CA, full, IP not in SANs", false, "", "10.1.2.3", "", false},
+		{"shared CA, full, localhost", false, "", "localhost", "", true},
+		{"own CAs, full, localhost", true, "", "localhost", "", true},
+		{"shared CA, full, node name", false, "full", "remote-es01", "", true},
+		{"shared CA, full, server_name in SANs", false, "", "proxy.example.com", "localhost", true},
+		{"shared CA, full, server_name not in SANs", false, "", "127.0.0.1", "proxy.example.com", true},
+		{"shared CA, certificate, host not in SANs", false, "certificate", "proxy.example.com", "", true},
+		{"own CAs, certificate, host not in SANs", true, "certificate", "proxy.example.com", "", true},
+		{"shared CA, none, host not in SANs", false, "none", "proxy.example.com", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSim(t)
+			local := addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2",
+				Transport: TransportSpec{OwnCA: tc.ownCAs, VerificationMode: tc.mode}})
+			remote := addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2",
+				Transport: TransportSpec{OwnCA: tc.ownCAs}})
+			if tc.ownCAs {
+				s.Trust(local, remote)
+			}
+			_, port, err := net.SplitHostPort(remote.TransportAddresses()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			addLink(t, local, LinkSpec{Alias: "proxy", Remote: "remote", Mode: "proxy",
+				ProxyAddress: net.JoinHostPort(tc.host, port), ServerName: tc.serverName})
+			if got := linkConnected(t, local, "proxy"); got != tc.connected {
+				t.Errorf("proxy connected = %v, want %v", got, tc.connected)
+			}
+			if !tc.ownCAs && tc.connected && verifyCacheLen(s) != 0 {
+				t.Errorf("%d full verifications: the shared-CA fast path was not taken", verifyCacheLen(s))
+			}
+
+			// The decision agrees with a real handshake plus the local
+			// side's own check against the names the link connects to.
+			var hosts []string
+			if tc.serverName != "" {
+				hosts = append(hosts, tc.serverName)
+			}
+			hosts = append(hosts, tc.host)
+			r := probeAs(t, remote.TransportAddresses()[0], local)
+			mode, _ := trust.ParseVerificationMode(tc.mode)
+			v := trust.VerifyPeer(r.PeerCertificates(), pemCerts(t, local.TrustedCACertsPEM()), time.Now(),
+				trust.Peer{Usage: x509.ExtKeyUsageServerAuth, Mode: mode, Hosts: hosts})
+			handshakeOK := r.ClientAuth == tlsprobe.ClientAuthAccepted && v.Status == trust.Trusted
+			if handshakeOK != tc.connected {
+				t.Errorf("handshake says %v (client auth %q, verdict %+v), link says %v", handshakeOK, r.ClientAuth, v, tc.connected)
+			}
+			if !tc.connected && v.Reason != trust.ReasonHostname {
+				t.Errorf("verdict reason %q, want %q", v.Reason, trust.ReasonHostname)
 			}
 		})
 	}
