@@ -7,10 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/check"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/scheduler"
 )
 
 // Exit codes of check; scripts depend on them.
@@ -39,16 +37,11 @@ func runCheck(ctx context.Context, load func() (*config.Config, error), output s
 		fmt.Fprintln(stderr, "check: no clusters configured; add them under clusters: in --config.file")
 		return checkExitUsage
 	}
-	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true, SlowChecksEveryPoll: true})
-	defer sched.Stop()
-	if err := sched.Apply(cfg); err != nil {
+	facts, err := pollTwice(ctx, cfg, logger, true)
+	if err != nil {
 		fmt.Fprintf(stderr, "check: %v\n", err)
 		return checkExitUsage
 	}
-	// Twice: the first round lets every cluster share its nodes, transport
-	// view and roles, the second judges each link against its remote's.
-	sched.PollAll(ctx)
-	facts := sched.PollAll(ctx)
 	report := check.Build(cfg, facts, now())
 	if err := write(stdout, report); err != nil {
 		fmt.Fprintf(stderr, "check: writing the report: %v\n", err)

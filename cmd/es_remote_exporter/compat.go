@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -38,9 +39,10 @@ Prints one line: the verdict and the rule that decided it. Exit 0 compatible, 1 
 `, programName)
 	}
 	if err := fs.Parse(argv); err != nil {
-		if err == pflag.ErrHelp {
+		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "compat: %v\nRun '%s compat --help' for usage.\n", err, programName)
 		return exitUnknown
 	}
 	if *matrix {
@@ -101,25 +103,32 @@ func runPlanUpgrade(ctx context.Context, load func() (*config.Config, error), ar
 		fmt.Fprintf(stderr, "plan-upgrade: configuration is invalid:\n%s\n", indent(err.Error()))
 		return exitUnknown
 	}
-	known := false
-	for _, cl := range cfg.Clusters {
-		known = known || cl.Name == target
-	}
-	if !known {
+	if !slices.ContainsFunc(cfg.Clusters, func(cl config.Cluster) bool { return cl.Name == target }) {
 		fmt.Fprintf(stderr, "plan-upgrade: %q is not a configured cluster (clusters[].name)\n", target)
 		return exitUnknown
 	}
-	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true})
-	defer sched.Stop()
-	if err := sched.Apply(cfg); err != nil {
+	facts, err := pollTwice(ctx, cfg, logger, false)
+	if err != nil {
 		fmt.Fprintf(stderr, "plan-upgrade: %v\n", err)
 		return exitUnknown
 	}
-	// Twice: the first round fills every cluster's node list, the second
-	// judges each link against its remote's nodes.
-	sched.PollAll(ctx)
-	facts := sched.PollAll(ctx)
 	return writePlan(stdout, stderr, facts, target, to)
+}
+
+// pollTwice polls every configured cluster twice, for the one-shot
+// commands: the first round lets every cluster share what links to it are
+// judged against (its nodes, and with slowChecks its transport view and
+// roles), the second judges each link against its remote's. slowChecks runs
+// the slow checks (probes, listings, roles) in both rounds, for commands
+// that report their judgements.
+func pollTwice(ctx context.Context, cfg *config.Config, logger *slog.Logger, slowChecks bool) (map[string]*collector.Facts, error) {
+	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true, SlowChecksEveryPoll: slowChecks})
+	defer sched.Stop()
+	if err := sched.Apply(cfg); err != nil {
+		return nil, err
+	}
+	sched.PollAll(ctx)
+	return sched.PollAll(ctx), nil
 }
 
 // planLine is one link's before/after judgement.
@@ -193,16 +202,7 @@ func linkVerdict(locals, remotes []esversion.Version) compat.Verdict {
 	if !ok {
 		return compat.Verdict{Status: compat.Unknown, Rule: "versions of one side unknown"}
 	}
-	sup, wire = compat.Judge(sup.Local, sup.Remote), compat.Judge(wire.Local, wire.Remote) // with texts
-	switch {
-	case wire.Wire.Status == compat.Incompatible:
-		return wire.Wire
-	case sup.Supported.Status == compat.Incompatible:
-		return sup.Supported
-	case sup.Supported.Status == compat.Unknown:
-		return sup.Supported
-	case wire.Wire.Status == compat.Unknown:
-		return wire.Wire
-	}
-	return compat.Verdict{Status: compat.Compatible, Rule: strings.Join([]string{sup.Supported.Rule, wire.Wire.Rule}, "; ")}
+	// Worst keeps statuses only; Judge words each rule's worst pair.
+	sup, wire = compat.Judge(sup.Local, sup.Remote), compat.Judge(wire.Local, wire.Remote)
+	return compat.Pair{Supported: sup.Supported, Wire: wire.Wire}.Overall()
 }

@@ -46,7 +46,6 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
   links: sniff and proxy mode, certificate and API-key auth; one deliberate mistake:
   tokyo (9.1) -> paris (8.19) connects but is not a supported version pair, and uses
   the certificate model 9.x deprecates
-
   setup mistakes: tokyo's link relies on roles paris lacks or grants in part, berlin-es02
   alone defines a link to oslo, paris-es01's elasticsearch.yml holds a value the cluster
   setting overrides
@@ -54,11 +53,12 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
 Open http://localhost%s/metrics and look for es_remote_link_connected and es_remote_link_reachable
 (first poll within %s). Walk every link through the setup's four steps, in another terminal:
 
-  go run ./cmd/es_remote_exporter check --config.file %s
+  %[4]s check --config.file %[5]s
 
-Stop with Ctrl-C.
+(from a checkout: go run ./cmd/%[4]s check ...; in the container: docker exec <container>
+/bin/%[4]s check ...). Stop with Ctrl-C.
 
-`, len(topo.Config.Clusters), listenPort(o.listen), demoPollInterval, cfgFile)
+`, len(topo.Config.Clusters), listenPort(o.listen), demoPollInterval, programName, cfgFile)
 	cfg := topo.Config
 	return serve(ctx, o, func() (*config.Config, error) { return cfg, nil }, logger)
 }

@@ -163,7 +163,7 @@ func TestFindings(t *testing.T) {
 			eu.Resolved, eu.Links[0].Connected = nil, false
 			eu.Checks = []collector.CheckResult{{Check: collector.CheckResolveCluster, Err: &collector.CheckError{
 				Reason: collector.ReasonForbidden, Msg: "GET /_resolve/cluster: HTTP 403", Hint: "grant view_index_metadata"}}}
-		}, StepConnect, Warn, []string{"not connected", "would test the link actively, failed: GET /_resolve/cluster: HTTP 403; grant view_index_metadata"}},
+		}, StepConnect, Warn, []string{"not connected", "would test the link actively, failed: GET /_resolve/cluster: HTTP 403", "grant view_index_metadata; then"}},
 		{"remote info failed", func(eu, _ *collector.Facts) {
 			eu.Checks = []collector.CheckResult{{Check: collector.CheckRemoteInfo, Err: &collector.CheckError{
 				Reason: collector.ReasonMissingRole, Msg: "GET /_remote/info: HTTP 400", Hint: "point urls at a node with the remote_cluster_client role"}}}

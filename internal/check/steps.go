@@ -244,7 +244,10 @@ func (b *linkBuilder) connection() []Finding {
 		return []Finding{{Status: OK, Summary: "connected (GET /_remote/info)", Evidence: ev}}
 	}
 	if err := b.checkErr(b.f, collector.CheckResolveCluster); err != nil {
-		ev = append(ev, "GET /_resolve/cluster, which would test the link actively, failed: "+err.Error())
+		ev = append(ev, "GET /_resolve/cluster, which would test the link actively, failed: "+err.Msg)
+		if err.Hint != "" {
+			fix = err.Hint + "; then " + fix
+		}
 	} else {
 		ev = append(ev, "before 8.13 there is no GET /_resolve/cluster to test the link actively; Elasticsearch may also not have needed the link yet")
 	}
