@@ -85,9 +85,9 @@ type Cluster struct {
 
 // Link configures one remote alias of a cluster.
 type Link struct {
-	// Cluster names the monitored cluster (clusters[].name) behind the alias. Without it the exporter
-	// matches the alias to a monitored cluster whose nodes' transport addresses the link's seeds or
-	// proxy address name.
+	// Cluster names the monitored cluster (clusters[].name) behind the alias; required for a configured
+	// link. Links that are not configured are matched to a monitored cluster whose nodes' transport
+	// addresses their seeds or proxy address name.
 	Cluster string `koanf:"cluster"`
 	// Roles names the roles the link relies on, per purpose. The spec wants each to exist under the same
 	// name on both clusters, with the privileges that side needs for that purpose; the exporter reads

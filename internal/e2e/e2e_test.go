@@ -227,7 +227,7 @@ func TestEndToEnd(t *testing.T) {
 		for _, m := range slices.Sorted(maps.Keys(used)) {
 			if !live[m] {
 				t.Errorf("%s is used in %s but the exporter's live scrape has no such metric (it has: %s; "+
-					"metrics that cmd/es_remote_exporter registers itself must be mirrored in startExporter)",
+					"the exporter serves the daemon's own registry and the pollers' metrics)",
 					m, strings.Join(used[m], ", "), strings.Join(slices.Sorted(maps.Keys(live)), " "))
 			}
 		}
@@ -236,10 +236,10 @@ func TestEndToEnd(t *testing.T) {
 
 // --- the exporter ---
 
-// startExporter runs the demo topology and, in-process, what the daemon
-// (cmd/es_remote_exporter, package main, not importable) builds: store,
-// scheduler, its own metrics and the /metrics handler. It returns the
-// topology and the host:port /metrics is served on.
+// startExporter runs the demo topology and, in-process, the daemon
+// cmd/es_remote_exporter serves (internal/daemon), with a cluster whose
+// password is wrong added. It returns the topology and the host:port
+// /metrics is served on.
 func startExporter(t *testing.T) (*demo.Topology, string) {
 	t.Helper()
 	topo, err := demo.Start(t.TempDir(), time.Second)
