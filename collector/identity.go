@@ -12,12 +12,14 @@ type Identity struct {
 	NodeName    string `json:"name"`
 	ClusterName string `json:"cluster_name"`
 	ClusterUUID string `json:"cluster_uuid"`
-	Version     struct {
-		Number                           string `json:"number"`
-		BuildFlavor                      string `json:"build_flavor"`
-		MinimumWireCompatibilityVersion  string `json:"minimum_wire_compatibility_version"`
-		MinimumIndexCompatibilityVersion string `json:"minimum_index_compatibility_version"`
-	} `json:"version"`
+	Version     VersionInfo `json:"version"`
+}
+
+// VersionInfo is the version object of GET / and of GET /_resolve/cluster
+// entries; the exporter reads the number only (compatibility is judged on
+// it, see internal/compat).
+type VersionInfo struct {
+	Number string `json:"number"`
 }
 
 // CheckIdentity is the name of the GET / check.

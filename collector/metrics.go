@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,19 +16,19 @@ var (
 )
 
 // MetricDef describes one exported metric; Definitions lists them all, for
-// the README's metrics table and the tests that keep it honest.
+// the README's metrics table and the tests that keep it honest. Rendering
+// reads it too: a metric's family index is its position in definitions,
+// and snapshots keep their rendered samples by that index.
 type MetricDef struct {
 	Name   string
 	Type   string // gauge or counter
 	Help   string
-	Labels []string
+	Labels []string // in the order values are passed to the renderer
+	order  []int    // positions in Labels, sorted by label name (exposition order)
 }
 
-// definitions and descs are parallel: the family index of a metric is its
-// position in both, and snapshots keep their rendered samples by that index.
 var (
 	definitions []MetricDef
-	descs       []*prometheus.Desc
 	familyIndex = map[*prometheus.Desc]int{}
 )
 
@@ -40,11 +41,14 @@ func newDesc(subsystem, name, help string, labels []string) *prometheus.Desc {
 	if strings.HasSuffix(fq, "_total") {
 		typ = "counter"
 	}
+	order := make([]int, len(labels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 	d := prometheus.NewDesc(fq, help, labels, nil)
-	familyIndex[d] = len(descs)
-	registerFamily(fq, labels)
-	definitions = append(definitions, MetricDef{Name: fq, Type: typ, Help: help, Labels: labels})
-	descs = append(descs, d)
+	familyIndex[d] = len(definitions)
+	definitions = append(definitions, MetricDef{Name: fq, Type: typ, Help: help, Labels: labels, order: order})
 	return d
 }
 

@@ -13,7 +13,6 @@ const CheckNodes = "nodes"
 // Node is one node of the basic nodes info (NodeInfo.toXContent without
 // metric sections): what version it runs and where its transport listens.
 type Node struct {
-	ID               string   `json:"-"`
 	Name             string   `json:"name"`
 	TransportAddress string   `json:"transport_address"`
 	Host             string   `json:"host"`
@@ -35,11 +34,10 @@ func (c *Client) nodes(ctx context.Context) ([]Node, *CheckError) {
 		return nil, err
 	}
 	out := make([]Node, 0, len(raw.Nodes))
-	for id, n := range raw.Nodes {
+	for _, n := range raw.Nodes {
 		if n == nil {
 			continue
 		}
-		n.ID = id
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -21,7 +21,6 @@ import (
 // any I/O.
 type Snapshot struct {
 	Cluster string
-	Time    time.Time
 	// families holds each metric family's sample lines by family index.
 	families [][]byte
 }
@@ -409,7 +408,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 			}
 		}
 	}
-	return &Snapshot{Cluster: p.name, Time: p.now(), families: families}
+	return &Snapshot{Cluster: p.name, families: families}
 }
 
 func deref(s *string) string {

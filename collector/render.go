@@ -2,7 +2,6 @@ package collector
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,24 +17,6 @@ import (
 // The tests parse this output with client_golang's expfmt, lint it with
 // testutil and promtool, and compare it with golden files.
 
-// family is what rendering needs to know of one metric family.
-type family struct {
-	name   string
-	labels []string // label names in the order values are passed to add
-	order  []int    // positions in labels, sorted by label name (exposition order)
-}
-
-var families []family
-
-func registerFamily(name string, labels []string) {
-	order := make([]int, len(labels))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
-	families = append(families, family{name: name, labels: labels, order: order})
-}
-
 // renderer accumulates one snapshot's sample lines per family (samples keep
 // the order they are added in; callers add them in a deterministic order:
 // links by alias, checks in run order, reasons sorted, which is all the
@@ -49,7 +30,7 @@ type renderer struct {
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	s := make([][]byte, len(families))
+	s := make([][]byte, len(definitions))
 	return &s
 }}
 
@@ -65,18 +46,18 @@ func newRenderer() *renderer {
 // end in _total); t is accepted so call sites read like client_golang's.
 func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64, labelValues ...string) {
 	i := familyIndex[desc]
-	f := &families[i]
-	if len(labelValues) != len(f.labels) {
-		panic("collector: " + f.name + ": wrong number of label values") // a programming error
+	f := &definitions[i]
+	if len(labelValues) != len(f.Labels) {
+		panic("collector: " + f.Name + ": wrong number of label values") // a programming error
 	}
-	b := append(r.families[i], f.name...)
+	b := append(r.families[i], f.Name...)
 	if len(labelValues) > 0 {
 		b = append(b, '{')
 		for k, pos := range f.order {
 			if k > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, f.labels[pos]...)
+			b = append(b, f.Labels[pos]...)
 			b = append(b, '=', '"')
 			b = appendEscapedLabelValue(b, labelValues[pos])
 			b = append(b, '"')

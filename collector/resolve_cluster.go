@@ -23,15 +23,9 @@ type Resolved struct {
 	Connected       bool   `json:"connected"`
 	SkipUnavailable bool   `json:"skip_unavailable"`
 	Error           string `json:"error"`
-	MatchingIndices *bool  `json:"matching_indices"`
 	// Version is absent when the remote is older than 8.13 (the local node
 	// falls back to _resolve/index) or could not be reached.
-	Version *struct {
-		Number                           string `json:"number"`
-		BuildFlavor                      string `json:"build_flavor"`
-		MinimumWireCompatibilityVersion  string `json:"minimum_wire_compatibility_version"`
-		MinimumIndexCompatibilityVersion string `json:"minimum_index_compatibility_version"`
-	} `json:"version"`
+	Version *VersionInfo `json:"version"`
 }
 
 // ResolveMode says how (and whether) a cluster of a given version can be

@@ -466,10 +466,6 @@ func (p *Poller) settingsMetrics(f *Facts, add addFunc) {
 // transportMetrics adds the certificate, probe and trust series.
 func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*prometheus.Desc, prometheus.ValueType, float64, ...string)) {
 	g := prometheus.GaugeValue
-	node := ""
-	if f.Identity != nil {
-		node = f.Identity.NodeName
-	}
 	// 7.x lists certificates in hash order: sort so series keep their place.
 	certs := slices.Clone(f.Certificates)
 	slices.SortFunc(certs, func(a, b SSLCertificate) int {
@@ -478,7 +474,7 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 	})
 	for _, c := range certs {
 		if t, ok := c.NotAfter(); ok {
-			add(descClusterCertNotAfter, g, unixSeconds(t), p.name, cmp.Or(c.Node, node), deref(c.Path), c.Format, deref(c.Alias),
+			add(descClusterCertNotAfter, g, unixSeconds(t), p.name, c.Node, deref(c.Path), c.Format, deref(c.Alias),
 				c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
 		}
 	}
