@@ -9,9 +9,9 @@ import (
 // Identity is what GET / says about the cluster and the node that answered
 // (RestMainAction / MainResponse).
 type Identity struct {
-	NodeName    string `json:"name"`
-	ClusterName string `json:"cluster_name"`
-	ClusterUUID string `json:"cluster_uuid"`
+	NodeName    string      `json:"name"`
+	ClusterName string      `json:"cluster_name"`
+	ClusterUUID string      `json:"cluster_uuid"`
 	Version     VersionInfo `json:"version"`
 }
 

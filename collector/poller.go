@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -297,15 +298,41 @@ func (p *Poller) unavailable(f *Facts, check string) {
 	p.record(f, check, 0, &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET / failed"})
 }
 
-// record keeps the check's outcome and logs only when its problem changes,
-// so a cluster that stays broken logs one line, not one per poll.
+// Problems are logged once per change, not once per poll: a cluster that
+// stays broken logs one line when it breaks (or breaks differently) and one
+// when it recovers. lastProblem holds, per key, the problem last logged.
+
+// A transition is what changed about a key's problem.
+type transition int
+
+const (
+	unchanged transition = iota
+	appeared             // a new or different problem: log it
+	resolved             // the problem went away: log the recovery
+)
+
+// noteProblem records key's current problem ("" = none) and says whether
+// that is news.
+func (p *Poller) noteProblem(key, problem string) transition {
+	prev := p.lastProblem[key]
+	switch {
+	case problem == prev:
+		return unchanged
+	case problem == "":
+		delete(p.lastProblem, key)
+		return resolved
+	}
+	p.lastProblem[key] = problem
+	return appeared
+}
+
+// record keeps the check's outcome and logs it when its problem changes.
 func (p *Poller) record(f *Facts, check string, d time.Duration, err *CheckError) {
 	f.Checks = append(f.Checks, CheckResult{Check: check, Duration: d, Err: err})
 	if err == nil {
 		p.lastSuccess[check] = p.now()
-		if prev := p.lastProblem[check]; prev != "" {
+		if p.noteProblem(check, "") == resolved {
 			p.logger.Info("check recovered", "check", check)
-			delete(p.lastProblem, check)
 		}
 		return
 	}
@@ -318,11 +345,9 @@ func (p *Poller) record(f *Facts, check string, d time.Duration, err *CheckError
 	if err.Reason == ReasonUnavailable {
 		return // the failing check that caused it has logged already
 	}
-	key := string(err.Reason) + "\x00" + err.Msg
-	if p.lastProblem[check] == key {
+	if p.noteProblem(check, string(err.Reason)+"\x00"+err.Msg) != appeared {
 		return
 	}
-	p.lastProblem[check] = key
 	attrs := []any{"check", check, "reason", err.Reason, "err", err.Msg}
 	if err.Status != 0 {
 		attrs = append(attrs, "status", err.Status)
@@ -336,20 +361,15 @@ func (p *Poller) record(f *Facts, check string, d time.Duration, err *CheckError
 // logResolveErrors logs, once per change, why Elasticsearch could not reach a remote.
 func (p *Poller) logResolveErrors(rs []Resolved) {
 	for _, r := range rs {
-		key := "resolve:" + r.Alias
-		switch {
-		case r.Connected && p.lastProblem[key] != "":
+		why := ""
+		if !r.Connected {
+			why = cmp.Or(r.Error, "Elasticsearch could not connect to the remote")
+		}
+		switch p.noteProblem("resolve:"+r.Alias, why) {
+		case appeared:
+			p.logger.Warn("remote unreachable", "remote", r.Alias, "err", why, "skip_unavailable", r.SkipUnavailable)
+		case resolved:
 			p.logger.Info("remote reachable again", "remote", r.Alias)
-			delete(p.lastProblem, key)
-		case !r.Connected:
-			why := r.Error
-			if why == "" {
-				why = "Elasticsearch could not connect to the remote"
-			}
-			if p.lastProblem[key] != why {
-				p.lastProblem[key] = why
-				p.logger.Warn("remote unreachable", "remote", r.Alias, "err", why, "skip_unavailable", r.SkipUnavailable)
-			}
 		}
 	}
 }

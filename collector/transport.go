@@ -564,14 +564,15 @@ func (p *Poller) logTrust(ts []TrustAnalysis) {
 			direction string
 			v         trust.Verdict
 		}{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}} {
-			key := "trust:" + ta.Alias + ":" + d.direction
-			switch {
-			case d.v.Status == trust.Untrusted && p.lastProblem[key] != d.v.Detail:
-				p.lastProblem[key] = d.v.Detail
+			problem := ""
+			if d.v.Status == trust.Untrusted {
+				problem = cmp.Or(d.v.Detail, string(d.v.Reason))
+			}
+			switch p.noteProblem("trust:"+ta.Alias+":"+d.direction, problem) {
+			case appeared:
 				p.logger.Warn("transport trust broken", "remote", ta.Alias, "direction", d.direction,
 					"reason", d.v.Reason, "basis", d.v.Basis, "detail", d.v.Detail)
-			case d.v.Status != trust.Untrusted && p.lastProblem[key] != "":
-				delete(p.lastProblem, key)
+			case resolved:
 				p.logger.Info("transport trust restored", "remote", ta.Alias, "direction", d.direction, "status", d.v.Status)
 			}
 		}
@@ -582,23 +583,28 @@ func (p *Poller) logTrust(ts []TrustAnalysis) {
 // listed.
 func (p *Poller) logListings(ls []nodeListing) {
 	for _, l := range ls {
-		key := "listing:" + l.node
-		switch {
-		case l.err != nil && p.lastProblem[key] != l.err.Msg:
-			p.lastProblem[key] = l.err.Msg
+		problem := ""
+		if l.err != nil {
+			problem = l.err.Msg
+		}
+		switch p.noteProblem("listing:"+l.node, problem) {
+		case appeared:
 			p.logger.Warn("certificate listing failed", "node", l.node, "reason", l.err.Reason, "err", l.err.Msg,
 				"fix", "the node's HTTP publish address must be reachable with the cluster's credentials and TLS settings (tls.server_name), or turn transport.certificates_from_all_nodes off")
-		case l.err == nil && p.lastProblem[key] != "":
-			delete(p.lastProblem, key)
+		case resolved:
 			p.logger.Info("certificate listing works again", "node", l.node)
 		}
 	}
 }
 
-// logRoles logs, once per change, a role that is not fit for its link.
+// logRoles logs, once per change, a role that is not fit for its link. An
+// unknown status (the roles could not be read) neither raises nor clears a
+// problem: the failing read is logged as a check.
 func (p *Poller) logRoles(fs []RoleFinding) {
 	for _, f := range fs {
-		key := "role:" + f.Alias + ":" + f.Role + ":" + string(f.Purpose) + ":" + string(f.Side)
+		if f.Status == RoleUnknown {
+			continue
+		}
 		problem := ""
 		switch f.Status {
 		case string(rolecheck.StatusMissing):
@@ -606,13 +612,11 @@ func (p *Poller) logRoles(fs []RoleFinding) {
 		case string(rolecheck.StatusInsufficient):
 			problem = "role lacks " + rolecheck.List(f.Result.Missing)
 		}
-		switch {
-		case problem != "" && p.lastProblem[key] != problem:
-			p.lastProblem[key] = problem
+		switch p.noteProblem("role:"+f.Alias+":"+f.Role+":"+string(f.Purpose)+":"+string(f.Side), problem) {
+		case appeared:
 			p.logger.Warn("link role not fit for its purpose", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose,
 				"side", f.Side, "on", f.Cluster, "problem", problem)
-		case problem == "" && f.Status != RoleUnknown && p.lastProblem[key] != "":
-			delete(p.lastProblem, key)
+		case resolved:
 			p.logger.Info("link role fit for its purpose again", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose, "side", f.Side)
 		}
 	}
@@ -622,7 +626,6 @@ func (p *Poller) logRoles(fs []RoleFinding) {
 // every remote_cluster_client node or whose settings differ.
 func (p *Poller) logLinkSettings(ls []LinkSettings) {
 	for _, l := range ls {
-		key := "settings:" + l.Alias
 		var problems []string
 		if len(l.MissingOn) > 0 {
 			problems = append(problems, "not defined on "+strings.Join(l.MissingOn, ","))
@@ -631,12 +634,10 @@ func (p *Poller) logLinkSettings(ls []LinkSettings) {
 			problems = append(problems, c.Setting+" "+strings.ReplaceAll(c.Kind, "_", " ")+": "+c.String())
 		}
 		problem := strings.Join(problems, " | ")
-		switch {
-		case problem != "" && p.lastProblem[key] != problem:
-			p.lastProblem[key] = problem
+		switch p.noteProblem("settings:"+l.Alias, problem) {
+		case appeared:
 			p.logger.Warn("link settings inconsistent", "remote", l.Alias, "source", l.Source, "problem", problem)
-		case problem == "" && p.lastProblem[key] != "":
-			delete(p.lastProblem, key)
+		case resolved:
 			p.logger.Info("link settings consistent again", "remote", l.Alias, "source", l.Source)
 		}
 	}
