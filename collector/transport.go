@@ -497,7 +497,7 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 	for _, r := range round.local {
 		add(descLocalProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
 		for i, c := range r.Chain {
-			add(descLocalPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, r.Addr, chainRole(i, c), c.Subject, c.Issuer, c.Serial)
+			add(descLocalPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, r.Addr, trust.ChainRole(i, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
 		}
 	}
 	for i := range f.Links {
@@ -506,7 +506,7 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 			add(descLinkProbeSuccess, g, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
 			add(descLinkProbeInfo, g, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
 			for j, c := range r.Chain {
-				add(descLinkPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, alias, r.Addr, chainRole(j, c), c.Subject, c.Issuer, c.Serial)
+				add(descLinkPresentedNotAfter, g, unixSeconds(c.NotAfter), p.name, alias, r.Addr, trust.ChainRole(j, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
 			}
 		}
 	}
@@ -530,18 +530,6 @@ func (p *Poller) transportMetrics(f *Facts, round probeState, add func(*promethe
 			add(descLinkEarliest, g, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
 		}
 	}
-}
-
-// chainRole names a presented certificate's place: the first is the leaf,
-// a self-issued one a CA, the rest intermediates.
-func chainRole(i int, c trust.CertInfo) string {
-	switch {
-	case i == 0:
-		return trust.RoleLeaf
-	case c.Subject == c.Issuer:
-		return trust.RoleCA
-	}
-	return trust.RoleIntermediate
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -105,7 +104,7 @@ func Describe(c *x509.Certificate) CertInfo {
 		NotBefore:  c.NotBefore.UTC(),
 		NotAfter:   c.NotAfter.UTC(),
 		IsCA:       c.BasicConstraintsValid && c.IsCA,
-		SelfIssued: bytes.Equal(c.RawSubject, c.RawIssuer),
+		SelfIssued: selfIssued(c),
 		SHA256:     Fingerprint(c),
 		DNSNames:   append([]string(nil), c.DNSNames...),
 		Cert:       c,

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"crypto/x509"
 	"strings"
 	"time"
@@ -31,20 +32,28 @@ func Ref(side, role string, c *x509.Certificate) CertRef {
 	return CertRef{Side: side, Role: role, Subject: SubjectDN(c), Serial: Serial(c), NotAfter: c.NotAfter.UTC()}
 }
 
+// ChainRole names the place of the i-th certificate of a presented chain:
+// the first is the leaf, a self-issued one (subject = issuer) a CA, the
+// rest intermediates.
+func ChainRole(i int, selfIssued bool) string {
+	switch {
+	case i == 0:
+		return RoleLeaf
+	case selfIssued:
+		return RoleCA
+	}
+	return RoleIntermediate
+}
+
+func selfIssued(c *x509.Certificate) bool { return bytes.Equal(c.RawSubject, c.RawIssuer) }
+
 // ChainRefs turns a presented chain (leaf first) and the CAs it depends on
 // into CertRefs: the first certificate is the leaf, the others
 // intermediates unless self-issued, the cas CAs.
 func ChainRefs(side string, chain []*x509.Certificate, cas []*x509.Certificate) []CertRef {
 	var out []CertRef
 	for i, c := range chain {
-		role := RoleIntermediate
-		switch {
-		case i == 0:
-			role = RoleLeaf
-		case string(c.RawSubject) == string(c.RawIssuer):
-			role = RoleCA
-		}
-		out = append(out, Ref(side, role, c))
+		out = append(out, Ref(side, ChainRole(i, selfIssued(c)), c))
 	}
 	for _, c := range cas {
 		out = append(out, Ref(side, RoleCA, c))

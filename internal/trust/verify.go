@@ -174,7 +174,7 @@ func VerifyPeer(chain []*x509.Certificate, roots []*x509.Certificate, now time.T
 	// Validity first, leaf outwards, naming the certificate.
 	for i, c := range chain {
 		if r, d := validity(c, now); r != ReasonNone {
-			return v(Untrusted, r, "%s %s %s", chainRole(i, c), SubjectDN(c), d)
+			return v(Untrusted, r, "%s %s %s", chainWord(i, c), SubjectDN(c), d)
 		}
 	}
 
@@ -222,14 +222,9 @@ func VerifyPeer(chain []*x509.Certificate, roots []*x509.Certificate, now time.T
 	return v(Trusted, ReasonNone, "chain of %s verifies (verification_mode %s)", SubjectDN(leaf), mode)
 }
 
-func chainRole(i int, c *x509.Certificate) string {
-	switch {
-	case i == 0:
-		return "certificate"
-	case bytes.Equal(c.RawSubject, c.RawIssuer):
-		return "CA"
-	}
-	return "intermediate"
+// chainWord names a chain's i-th certificate in a verdict's detail.
+func chainWord(i int, c *x509.Certificate) string {
+	return map[string]string{RoleLeaf: "certificate", RoleCA: "CA", RoleIntermediate: "intermediate"}[ChainRole(i, selfIssued(c))]
 }
 
 func validity(c *x509.Certificate, now time.Time) (Reason, string) {
