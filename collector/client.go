@@ -63,6 +63,13 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
 		ForceAttemptHTTP2: false,
 	}
+	return clientOn(cl, tr)
+}
+
+// clientOn is a client for cl's URLs and credentials over an existing
+// transport: the per-node clients of certificates_from_all_nodes share the
+// cluster's connections, TLS settings and parsed files.
+func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
 	esCfg := elasticsearch.Config{
 		Addresses: cl.URLs,
 		Username:  cl.Username,

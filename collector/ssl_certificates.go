@@ -127,12 +127,12 @@ func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, n
 			listings[i].node = j.node
 			cl := p.cfg
 			cl.URLs = []string{j.url}
-			c, err := NewClient(cl, p.timeout)
+			c, err := clientOn(cl, p.client.transport)
 			if err != nil {
-				listings[i].err = &CheckError{Reason: ReasonTLS, Msg: err.Error()}
+				listings[i].err = &CheckError{Reason: ReasonClientError, Msg: err.Error(),
+					Hint: "the node's HTTP publish address must form a valid URL"}
 				return
 			}
-			defer c.Close()
 			nctx, cancel := context.WithTimeout(ctx, p.timeout)
 			defer cancel()
 			list, cerr := c.sslCertificates(nctx)
