@@ -114,10 +114,12 @@ func TestLinkSettings(t *testing.T) {
 	}
 	e.pollers["eu"].makeSlowChecksDue()
 	f, _ = e.poll("eu")
-	for _, ls := range f.LinkSettings {
-		if ls.Alias == "half" && (ls.Source != SourceBoth || len(ls.MissingOn) != 0) {
-			t.Errorf("half after a dynamic definition: %+v", ls)
-		}
+	i := slices.IndexFunc(f.LinkSettings, func(ls LinkSettings) bool { return ls.Alias == "half" })
+	if i < 0 {
+		t.Fatalf("half not judged after a dynamic definition: %+v", f.LinkSettings)
+	}
+	if ls := f.LinkSettings[i]; ls.Source != SourceBoth || len(ls.MissingOn) != 0 {
+		t.Errorf("half after a dynamic definition: %+v", ls)
 	}
 }
 
@@ -207,10 +209,14 @@ func TestRolesJudgedOnBothSides(t *testing.T) {
 	}
 	e.poll("us")
 	f, _ = e.poll("eu")
-	for _, rf := range f.RoleFindings {
-		if rf.Role == "remote-search" && rf.Side == rolecheck.SideRemote && rf.Status != "ok" {
-			t.Errorf("after the fix: %s %+v", rf.Status, rf.Result)
-		}
+	i := slices.IndexFunc(f.RoleFindings, func(rf RoleFinding) bool {
+		return rf.Role == "remote-search" && rf.Side == rolecheck.SideRemote
+	})
+	if i < 0 {
+		t.Fatalf("remote-search's remote side not judged after the fix: %+v", f.RoleFindings)
+	}
+	if rf := f.RoleFindings[i]; rf.Status != "ok" {
+		t.Errorf("after the fix: %s %+v", rf.Status, rf.Result)
 	}
 }
 
@@ -221,6 +227,9 @@ func TestRolesForbidden(t *testing.T) {
 	c := checkResult(f, CheckRoles)
 	if c == nil || c.Err == nil || c.Err.Reason != ReasonForbidden || !strings.Contains(c.Err.Hint, "read_security") {
 		t.Fatalf("roles check without read_security: %+v", c)
+	}
+	if len(f.RoleFindings) != 4 { // two roles, two sides
+		t.Fatalf("findings %+v, want 4", f.RoleFindings)
 	}
 	for _, rf := range f.RoleFindings {
 		if rf.Side == rolecheck.SideLocal && (rf.Status != RoleUnknown || !strings.Contains(rf.Why, "403")) {

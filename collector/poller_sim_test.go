@@ -167,7 +167,7 @@ func TestPollFailures(t *testing.T) {
 		{name: "401 bad password", user: "ghost",
 			check: CheckIdentity, reason: ReasonUnauthorized, logContain: "check username/password"},
 		{name: "403 no monitor privilege", user: "nobody",
-			check: CheckIdentity, reason: ReasonForbidden, logContain: "monitor"},
+			check: CheckIdentity, reason: ReasonForbidden, logContain: "privileges section"},
 		{name: "403 on resolve only", user: "no_index",
 			check: CheckResolveCluster, reason: ReasonForbidden, up: 1, logContain: "view_index_metadata"},
 		{name: "400 node without remote_cluster_client", setup: func(e *simEnv) {

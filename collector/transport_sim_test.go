@@ -179,7 +179,9 @@ func TestTrustWithoutFiles(t *testing.T) {
 	_, snap := e.poll("tokyo", "paris")
 	mustValue(t, snap, "es_remote_link_trust_info", trustLabels("local_trusts_remote", "trusted", "issuer_match", ""))
 	mustValue(t, snap, "es_remote_link_trust_info", trustLabels("remote_trusts_local", "trusted", "issuer_match", ""))
-	mustValue(t, snap, "es_remote_cluster_transport_probe_success", map[string]string{"es_cluster": "paris"})
+	if got := mustValue(t, snap, "es_remote_cluster_transport_probe_success", map[string]string{"es_cluster": "paris"}); got != 1 {
+		t.Errorf("paris's probe of its own nodes: success %v, want 1", got)
+	}
 
 	// Tokyo forgets paris's CA: its listing no longer names paris's issuer.
 	e.sim.Cluster("tokyo").UntrustCluster(e.sim.Cluster("paris"))
@@ -235,7 +237,9 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 	if n := e.sim.Cluster("paris").Requests() - before; n != 4 {
 		t.Errorf("a poll between probe rounds sent %d requests, want 4", n)
 	}
-	mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates})
+	if got := mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates}); got != 1 {
+		t.Errorf("replayed ssl_certificates check_success %v, want 1", got)
+	}
 	mustValue(t, second, "es_remote_cluster_certificate_not_after_timestamp_seconds", nil)
 	a := mustValue(t, first, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil)
 	b := mustValue(t, second, "es_remote_exporter_last_transport_probe_timestamp_seconds", nil)
