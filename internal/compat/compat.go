@@ -71,18 +71,17 @@ func minorOf(v esversion.Version) esversion.Version {
 func Supported(local, remote esversion.Version) Verdict {
 	l, r := minorOf(local), minorOf(remote)
 	pair := fmt.Sprintf("%s -> %s", l.MinorString(), r.MinorString())
-	ok, decided := policy(l, r)
-	if !decided {
-		return Verdict{Unknown, pair + ": no compatibility rule covers these versions"}
-	}
 	source := "the compatibility table"
 	if !inTable(l) || !inTable(r) {
 		source = "the compatibility policy (outside the table)"
 	}
-	if ok {
+	switch supportedStatus(l, r) {
+	case Compatible:
 		return Verdict{Compatible, fmt.Sprintf("%s is supported by %s", pair, source)}
+	case Incompatible:
+		return Verdict{Incompatible, fmt.Sprintf("%s is not supported by %s", pair, source)}
 	}
-	return Verdict{Incompatible, fmt.Sprintf("%s is not supported by %s", pair, source)}
+	return Verdict{Unknown, pair + ": no compatibility rule covers these versions"}
 }
 
 // policy encodes the rules the table follows; the tests prove that it
@@ -115,19 +114,38 @@ func policy(l, r esversion.Version) (ok, decided bool) {
 // Wire judges whether the transport handshake accepts the pair. It is
 // symmetric and uses full versions (9.1 needs at least 8.19.0).
 func Wire(local, remote esversion.Version) Verdict {
+	w := wire(local, remote)
+	switch {
+	case w.status == Unknown:
+		return Verdict{Unknown, fmt.Sprintf("no wire compatibility facts for %s and %s", local, remote)}
+	case w.l.Compare(w.rMin) < 0:
+		return Verdict{Incompatible, fmt.Sprintf("wire: %s is older than %s, the minimum wire compatibility version of %s", w.l, w.rMin, w.r)}
+	case w.r.Compare(w.lMin) < 0:
+		return Verdict{Incompatible, fmt.Sprintf("wire: %s is older than %s, the minimum wire compatibility version of %s", w.r, w.lMin, w.l)}
+	}
+	return Verdict{Compatible, fmt.Sprintf("wire: %s and %s accept each other (minimum wire versions %s and %s)", w.l, w.r, w.lMin, w.rMin)}
+}
+
+// wireFacts is the wire rule applied: both versions without qualifier,
+// their minimum wire versions, and the outcome.
+type wireFacts struct {
+	status           Status
+	l, r, lMin, rMin esversion.Version
+}
+
+func wire(local, remote esversion.Version) wireFacts {
 	lMin, lok := esversion.MinimumWireCompatibility(local)
 	rMin, rok := esversion.MinimumWireCompatibility(remote)
-	if !lok || !rok {
-		return Verdict{Unknown, fmt.Sprintf("no wire compatibility facts for %s and %s", local, remote)}
-	}
-	l, r := stripQualifier(local), stripQualifier(remote)
+	w := wireFacts{l: stripQualifier(local), r: stripQualifier(remote), lMin: lMin, rMin: rMin}
 	switch {
-	case l.Compare(rMin) < 0:
-		return Verdict{Incompatible, fmt.Sprintf("wire: %s is older than %s, the minimum wire compatibility version of %s", l, rMin, r)}
-	case r.Compare(lMin) < 0:
-		return Verdict{Incompatible, fmt.Sprintf("wire: %s is older than %s, the minimum wire compatibility version of %s", r, lMin, l)}
+	case !lok || !rok:
+		w.status = Unknown
+	case w.l.Compare(rMin) < 0 || w.r.Compare(lMin) < 0:
+		w.status = Incompatible
+	default:
+		w.status = Compatible
 	}
-	return Verdict{Compatible, fmt.Sprintf("wire: %s and %s accept each other (minimum wire versions %s and %s)", l, r, lMin, rMin)}
+	return w
 }
 
 func stripQualifier(v esversion.Version) esversion.Version {
@@ -213,14 +231,4 @@ func supportedStatus(l, r esversion.Version) Status {
 	return Incompatible
 }
 
-func wireStatus(l, r esversion.Version) Status {
-	lMin, lok := esversion.MinimumWireCompatibility(l)
-	rMin, rok := esversion.MinimumWireCompatibility(r)
-	switch {
-	case !lok || !rok:
-		return Unknown
-	case l.Compare(rMin) < 0 || r.Compare(lMin) < 0:
-		return Incompatible
-	}
-	return Compatible
-}
+func wireStatus(l, r esversion.Version) Status { return wire(l, r).status }

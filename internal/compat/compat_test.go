@@ -193,24 +193,3 @@ func TestWriteMatrix(t *testing.T) {
 		t.Errorf("9.2 row: %v (want 9.0 '-', 9.1 'y')", row)
 	}
 }
-
-// TestStatusShortcutsAgree: the text-free status functions Worst uses agree
-// with the verdicts everywhere in and around the table.
-func TestStatusShortcutsAgree(t *testing.T) {
-	var vs []esversion.Version
-	for _, maj := range []int{6, 7, 8, 9, 10} {
-		for min := 0; min <= 20; min++ {
-			vs = append(vs, esversion.Version{Major: maj, Minor: min, Patch: 1})
-		}
-	}
-	for _, l := range vs {
-		for _, r := range vs {
-			if a, b := supportedStatus(l, r), Supported(l, r).Status; a != b {
-				t.Fatalf("supported %s %s: %v vs %v", l, r, a, b)
-			}
-			if a, b := wireStatus(l, r), Wire(l, r).Status; a != b {
-				t.Fatalf("wire %s %s: %v vs %v", l, r, a, b)
-			}
-		}
-	}
-}

@@ -10,12 +10,11 @@ import (
 
 // TableVersions are the minors of the compatibility table, in its order.
 func TableVersions() []esversion.Version {
-	var vs []esversion.Version
-	vs = append(vs, esversion.Version{Major: 7, Minor: 17})
-	for m := 0; m <= 19; m++ {
+	vs := []esversion.Version{tableFirst}
+	for m := 0; m <= lastMinor[8]; m++ {
 		vs = append(vs, esversion.Version{Major: 8, Minor: m})
 	}
-	for m := 0; m <= 3; m++ {
+	for m := 0; m <= tableLast.Minor; m++ {
 		vs = append(vs, esversion.Version{Major: 9, Minor: m})
 	}
 	return vs
