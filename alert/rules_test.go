@@ -22,22 +22,6 @@ const (
 	runbookPrefix = "https://github.com/es-remote-exporter/es_remote_exporter/blob/main/alert/runbook.md#"
 )
 
-type ruleFileDoc struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []rule `yaml:"rules"`
-	} `yaml:"groups"`
-}
-
-type rule struct {
-	Alert       string            `yaml:"alert"`
-	Record      string            `yaml:"record"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
-
 func readYAML(t *testing.T, path string, into any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -49,16 +33,23 @@ func readYAML(t *testing.T, path string, into any) {
 	}
 }
 
-func alertRules(t *testing.T) []rule {
+// allRules is every rule of the rule file.
+func allRules(t *testing.T) []Rule {
 	t.Helper()
-	var doc ruleFileDoc
-	readYAML(t, ruleFile, &doc)
-	var out []rule
-	for _, g := range doc.Groups {
-		for _, r := range g.Rules {
-			if r.Alert != "" {
-				out = append(out, r)
-			}
+	rules, err := LoadRules(ruleFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rules
+}
+
+// alertRules is the rule file's alerting rules.
+func alertRules(t *testing.T) []Rule {
+	t.Helper()
+	var out []Rule
+	for _, r := range allRules(t) {
+		if r.Alert != "" {
+			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
@@ -222,31 +213,27 @@ func TestAlertRouting(t *testing.T) {
 // ESRemoteExporterCheckFailing) must not drift apart, or a failure would
 // raise both alerts or neither.
 func TestConfigurationReasonsAgree(t *testing.T) {
-	var doc ruleFileDoc
-	readYAML(t, ruleFile, &doc)
 	selector := regexp.MustCompile(`es_remote_exporter_check_failures_total\s*\{([^}]*)\}`)
 	reason := regexp.MustCompile(`\breason\s*(=~|!~)\s*"([^"]*)"`)
 	var want []string
 	var wantWhere string
 	n := 0
-	for _, g := range doc.Groups {
-		for _, r := range g.Rules {
-			name := cmp.Or(r.Alert, r.Record)
-			for _, sel := range selector.FindAllStringSubmatch(r.Expr, -1) {
-				for _, m := range reason.FindAllStringSubmatch(sel[1], -1) {
-					n++
-					set := strings.Split(m[2], "|")
-					slices.Sort(set)
-					set = slices.Compact(set)
-					where := name + ": reason" + m[1] + `"` + m[2] + `"`
-					if want == nil {
-						want, wantWhere = set, where
-						continue
-					}
-					if !slices.Equal(set, want) {
-						t.Errorf("%s: %s names reasons %v, but %s names %v",
-							ruleFile, where, set, wantWhere, want)
-					}
+	for _, r := range allRules(t) {
+		name := cmp.Or(r.Alert, r.Record)
+		for _, sel := range selector.FindAllStringSubmatch(r.Expr, -1) {
+			for _, m := range reason.FindAllStringSubmatch(sel[1], -1) {
+				n++
+				set := strings.Split(m[2], "|")
+				slices.Sort(set)
+				set = slices.Compact(set)
+				where := name + ": reason" + m[1] + `"` + m[2] + `"`
+				if want == nil {
+					want, wantWhere = set, where
+					continue
+				}
+				if !slices.Equal(set, want) {
+					t.Errorf("%s: %s names reasons %v, but %s names %v",
+						ruleFile, where, set, wantWhere, want)
 				}
 			}
 		}

@@ -4,14 +4,17 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
+
+	"github.com/es-remote-exporter/es_remote_exporter/alert"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 )
 
 const (
@@ -219,51 +222,22 @@ func TestPromQLIsValid(t *testing.T) {
 	}
 }
 
-var metricName = regexp.MustCompile(`es_remote_[a-z_]+`)
-
-// programName is the binary's name, which rule annotations and panel
-// descriptions use in prose; it is not a metric.
-const programName = "es_remote_exporter"
-
 // TestUsedMetricsAreExported fails when a rule or panel refers to a metric
 // the exporter does not export (a typo, or a metric renamed or not built
 // yet), which would leave a panel empty or an alert that can never fire.
 func TestUsedMetricsAreExported(t *testing.T) {
 	exported := readGolden(t)
-	used := map[string][]string{} // metric -> where
-	note := func(where, text string) {
-		for _, m := range metricName.FindAllString(text, -1) {
-			if m != programName && !slices.Contains(used[m], where) {
-				used[m] = append(used[m], where)
-			}
-		}
-	}
-	rules, err := os.ReadFile(ruleFile)
+	rules, err := alert.LoadRules(ruleFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(rules), "\n") {
-		if trimmed := strings.TrimSpace(line); strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, "- name:") {
-			continue // comments and group names
-		}
-		note(ruleFile, line)
-	}
 	d, _ := load(t)
-	for _, e := range expressions(t, d) {
-		note(dashboardFile+" "+e.where, e.expr)
-	}
-	for _, p := range d.AllPanels() {
-		note(fmt.Sprintf("%s panel %d description", dashboardFile, p.ID), p.Description)
-	}
+	expressions(t, d) // reports a malformed variable
+	used := UsedMetrics(rules, d, daemon.Name)
 	if len(used) == 0 {
 		t.Fatal("found no metric names in the rules and the dashboard")
 	}
-	names := make([]string, 0, len(used))
-	for m := range used {
-		names = append(names, m)
-	}
-	sort.Strings(names)
-	for _, m := range names {
+	for _, m := range slices.Sorted(maps.Keys(used)) {
 		if !exported[m] {
 			t.Errorf("%s is used in %s but %s does not export it", m, strings.Join(used[m], ", "), metricsGolden)
 		}

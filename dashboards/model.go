@@ -1,11 +1,15 @@
 package dashboards
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
+
+	"github.com/es-remote-exporter/es_remote_exporter/alert"
 )
 
 // The parts of a Grafana dashboard that the tests read (the dashboard's own
@@ -133,4 +137,44 @@ func (d Dashboard) Expressions() ([]Expression, error) {
 		out = append(out, Expression{Variable: v.Name, Expr: m[1], LabelValues: m[2]})
 	}
 	return out, errors.Join(errs...)
+}
+
+// MetricName matches an es_remote_* metric name in PromQL or prose.
+var MetricName = regexp.MustCompile(`es_remote_[a-z_]+`)
+
+// UsedMetrics returns the es_remote_* metric names the rules (expressions,
+// labels, annotations: their templates query metrics too) and the dashboard
+// (queries, variables, panel descriptions) use, each with where. program is
+// the exporter's name, which prose mentions and which is no metric.
+func UsedMetrics(rules []alert.Rule, d Dashboard, program string) map[string][]string {
+	used := map[string][]string{}
+	note := func(where, text string) {
+		for _, m := range MetricName.FindAllString(text, -1) {
+			if m != program && !slices.Contains(used[m], where) {
+				used[m] = append(used[m], where)
+			}
+		}
+	}
+	for _, r := range rules {
+		where := "rule " + cmp.Or(r.Alert, r.Record)
+		note(where, r.Expr)
+		for _, v := range r.Labels {
+			note(where, v)
+		}
+		for _, v := range r.Annotations {
+			note(where, v)
+		}
+	}
+	exprs, _ := d.Expressions() // a malformed variable is the caller's test to report
+	for _, e := range exprs {
+		where := "variable " + e.Variable
+		if e.Panel != nil {
+			where = fmt.Sprintf("panel %d query %s", e.Panel.ID, e.RefID)
+		}
+		note(where, e.Expr)
+	}
+	for _, p := range d.AllPanels() {
+		note(fmt.Sprintf("panel %d description", p.ID), p.Description)
+	}
+	return used
 }

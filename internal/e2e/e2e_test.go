@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +24,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/es-remote-exporter/es_remote_exporter/alert"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/dashboards"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
@@ -220,7 +220,8 @@ func TestEndToEnd(t *testing.T) {
 		for _, s := range res {
 			live[s.Metric["__name__"]] = true
 		}
-		used := usedMetrics(t, rules, dash)
+		dashboardExpressions(t, dash) // reports a malformed variable
+		used := dashboards.UsedMetrics(rules, dash, programName)
 		if len(used) == 0 {
 			t.Fatal("found no es_remote_* metric names in the rules and the dashboard")
 		}
@@ -706,7 +707,7 @@ func (p *promAPI) rules() ([]promRule, error) {
 // waitRulesHealthy waits until Prometheus has loaded every rule of the file
 // and evaluated each at least once; a rule whose evaluation fails fails the
 // test at once.
-func waitRulesHealthy(t *testing.T, p *promAPI, want []rule) {
+func waitRulesHealthy(t *testing.T, p *promAPI, want []alert.Rule) {
 	t.Helper()
 	eventually(t, phase, "Prometheus to load and evaluate every rule", func() (bool, string) {
 		got, err := p.rules()
@@ -730,29 +731,13 @@ func waitRulesHealthy(t *testing.T, p *promAPI, want []rule) {
 
 // --- rules, dashboard, selectors ---
 
-type rule struct {
-	Alert       string            `yaml:"alert"`
-	Expr        string            `yaml:"expr"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
-
-func readRules(t *testing.T) []rule {
+func readRules(t *testing.T) []alert.Rule {
 	t.Helper()
-	var doc struct {
-		Groups []struct {
-			Rules []rule `yaml:"rules"`
-		} `yaml:"groups"`
+	rules, err := alert.LoadRules(rulesFile)
+	if err != nil {
+		t.Fatal(err)
 	}
-	readYAML(t, rulesFile, &doc)
-	var out []rule
-	for _, g := range doc.Groups {
-		out = append(out, g.Rules...)
-	}
-	if len(out) == 0 {
-		t.Fatalf("%s: no rules", rulesFile)
-	}
-	return out
+	return rules
 }
 
 func readDashboard(t *testing.T) dashboards.Dashboard {
@@ -948,41 +933,6 @@ func splitMatchers(s string) []string {
 	return out
 }
 
-var metricName = regexp.MustCompile(`es_remote_[a-z_]+`)
-
-// usedMetrics returns the es_remote_* names in the rules (expressions,
-// labels, annotations: their templates query metrics too) and in the
-// dashboard (queries, variables, panel descriptions), with where each is
-// used.
-func usedMetrics(t *testing.T, rules []rule, d dashboards.Dashboard) map[string][]string {
-	t.Helper()
-	used := map[string][]string{}
-	note := func(where, text string) {
-		for _, m := range metricName.FindAllString(text, -1) {
-			if m != programName && !slices.Contains(used[m], where) {
-				used[m] = append(used[m], where)
-			}
-		}
-	}
-	for _, r := range rules {
-		where := "alert " + r.Alert
-		note(where, r.Expr)
-		for _, v := range r.Labels {
-			note(where, v)
-		}
-		for _, v := range r.Annotations {
-			note(where, v)
-		}
-	}
-	for _, e := range dashboardExpressions(t, d) {
-		note(e.where, e.expr)
-	}
-	for _, p := range d.AllPanels() {
-		note(fmt.Sprintf("panel %d description", p.ID), p.Description)
-	}
-	return used
-}
-
 // vectorSelectors returns the vector selectors of a PromQL expression as
 // written (metric name and matchers), without range, offset or the
 // functions and operators around them. The module does not depend on
@@ -1023,7 +973,7 @@ func vectorSelectors(expr string) ([]string, error) {
 			out = append(out, sel)
 		}
 	}
-	for _, name := range metricName.FindAllString(expr, -1) {
+	for _, name := range dashboards.MetricName.FindAllString(expr, -1) {
 		if !slices.ContainsFunc(out, func(s string) bool { return s == name || strings.HasPrefix(s, name+"{") }) {
 			return out, fmt.Errorf("selector extraction missed %s in %q (found %q)", name, expr, out)
 		}
