@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 const (
@@ -58,18 +60,7 @@ func alertRules(t *testing.T) []Rule {
 	return out
 }
 
-// tool finds a binary the tests need. A missing tool fails the test: a
-// skipped rules test would let broken rules through.
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found: install %s: apt-get install %s", name, pkg, pkg)
-	}
-	return p
-}
-
-func promtool(t *testing.T) string { return tool(t, "promtool", "prometheus") }
+func promtool(t *testing.T) string { return testtools.Find(t, "prometheus", "promtool") }
 
 func run(t *testing.T, bin string, args ...string) {
 	t.Helper()
@@ -175,7 +166,7 @@ func TestEveryAlertIsTestedFiringAndQuiet(t *testing.T) {
 // Alertmanager configuration: configuration failures reach the exporter's
 // owner and never the pager; the rest go by severity.
 func TestAlertRouting(t *testing.T) {
-	amtool := tool(t, "amtool", "prometheus-alertmanager")
+	amtool := testtools.Find(t, "prometheus-alertmanager", "amtool")
 	run(t, amtool, "check-config", amConfigFile)
 	bySeverity := map[string]string{
 		"critical": "es-oncall-pager",

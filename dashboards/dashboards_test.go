@@ -15,6 +15,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/alert"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 const (
@@ -188,10 +189,7 @@ func substitute(t *testing.T, expr string) string {
 // promtool run: one recording rule per expression, named after its panel
 // and query so that promtool's error says which one is wrong.
 func TestPromQLIsValid(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool not found: install prometheus: apt-get install prometheus")
-	}
+	promtool := testtools.Find(t, "prometheus", "promtool")
 	d, _ := load(t)
 	type rule struct {
 		Record string `json:"record"`

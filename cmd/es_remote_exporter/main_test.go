@@ -21,6 +21,7 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/metrics.golden from this run")
@@ -132,10 +133,7 @@ func TestGoldenMetrics(t *testing.T) {
 // TestPromtoolCheckMetrics lints the full, unnormalized exposition with the
 // real promtool (Debian package prometheus).
 func TestPromtoolCheckMetrics(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool not found: install it (apt-get install prometheus); .ci/run does")
-	}
+	promtool := testtools.Find(t, "prometheus", "promtool")
 	_, h := startDemoDaemon(t)
 	body := get(t, h, "GET", "/metrics").Body.Bytes()
 	cmd := exec.Command(promtool, "check", "metrics")

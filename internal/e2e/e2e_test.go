@@ -29,6 +29,7 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/dashboards"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 const (
@@ -84,8 +85,8 @@ var substitutions = map[string]string{
 //  4. every es_remote_* metric the rules and the dashboard name is in the
 //     live scrape.
 func TestEndToEnd(t *testing.T) {
-	promBin := lookTool(t, "prometheus")
-	amBin := lookTool(t, "prometheus-alertmanager", "alertmanager")
+	promBin := testtools.Find(t, "prometheus", "prometheus")
+	amBin := testtools.Find(t, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
 	rules := readRules(t)
 	dash := readDashboard(t)
 
@@ -517,19 +518,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// lookTool finds a binary by one of its names; a missing one fails the test
-// (a skipped end-to-end test would let broken rules through).
-func lookTool(t *testing.T, names ...string) string {
-	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("%s not found in PATH: install prometheus prometheus-alertmanager: apt-get install prometheus prometheus-alertmanager", names[0])
-	return ""
 }
 
 // sysProcAttr, when set (Linux), makes the kernel kill a child when the test

@@ -1,0 +1,23 @@
+// Package testtools finds the external programs the tests run against:
+// promtool, prometheus, amtool, prometheus-alertmanager. A missing one
+// fails the test and names the Debian package that provides it (.ci/run
+// installs them): the tests never skip.
+package testtools
+
+import (
+	"os/exec"
+	"testing"
+)
+
+// Find returns the path of the first of names found in PATH; without any,
+// it fails t, naming pkg.
+func Find(t testing.TB, pkg string, names ...string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("%s not found in PATH: install it with apt-get install %s (.ci/run does)", names[0], pkg)
+	return ""
+}
