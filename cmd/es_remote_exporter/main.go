@@ -128,6 +128,21 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: unexpected argument %q\nRun '%s --help' for usage.\n", programName, o.args[0], programName)
 		return 2
 	}
+	// Flags a command would silently ignore are mistakes: say so.
+	for _, misuse := range []struct {
+		flag string
+		bad  bool
+		why  string
+	}{
+		{"output", cmd != "check", "only the check command writes a report"},
+		{"config.check", cmd != "", "it validates the configuration of the daemon (no command)"},
+		{"config.file", cmd == "demo", "the demo builds its own configuration (and writes it to a file, see its banner)"},
+	} {
+		if misuse.bad && o.fs.Changed(misuse.flag) {
+			fmt.Fprintf(stderr, "%s: --%s does not apply here: %s\n", programName, misuse.flag, misuse.why)
+			return 2
+		}
+	}
 	logger := promslog.New(&promslog.Config{Level: o.logLevel, Format: o.logFormat, Writer: stderr})
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
