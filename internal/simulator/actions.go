@@ -11,15 +11,8 @@ import (
 // order follows MainResponse.toXContent (verified against the recorded 8.19
 // and 9.0 responses).
 func (c *Cluster) mainAction(r *http.Request, ver esVersion) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	if _, deny := c.begin(r, ver, nil, clusterAction("cluster:monitor/main")); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, nil); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorizeCluster(ver, p, "cluster:monitor/main"); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	name := c.answeringNodeName(r)
 	body := obj{}.
@@ -33,7 +26,7 @@ func (c *Cluster) mainAction(r *http.Request, ver esVersion) response {
 			set("build_hash", buildHash(ver)).
 			set("build_date", buildDate(ver)).
 			set("build_snapshot", ver.v.Qualifier == "SNAPSHOT").
-			set("lucene_version", luceneVersion(ver.v)).
+			set("lucene_version", ver.lucene).
 			set("minimum_wire_compatibility_version", ver.minWire().String()).
 			set("minimum_index_compatibility_version", ver.minIndex())).
 		set("tagline", "You Know, for Search")
@@ -53,15 +46,8 @@ func hasRole(roles []string, role string) bool { return slices.Contains(roles, r
 // from a ConcurrentHashMap in ES (hash order); the simulator emits them in
 // hash order (hashOrder) so clients cannot rely on any order.
 func (c *Cluster) remoteInfoAction(r *http.Request, ver esVersion) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	if _, deny := c.begin(r, ver, nil, clusterAction("cluster:monitor/remote/info")); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, nil); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorizeCluster(ver, p, "cluster:monitor/remote/info"); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	idx := answeringIndex(r)
 	c.mu.Lock()
@@ -120,15 +106,8 @@ var nodeInfoMetrics = []string{"settings", "os", "process", "jvm", "thread_pool"
 // _local is the node the request was sent to. No metric
 // (GET /_nodes, /_nodes/<nodes>) means all metrics, settings included.
 func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	if _, deny := c.begin(r, ver, []string{"flat_settings", "timeout"}, clusterAction("cluster:monitor/nodes/info")); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, []string{"flat_settings", "timeout"}); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorizeCluster(ver, p, "cluster:monitor/nodes/info"); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	nodeIDs, metrics := []string{"_all"}, []string{"_all"}
 	switch len(rest) {
@@ -185,10 +164,10 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 			set("ip", "127.0.0.1").
 			set("version", n.ver.str)
 		if ver.atLeast(8, 8) {
-			o = o.set("transport_version", transportVersionID(n.ver.v))
+			o = o.set("transport_version", n.ver.transportID)
 		}
 		if ver.atLeast(8, 11) {
-			o = o.set("index_version", indexVersionID(n.ver.v))
+			o = o.set("index_version", n.ver.indexID)
 		}
 		if ver.atLeast(8, 13) {
 			// Values from the 8.19 sample; unverified for other versions.
@@ -232,7 +211,7 @@ const httpMaxContentLength = 100 * 1024 * 1024
 func httpInfo(r *http.Request, port int) obj {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	o := obj{}.set("bound_address", []any{addr}).set("publish_address", addr)
-	if q := r.URL.Query(); q.Has("human") && (q.Get("human") == "" || q.Get("human") == "true") {
+	if restFlag(r, "human") {
 		o = o.set("max_content_length", "100mb")
 	}
 	return o.set("max_content_length_in_bytes", int64(httpMaxContentLength))
@@ -289,16 +268,10 @@ func simpleMatch(pattern, s string) bool {
 // single-segment path. Missing names give IndexNotFoundException (404); the
 // body for an existing index is a minimal, unverified shape.
 func (c *Cluster) getIndexAction(r *http.Request, ver esVersion, name string) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	params := []string{"local", "ignore_unavailable", "allow_no_indices", "expand_wildcards",
+		"flat_settings", "include_defaults", "master_timeout", "features", "ignore_throttled"}
+	if _, deny := c.begin(r, ver, params, indexAction("indices:admin/get", getIndexGrants)); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, []string{"local", "ignore_unavailable", "allow_no_indices", "expand_wildcards",
-		"flat_settings", "include_defaults", "master_timeout", "features", "ignore_throttled"}); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorize(ver, p, "indices:admin/get", "index", getIndexGrants, p.indexPrv); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	out := obj{}
 	for _, expr := range strings.Split(name, ",") {
@@ -324,16 +297,10 @@ func (c *Cluster) getIndexAction(r *http.Request, ver esVersion, name string) re
 // unverified list order). Documents are not simulated: a missing index is
 // IndexNotFoundException, an existing one answers found:false (404).
 func (c *Cluster) getDocAction(r *http.Request, ver esVersion, index, typ, id string) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	params := []string{"refresh", "routing", "preference", "realtime", "stored_fields",
+		"_source", "_source_includes", "_source_excludes", "version", "version_type"}
+	if _, deny := c.begin(r, ver, params, indexAction("indices:data/read/get", []string{"read", "all"})); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, []string{"refresh", "routing", "preference", "realtime", "stored_fields",
-		"_source", "_source_includes", "_source_excludes", "version", "version_type"}); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorize(ver, p, "indices:data/read/get", "index", []string{"read", "all"}, p.indexPrv); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	if !slices.Contains(c.indices, index) {
 		return errorResponse(ver, r, indexNotFound(index))

@@ -170,8 +170,63 @@ func authorize(ver esVersion, p *principal, action, kind string, granting, have 
 	return &e
 }
 
-func authorizeCluster(ver esVersion, p *principal, action string) *esError {
-	return authorize(ver, p, action, "cluster", clusterMonitorGrants, p.clusterPrv)
+// grant is how a transport action is authorized: the action's name, the
+// kind of privilege it needs ("cluster" or "index") and the privileges that
+// grant it, in denial-message order.
+type grant struct {
+	action, kind string
+	granting     []string
+}
+
+// clusterAction is a cluster action granted by monitor, manage or all.
+func clusterAction(action string) grant {
+	return grant{action: action, kind: "cluster", granting: clusterMonitorGrants}
+}
+
+// indexAction is an index action granted by the given index privileges.
+func indexAction(action string, granting []string) grant {
+	return grant{action: action, kind: "index", granting: granting}
+}
+
+// check is authorize against the principal's privileges of g's kind.
+func (g grant) check(ver esVersion, p *principal) *esError {
+	have := p.clusterPrv
+	if g.kind == "index" {
+		have = p.indexPrv
+	}
+	return authorize(ver, p, g.action, g.kind, g.granting, have)
+}
+
+// begin is the start every REST handler shares, in Elasticsearch's order:
+// authentication (SecurityRestFilter), BaseRestHandler's
+// unconsumed-parameter check (params: the handler's own parameters, the
+// response parameters are always known), then authorization of the
+// transport action g. A non-nil response is the answer to send instead of
+// running the action. Handlers with checks of their own between
+// authentication and the parameter check call authenticate and admit.
+func (c *Cluster) begin(r *http.Request, ver esVersion, params []string, g grant) (*principal, *response) {
+	p, deny := c.authenticate(ver, r)
+	if deny != nil {
+		return nil, deny
+	}
+	if deny := admit(r, ver, p, params, g); deny != nil {
+		return nil, deny
+	}
+	return p, nil
+}
+
+// admit is the part of begin after authentication: the parameter check,
+// then authorization of g for p.
+func admit(r *http.Request, ver esVersion, p *principal, params []string, g grant) *response {
+	e := checkParams(r, params)
+	if e == nil {
+		e = g.check(ver, p)
+	}
+	if e == nil {
+		return nil
+	}
+	resp := errorResponse(ver, r, *e)
+	return &resp
 }
 
 // responseParams are consumed by every REST channel (AbstractRestChannel:

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,6 +114,7 @@ type Cluster struct {
 	indices        []string
 	url            string // the first node's HTTP URL (URL())
 	requests       atomic.Int64
+	held           atomic.Int64 // requests held by a hang (heldRequests)
 	inflight       *tracker
 
 	life     sync.Mutex // serialises Start, Stop and shutdown
@@ -308,12 +310,26 @@ func (c *Cluster) URL() string { return c.url }
 func (c *Cluster) NodeURL(node string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, n := range c.nodes {
-		if n.name == node {
-			return n.httpURL, nil
+	i, err := c.nodeIndexLocked(node)
+	if err != nil {
+		return "", err
+	}
+	return c.nodes[i].httpURL, nil
+}
+
+// nodeIndexLocked is the index in c.nodes of the node named name; the
+// error lists the nodes the cluster has. Callers hold c.mu.
+func (c *Cluster) nodeIndexLocked(name string) (int, error) {
+	for i, n := range c.nodes {
+		if n.name == name {
+			return i, nil
 		}
 	}
-	return "", fmt.Errorf("simulator: cluster %q has no node %q", c.name, node)
+	names := make([]string, len(c.nodes))
+	for i, n := range c.nodes {
+		names[i] = strconv.Quote(n.name)
+	}
+	return -1, fmt.Errorf("simulator: cluster %q has no node %q (its nodes: %s)", c.name, name, strings.Join(names, ", "))
 }
 
 // Requests counts the HTTP requests the cluster received on any node (faulted
@@ -531,10 +547,10 @@ func (c *Cluster) SetNodeVersion(nodeName, version string) error {
 		return fmt.Errorf("simulator: cluster %q: %w", c.name, err)
 	}
 	c.mu.Lock()
-	idx := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == nodeName })
-	if idx < 0 {
+	idx, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+		return err
 	}
 	c.nodes[idx].ver = v
 	running := c.running
@@ -549,10 +565,10 @@ func (c *Cluster) SetNodeVersion(nodeName, version string) error {
 // SetNodeRoles changes a node's roles (nil = default roles).
 func (c *Cluster) SetNodeRoles(nodeName string, roles []string) error {
 	c.mu.Lock()
-	idx := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == nodeName })
-	if idx < 0 {
+	idx, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+		return err
 	}
 	c.nodes[idx].roles = normalizeRoles(roles)
 	c.nodes[idx].explicitRoles = roles != nil

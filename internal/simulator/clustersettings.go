@@ -191,19 +191,13 @@ func (c *Cluster) persistentSettingsLocked() map[string]any {
 // (cluster:monitor/settings; version boundary unverified); both granted
 // by monitor, manage, all.
 func (c *Cluster) clusterGetSettingsAction(r *http.Request, ver esVersion) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
-		return *deny
-	}
-	if e := checkParams(r, []string{"flat_settings", "settings_filter", "include_defaults", "master_timeout", "local"}); e != nil {
-		return errorResponse(ver, r, *e)
-	}
 	action := "cluster:monitor/settings"
 	if !ver.atLeast(8, 3) {
 		action = "cluster:monitor/state"
 	}
-	if e := authorizeCluster(ver, p, action); e != nil {
-		return errorResponse(ver, r, *e)
+	params := []string{"flat_settings", "settings_filter", "include_defaults", "master_timeout", "local"}
+	if _, deny := c.begin(r, ver, params, clusterAction(action)); deny != nil {
+		return *deny
 	}
 	q := r.URL.Query()
 	flat := false

@@ -36,18 +36,23 @@ func TestFaults(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err %v, want deadline exceeded", err)
 		}
+		// The abandoned request is let go once the client has left.
+		waitHeld(t, c, 0)
 		// Clearing the fault releases waiting requests, which are answered.
 		done := make(chan result, 1)
-		before := c.Requests()
 		go func() {
 			res, _ := doErr(context.Background(), cl, "GET", url+"/")
 			done <- res
 		}()
-		for c.Requests() == before {
-			time.Sleep(time.Millisecond)
+		waitHeld(t, c, 1)
+		select {
+		case res := <-done:
+			t.Fatalf("request answered while the hang lasts: status %d", res.status)
+		default:
 		}
 		c.SetFault(Fault{})
 		wantStatus(t, <-done, 200)
+		waitHeld(t, c, 0)
 	})
 	t.Run("server error", func(t *testing.T) {
 		c.SetFault(Fault{Kind: FaultServerError})
@@ -164,9 +169,9 @@ func TestCloseReleasesHangingRequests(t *testing.T) {
 		_, err := doErr(context.Background(), cl, "GET", a.URL()+"/_resolve/cluster/b:*")
 		errs <- err
 	}()
-	for a.Requests() == 0 || b.Requests() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	// Both requests really hang: b's on its fault, a's on its hanging remote.
+	waitHeld(t, a, 1)
+	waitHeld(t, b, 1)
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	select {

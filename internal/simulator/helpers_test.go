@@ -329,3 +329,16 @@ func waitForGoroutines(t *testing.T, baseline int) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// waitHeld waits until exactly want requests of c are held by a hang
+// (heldRequests), failing the test after 10 s.
+func waitHeld(t *testing.T, c *Cluster, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.heldRequests() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster %s: %d requests held, want %d", c.Name(), c.heldRequests(), want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

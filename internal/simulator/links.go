@@ -115,9 +115,9 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 		return fmt.Errorf("simulator: link %q: API-key remote clusters need 8.10+, cluster %q plays %s", l.Alias, c.name, local.str)
 	}
 	for _, name := range def.nodes {
-		if !slices.ContainsFunc(c.nodes, func(n *node) bool { return n.name == name }) {
+		if _, err := c.nodeIndexLocked(name); err != nil {
 			c.mu.Unlock()
-			return fmt.Errorf("simulator: link %q: cluster %q has no node %q", l.Alias, c.name, name)
+			return fmt.Errorf("%w, named in StaticNodes of link %q", err, l.Alias)
 		}
 	}
 	idx := slices.IndexFunc(c.links, func(x *link) bool { return x.spec.Alias == l.Alias })

@@ -101,6 +101,77 @@ func TestPrettyUsesElasticsearchLayout(t *testing.T) {
 	}
 }
 
+// TestChannelFlagsAreStrict: pretty and human are parsed like any boolean
+// parameter when Elasticsearch creates the REST channel (only "", "true"
+// and "false"); a bad value is a 400 before routing and authentication,
+// never pretty-printed, without the 7.x security warning.
+func TestChannelFlagsAreStrict(t *testing.T) {
+	s := newSim(t)
+	cl := newClient(t, s)
+	c := addCluster(t, s, ClusterSpec{Name: "cf", Version: "8.19.2"})
+	for q, pretty := range map[string]bool{"pretty": true, "pretty=": true, "pretty=true": true,
+		"pretty=false": false, "human=false&pretty": true, "human": false} {
+		res := get(t, cl, c.URL()+"/?"+q)
+		wantStatus(t, res, 200)
+		if got := strings.HasPrefix(string(res.body), "{\n"); got != pretty {
+			t.Errorf("?%s: pretty %v, want %v: %s", q, got, pretty, res.body)
+		}
+	}
+	for _, tc := range []struct{ path, bad string }{
+		{"/?pretty=yes", "yes"},
+		{"/_remote/info?pretty=1", "1"},
+		{"/_nodes/_all/http?human=bogus&pretty", "bogus"}, // the channel drops every parameter: not pretty
+		{"/_nope/x/y/z?pretty=TRUE", "TRUE"},              // before routing
+		{"/?pretty=no&human=bogus", "no"},                 // pretty is parsed first
+	} {
+		res := get(t, cl, c.URL()+tc.path, noAuth()) // before authentication
+		wantStatus(t, res, 400)
+		reason := "Failed to parse value [" + tc.bad + "] as only [true] or [false] are allowed."
+		want := `{"error":{"root_cause":[{"type":"illegal_argument_exception","reason":"` + reason +
+			`"}],"type":"illegal_argument_exception","reason":"` + reason + `"},"status":400}`
+		if string(res.body) != want {
+			t.Errorf("%s: body %s, want %s", tc.path, res.body, want)
+		}
+		if res.header.Get(productHeader) != "Elasticsearch" {
+			t.Errorf("%s: no product header", tc.path)
+		}
+	}
+	// 7.17 with security off by license default: handlers' answers carry
+	// the security warning, the bad request does not (no handler ran).
+	c7 := addCluster(t, s, ClusterSpec{Name: "cf7", Version: "7.17.22", Security: boolPtr(false)})
+	if w := get(t, cl, c7.URL()+"/?pretty=false").header.Get("Warning"); w == "" {
+		t.Error("7.17 handler answer without the security warning")
+	}
+	res := get(t, cl, c7.URL()+"/?pretty=nope")
+	wantStatus(t, res, 400)
+	if w := res.header.Get("Warning"); w != "" {
+		t.Errorf("bad request carries Warning %q", w)
+	}
+}
+
+// TestUnknownNodeErrorsListNodes: every method taking a node name names
+// the cluster's nodes when the name is unknown.
+func TestUnknownNodeErrorsListNodes(t *testing.T) {
+	s := newSim(t)
+	c := addCluster(t, s, ClusterSpec{Name: "un", Version: "8.19.2", Nodes: []NodeSpec{{Name: "n1"}, {Name: "n2"}}})
+	addCluster(t, s, ClusterSpec{Name: "un-remote", Version: "8.19.2"})
+	const want = `simulator: cluster "un" has no node "nope" (its nodes: "n1", "n2")`
+	_, err := c.NodeURL("nope")
+	wantErrContains(t, err, want, "NodeURL")
+	wantErrContains(t, c.SetNodeVersion("nope", "8.19.2"), want, "SetNodeVersion")
+	wantErrContains(t, c.SetNodeRoles("nope", nil), want, "SetNodeRoles")
+	wantErrContains(t, c.SetNodeSecurity("nope", true), want, "SetNodeSecurity")
+	wantErrContains(t, c.SetNodeTransportTLS("nope", true), want, "SetNodeTransportTLS")
+	_, err = c.NodeSettings("nope")
+	wantErrContains(t, err, want, "NodeSettings")
+	_, _, err = c.NodeCertificatePEM("nope")
+	wantErrContains(t, err, want, "NodeCertificatePEM")
+	_, err = c.NodeTLSCertificate("nope")
+	wantErrContains(t, err, want, "NodeTLSCertificate")
+	err = c.AddLink(LinkSpec{Alias: "x", Remote: "un-remote", Static: true, StaticNodes: []string{"n1", "nope"}})
+	wantErrContains(t, err, want+`, named in StaticNodes of link "x"`, "AddLink")
+}
+
 func TestPlainHTTPAndCAFile(t *testing.T) {
 	s := newSim(t)
 	plain := addCluster(t, s, ClusterSpec{Name: "plain", Version: "7.17.22", PlainHTTP: true})
@@ -279,6 +350,29 @@ func TestNodesInfoVersionFields(t *testing.T) {
 			t.Errorf("%s: transport_version is not a number", tc.version)
 		}
 		wantString(t, n, tc.version, "version")
+	}
+}
+
+// TestVersionValuesComputedOnce: parseESVersion derives the per-version
+// values once; reading them allocates nothing (buildHash runs per 7.x
+// Warning header).
+func TestVersionValuesComputedOnce(t *testing.T) {
+	for _, s := range []string{"7.17.22", "8.8.2", "8.19.2", "8.19.5", "9.0.0", "9.1.5-SNAPSHOT"} {
+		v, err := parseESVersion(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.lucene != luceneVersion(v.v) || v.transportID != transportVersionID(v.v) || v.indexID != indexVersionID(v.v) ||
+			v.hash != buildHashFor(v.str) || v.date != buildDateFor(v.v, v.str) {
+			t.Errorf("%s: stored values %+v differ from the tables", s, v)
+		}
+		if allocs := testing.AllocsPerRun(10, func() { _, _ = buildHash(v), buildDate(v) }); allocs != 0 {
+			t.Errorf("%s: buildHash/buildDate allocate %v times", s, allocs)
+		}
+	}
+	v, _ := parseESVersion("8.19.2")
+	if v.hash != "c1c00e18ef14acd650768ff01f037eaede0c1f7b" || v.lucene != "9.12.2" || v.transportID != 8841003 || v.indexID != 8525000 {
+		t.Errorf("8.19.2: %+v", v)
 	}
 }
 

@@ -102,11 +102,8 @@ func (c *Cluster) resolveClusterAction(r *http.Request, ver esVersion, expr *str
 	if ver.atLeast(8, 18) {
 		known = append(known, "timeout")
 	}
-	if e := checkParams(r, known); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorize(ver, p, "indices:admin/resolve/cluster", "index", resolveClusterGrants, p.indexPrv); e != nil {
-		return errorResponse(ver, r, *e)
+	if deny := admit(r, ver, p, known, indexAction("indices:admin/resolve/cluster", resolveClusterGrants)); deny != nil {
+		return *deny
 	}
 	ignoreUnavailable := q.Get("ignore_unavailable") == "true"
 
@@ -233,21 +230,11 @@ func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patte
 		}
 		if hung {
 			// The request (or the connection attempt) gets no answer.
-			select {
-			case <-v.hangCh:
+			entry, aborted, again := c.waitHungRemote(r, l, v, disconnected, deadline, localDown)
+			if again {
 				continue
-			case <-v.downCh:
-				c.setEstablished(l, false)
-				return disconnected, false
-			case <-deadline:
-				return disconnected.set("error", remoteTimeoutError), false
-			case <-r.Context().Done():
-				return nil, true
-			case <-localDown:
-				return nil, true
-			case <-c.sim.closeCh:
-				return nil, true
 			}
+			return entry, aborted
 		}
 		if n == 0 {
 			// Connect failure / NoSuchRemoteClusterException path:
@@ -258,6 +245,29 @@ func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patte
 		c.setEstablished(l, true)
 		return remoteEntry(node, v.indices, patterns, skip, clusterInfoOnly, ignoreUnavailable), false
 	}
+}
+
+// waitHungRemote holds a request while the remote of l hangs (v.hang):
+// again when the hang ends (evaluate the remote anew), otherwise the
+// entry to report or aborted (client gone, local stop, Sim closed). The
+// request counts as held meanwhile (heldRequests).
+func (c *Cluster) waitHungRemote(r *http.Request, l *link, v remoteView, disconnected obj,
+	deadline <-chan time.Time, localDown chan struct{}) (entry obj, aborted, again bool) {
+	c.held.Add(1)
+	defer c.held.Add(-1)
+	select {
+	case <-v.hangCh:
+		return nil, false, true
+	case <-v.downCh:
+		c.setEstablished(l, false)
+		return disconnected, false, false
+	case <-deadline:
+		return disconnected.set("error", remoteTimeoutError), false, false
+	case <-r.Context().Done():
+	case <-localDown:
+	case <-c.sim.closeCh:
+	}
+	return nil, true, false
 }
 
 func (c *Cluster) setEstablished(l *link, b bool) {

@@ -228,15 +228,13 @@ func TestResolveClusterHangingRemote(t *testing.T) {
 	}
 
 	// When the hang ends while the request waits, the answer arrives.
+	waitHeld(t, a, 0) // the abandoned request is let go
 	done := make(chan result, 1)
-	before := a.Requests()
 	go func() {
 		res, _ := doErr(context.Background(), cl, "GET", a.URL()+"/_resolve/cluster/b:*")
 		done <- res
 	}()
-	for a.Requests() == before {
-		time.Sleep(time.Millisecond)
-	}
+	waitHeld(t, a, 1)
 	b.SetFault(Fault{})
 	res := <-done
 	wantStatus(t, res, 200)
@@ -244,14 +242,12 @@ func TestResolveClusterHangingRemote(t *testing.T) {
 
 	// A remote that stops while the request waits reports disconnected.
 	b.SetFault(Fault{Kind: FaultHang})
-	before = a.Requests()
+	waitHeld(t, a, 0)
 	go func() {
 		res, _ := doErr(context.Background(), cl, "GET", a.URL()+"/_resolve/cluster/b:*")
 		done <- res
 	}()
-	for a.Requests() == before {
-		time.Sleep(time.Millisecond)
-	}
+	waitHeld(t, a, 1)
 	b.Stop()
 	res = <-done
 	wantStatus(t, res, 200)

@@ -198,15 +198,9 @@ func (c *Cluster) getRolesAction(r *http.Request, ver esVersion, names []string)
 			reason: "Security must be explicitly enabled when using a [" + typ + "] license. Enable security by " +
 				"setting [xpack.security.enabled] to [true] in the elasticsearch.yml file and restart the node."})
 	}
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	g := grant{action: "cluster:admin/xpack/security/role/get", kind: "cluster", granting: getRolesGrants(ver)}
+	if _, deny := c.begin(r, ver, nil, g); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, nil); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorize(ver, p, "cluster:admin/xpack/security/role/get", "cluster", getRolesGrants(ver), p.clusterPrv); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	c.mu.Lock()
 	roles := map[string]RoleSpec{}

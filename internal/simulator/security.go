@@ -326,10 +326,10 @@ func (c *Cluster) SetLicense(typ string, expiry time.Time) error {
 // its own links afresh.
 func (c *Cluster) reconfigureNode(nodeName string, change func(*node) error) error {
 	c.mu.Lock()
-	idx := slices.IndexFunc(c.nodes, func(n *node) bool { return n.name == nodeName })
-	if idx < 0 {
+	idx, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
 		c.mu.Unlock()
-		return fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+		return err
 	}
 	n := c.nodes[idx]
 	beforeSec, beforeTLS := n.secSetting, n.tlsSetting

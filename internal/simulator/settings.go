@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -265,10 +264,9 @@ func parseRestBool(v string) (bool, *esError) {
 func (c *Cluster) NodeSettings(nodeName string) (map[string]any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, n := range c.nodes {
-		if n.name == nodeName {
-			return c.nodeSettingsLocked(n, c.nodes[0].ver), nil
-		}
+	i, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+	return c.nodeSettingsLocked(c.nodes[i], c.nodes[0].ver), nil
 }

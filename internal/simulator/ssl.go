@@ -80,15 +80,8 @@ func (c *Cluster) configuredCertificates(idx int) []storedCert {
 // (equal in every field) appear once, order unspecified (the simulator uses
 // a fixed hash order).
 func (c *Cluster) sslCertificatesAction(r *http.Request, ver esVersion) response {
-	p, deny := c.authenticate(ver, r)
-	if deny != nil {
+	if _, deny := c.begin(r, ver, nil, clusterAction("cluster:monitor/xpack/ssl/certificates/get")); deny != nil {
 		return *deny
-	}
-	if e := checkParams(r, nil); e != nil {
-		return errorResponse(ver, r, *e)
-	}
-	if e := authorizeCluster(ver, p, "cluster:monitor/xpack/ssl/certificates/get"); e != nil {
-		return errorResponse(ver, r, *e)
 	}
 	certs := c.configuredCertificates(answeringIndex(r))
 	if ver.v.Major >= 8 {

@@ -111,16 +111,20 @@ type trustedCA struct {
 }
 
 // trustStore is an immutable truststore snapshot; its pointer identifies it
-// in the Sim's verification cache.
+// in the Sim's verification cache. pool holds the same certificates for
+// the nodes' listeners (ClientCAs); one pool serves every node that uses
+// the store (the Sim's shared store: every cluster without its own CA).
 type trustStore struct {
 	entries []trustedCA
 	certs   []*x509.Certificate
+	pool    *x509.CertPool
 }
 
 func newTrustStore(entries []trustedCA) *trustStore {
-	ts := &trustStore{entries: entries}
+	ts := &trustStore{entries: entries, pool: x509.NewCertPool()}
 	for _, e := range entries {
 		ts.certs = append(ts.certs, e.cert)
+		ts.pool.AddCert(e.cert)
 	}
 	return ts
 }
@@ -220,14 +224,10 @@ func (p *transportPKI) issue(nodeName string, notBefore, notAfter time.Time) (*n
 
 // serverConfig is what a node's transport listener serves with.
 func (p *transportPKI) serverConfig(nc *nodeCert) *tls.Config {
-	pool := x509.NewCertPool()
-	for _, c := range p.store.certs {
-		pool.AddCert(c)
-	}
 	cfg := &tls.Config{
 		Certificates: []tls.Certificate{nc.tls},
 		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    pool,
+		ClientCAs:    p.store.pool,
 		MinVersion:   tls.VersionTLS12,
 		MaxVersion:   p.maxVer,
 	}
@@ -243,6 +243,14 @@ func (c *Cluster) refreshNodeConfigs() {
 	for _, n := range c.nodes {
 		n.tlsConfig.Store(c.tpki.serverConfig(n.cert))
 	}
+}
+
+// replaceTrustStoreLocked makes entries the cluster's truststore and
+// republishes the listeners' configs, as a truststore reload does (new
+// connections only). Callers hold c.mu.
+func (c *Cluster) replaceTrustStoreLocked(entries []trustedCA) {
+	c.tpki.store = newTrustStore(entries)
+	c.refreshNodeConfigs()
 }
 
 // transport fault states read by the listeners without c.mu.
@@ -557,9 +565,8 @@ func (c *Cluster) TrustCluster(other *Cluster) {
 	if c.tpki.store.has(ca) {
 		return
 	}
-	entries := append(slices.Clone(c.tpki.store.entries), trustedCA{path: "certs/ca/" + other.name + "-ca.crt", cert: ca})
-	c.tpki.store = newTrustStore(entries)
-	c.refreshNodeConfigs()
+	entry := trustedCA{path: "certs/ca/" + other.name + "-ca.crt", cert: ca}
+	c.replaceTrustStoreLocked(append(slices.Clone(c.tpki.store.entries), entry))
 }
 
 // UntrustCluster removes other's current transport CA from c's truststore,
@@ -573,9 +580,8 @@ func (c *Cluster) UntrustCluster(other *Cluster) {
 	if ca.Equal(c.tpki.ca.Cert) {
 		return
 	}
-	entries := slices.DeleteFunc(slices.Clone(c.tpki.store.entries), func(e trustedCA) bool { return e.cert.Equal(ca) })
-	c.tpki.store = newTrustStore(entries)
-	c.refreshNodeConfigs()
+	isOthers := func(e trustedCA) bool { return e.cert.Equal(ca) }
+	c.replaceTrustStoreLocked(slices.DeleteFunc(slices.Clone(c.tpki.store.entries), isOthers))
 }
 
 // RotateTransportCA gives the cluster a new transport CA (new key; same DN
@@ -604,19 +610,18 @@ func (c *Cluster) RotateTransportCA(rs RotateSpec) error {
 			return fmt.Errorf("simulator: cluster %q: rotate CA: %w", c.name, err)
 		}
 	}
-	var entries []trustedCA
-	for _, e := range old.store.entries {
-		if e.cert.Equal(old.ca.Cert) {
-			continue
+	return c.installPKI(&p, func(current []trustedCA) []trustedCA {
+		entries := []trustedCA{{path: "certs/ca/ca.crt", cert: ca.Cert}}
+		for _, e := range current {
+			if !e.cert.Equal(old.ca.Cert) {
+				entries = append(entries, e)
+			}
 		}
-		entries = append(entries, e)
-	}
-	entries = append([]trustedCA{{path: "certs/ca/ca.crt", cert: ca.Cert}}, entries...)
-	if rs.KeepOldTrusted {
-		entries = append(entries, trustedCA{path: "certs/ca/ca-previous.crt", cert: old.ca.Cert})
-	}
-	p.store = newTrustStore(entries)
-	return c.installPKI(&p)
+		if rs.KeepOldTrusted {
+			entries = append(entries, trustedCA{path: "certs/ca/ca-previous.crt", cert: old.ca.Cert})
+		}
+		return entries
+	})
 }
 
 // ReissueNodeCertificates issues new node certificates under the current CA
@@ -627,11 +632,14 @@ func (c *Cluster) ReissueNodeCertificates(notBefore, notAfter time.Time) error {
 	p := *c.tpki
 	c.mu.Unlock()
 	p.spec.NotBefore, p.spec.NotAfter = notBefore, notAfter
-	return c.installPKI(&p)
+	return c.installPKI(&p, nil)
 }
 
-// installPKI issues every node's certificate under p and publishes it.
-func (c *Cluster) installPKI(p *transportPKI) error {
+// installPKI issues every node's certificate under p and publishes it. The
+// truststore stays the current one (so a TrustCluster that ran since p was
+// copied is kept); retrust, when not nil, derives the new truststore's
+// entries from the current ones (a CA rotation).
+func (c *Cluster) installPKI(p *transportPKI, retrust func(current []trustedCA) []trustedCA) error {
 	names := c.NodeNames()
 	certs := make([]*nodeCert, len(names))
 	for i, name := range names {
@@ -643,9 +651,14 @@ func (c *Cluster) installPKI(p *transportPKI) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	p.store = c.tpki.store
 	c.tpki = p
 	for i, n := range c.nodes {
 		n.cert = certs[i]
+	}
+	if retrust != nil {
+		c.replaceTrustStoreLocked(retrust(p.store.entries))
+		return nil
 	}
 	c.refreshNodeConfigs()
 	return nil
@@ -691,12 +704,11 @@ func (c *Cluster) NodeTLSCertificate(nodeName string) (tls.Certificate, error) {
 func (c *Cluster) nodeCert(nodeName string) (*nodeCert, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, n := range c.nodes {
-		if n.name == nodeName {
-			return n.cert, nil
-		}
+	i, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("simulator: cluster %q has no node %q", c.name, nodeName)
+	return c.nodes[i].cert, nil
 }
 
 // TransportAddresses returns every node's transport address

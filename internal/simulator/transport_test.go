@@ -340,6 +340,63 @@ func TestLinksFollowTransportTrust(t *testing.T) {
 	}
 }
 
+// TestTrustStorePool: the nodes' listeners verify client certificates
+// against the truststore's own pool, built once: every node of every
+// cluster on the Sim's shared store uses the same pool, and a truststore
+// change gives the cluster's nodes one new pool with the new contents.
+func TestTrustStorePool(t *testing.T) {
+	s := newSim(t)
+	a := addCluster(t, s, ClusterSpec{Name: "pa", Version: "8.19.2", Nodes: []NodeSpec{{Name: "pa1"}, {Name: "pa2"}}})
+	b := addCluster(t, s, ClusterSpec{Name: "pb", Version: "8.19.2"})
+	own := addCluster(t, s, ClusterSpec{Name: "po", Version: "8.19.2", Transport: TransportSpec{OwnCA: true}})
+	pools := func(c *Cluster) []*x509.CertPool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		var out []*x509.CertPool
+		for _, n := range c.nodes {
+			out = append(out, n.tlsConfig.Load().ClientCAs)
+		}
+		return out
+	}
+	for _, p := range append(pools(a), pools(b)...) {
+		if p != s.sharedStore.pool {
+			t.Fatal("a node on the shared store has a pool of its own")
+		}
+	}
+	verifies := func(p *x509.CertPool, c *Cluster, node string) bool {
+		crt, err := c.NodeTLSCertificate(node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = crt.Leaf.Verify(x509.VerifyOptions{Roots: p, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+		return err == nil
+	}
+	a.TrustCluster(own)
+	ps := pools(a)
+	if ps[0] == s.sharedStore.pool || ps[0] != ps[1] {
+		t.Fatal("after TrustCluster the nodes do not share one new pool")
+	}
+	if !verifies(ps[0], own, "po-es01") || !verifies(ps[0], b, "pb-es01") {
+		t.Error("the new pool lacks a trusted CA")
+	}
+	a.UntrustCluster(own)
+	if ps = pools(a); verifies(ps[0], own, "po-es01") || !verifies(ps[0], b, "pb-es01") {
+		t.Error("after UntrustCluster: wrong pool contents")
+	}
+	// A rotation keeps what the store trusted besides the old CA.
+	a.TrustCluster(own)
+	if err := a.RotateTransportCA(RotateSpec{KeepOldTrusted: true}); err != nil {
+		t.Fatal(err)
+	}
+	ps = pools(a)
+	if !verifies(ps[0], a, "pa1") || !verifies(ps[0], own, "po-es01") || !verifies(ps[0], b, "pb-es01") || ps[0] != ps[1] {
+		t.Error("after RotateTransportCA: wrong pool contents")
+	}
+	if s.sharedStore.pool != pools(b)[0] {
+		t.Error("rotating one cluster's CA changed the shared store")
+	}
+}
+
 // verifyCacheLen is how many full verifications the Sim has cached: zero
 // when every connection so far took mutualTrust's fast path.
 func verifyCacheLen(s *Sim) int {

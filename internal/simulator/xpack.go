@@ -174,11 +174,8 @@ func (c *Cluster) xpackInfoAction(r *http.Request, ver esVersion) response {
 	if e != nil {
 		return withWarnings(errorResponse(ver, r, *e), warnings)
 	}
-	if e := checkParams(r, []string{"categories", "accept_enterprise"}); e != nil {
-		return withWarnings(errorResponse(ver, r, *e), warnings)
-	}
-	if e := authorizeCluster(ver, p, "cluster:monitor/xpack/info"); e != nil {
-		return withWarnings(errorResponse(ver, r, *e), warnings)
+	if deny := admit(r, ver, p, []string{"categories", "accept_enterprise"}, clusterAction("cluster:monitor/xpack/info")); deny != nil {
+		return withWarnings(*deny, warnings)
 	}
 
 	now := time.Now()
