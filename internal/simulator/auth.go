@@ -45,13 +45,9 @@ func (c *Cluster) wwwAuthenticate(ver esVersion) []string {
 
 func (c *Cluster) unauthorized(ver esVersion, r *http.Request, reason string, meta obj) response {
 	values := c.wwwAuthenticate(ver)
-	var hv any = values[0]
+	var hv any = values[0] // one value: a string; several: an array
 	if len(values) > 1 {
-		arr := make([]any, len(values))
-		for i, v := range values {
-			arr[i] = v
-		}
-		hv = arr
+		hv = values
 	}
 	e := esError{status: 401, typ: "security_exception", reason: reason, meta: meta,
 		header: obj{}.set("WWW-Authenticate", hv)}

@@ -54,66 +54,50 @@ func writeValue(b *strings.Builder, v any, pretty bool, depth int) {
 	case float64:
 		b.WriteString(strconv.FormatFloat(t, 'g', -1, 64))
 	case obj:
-		if len(t) == 0 {
-			if pretty {
-				b.WriteString("{ }")
-			} else {
-				b.WriteString("{}")
-			}
-			return
-		}
-		b.WriteByte('{')
-		for i, f := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if pretty {
-				indent(b, depth+1)
-			}
-			writeString(b, f.k)
+		writeContainer(b, '{', '}', len(t), pretty, depth, func(i int) {
+			writeString(b, t[i].k)
 			if pretty {
 				b.WriteString(" : ")
 			} else {
 				b.WriteByte(':')
 			}
-			writeValue(b, f.v, pretty, depth+1)
-		}
-		if pretty {
-			indent(b, depth)
-		}
-		b.WriteByte('}')
+			writeValue(b, t[i].v, pretty, depth+1)
+		})
 	case []string:
-		arr := make([]any, len(t))
-		for i, s := range t {
-			arr[i] = s
-		}
-		writeValue(b, arr, pretty, depth)
+		writeContainer(b, '[', ']', len(t), pretty, depth, func(i int) { writeString(b, t[i]) })
 	case []any:
-		if len(t) == 0 {
-			if pretty {
-				b.WriteString("[ ]")
-			} else {
-				b.WriteString("[]")
-			}
-			return
-		}
-		b.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if pretty {
-				indent(b, depth+1)
-			}
-			writeValue(b, e, pretty, depth+1)
-		}
-		if pretty {
-			indent(b, depth)
-		}
-		b.WriteByte(']')
+		writeContainer(b, '[', ']', len(t), pretty, depth, func(i int) { writeValue(b, t[i], pretty, depth+1) })
 	default:
 		panic("simulator: unsupported JSON value type")
 	}
+}
+
+// writeContainer writes an object or array of n items as Jackson does:
+// "{ }" / "[ ]" when empty and pretty, each item on its own indented line
+// when pretty.
+func writeContainer(b *strings.Builder, open, close byte, n int, pretty bool, depth int, item func(i int)) {
+	if n == 0 {
+		b.WriteByte(open)
+		if pretty {
+			b.WriteByte(' ')
+		}
+		b.WriteByte(close)
+		return
+	}
+	b.WriteByte(open)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if pretty {
+			indent(b, depth+1)
+		}
+		item(i)
+	}
+	if pretty {
+		indent(b, depth)
+	}
+	b.WriteByte(close)
 }
 
 // writeString escapes like Jackson: quote, backslash and control characters;

@@ -114,14 +114,6 @@ func (c *Cluster) DeleteRole(name string) {
 	delete(c.roles, name)
 }
 
-func strs(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}
-
 // metadataValue converts a metadata value for encodeJSON.
 func metadataValue(v any) any {
 	switch t := v.(type) {
@@ -137,9 +129,7 @@ func metadataValue(v any) any {
 			out[i] = metadataValue(e)
 		}
 		return out
-	case []string:
-		return strs(t)
-	case nil, string, bool, int, int64, float64:
+	case nil, string, bool, int, int64, float64, []string:
 		return t
 	}
 	return fmt.Sprint(v)
@@ -149,14 +139,14 @@ func metadataValue(v any) any {
 func roleBody(ver esVersion, r RoleSpec) obj {
 	indices := []any{}
 	for _, ip := range r.Indices {
-		indices = append(indices, obj{}.set("names", strs(ip.Names)).set("privileges", strs(ip.Privileges)).
+		indices = append(indices, obj{}.set("names", ip.Names).set("privileges", ip.Privileges).
 			set("allow_restricted_indices", ip.AllowRestrictedIndices))
 	}
 	md := r.Metadata
 	if md == nil {
 		md = map[string]any{}
 	}
-	o := obj{}.set("cluster", strs(r.Cluster)).
+	o := obj{}.set("cluster", r.Cluster).
 		set("indices", indices).
 		set("applications", []any{}).
 		set("run_as", []any{}).
@@ -165,8 +155,8 @@ func roleBody(ver esVersion, r RoleSpec) obj {
 	if len(r.RemoteIndices) > 0 && ver.atLeast(8, 14) {
 		remote := []any{}
 		for _, rp := range r.RemoteIndices {
-			remote = append(remote, obj{}.set("names", strs(rp.Names)).set("privileges", strs(rp.Privileges)).
-				set("allow_restricted_indices", false).set("clusters", strs(rp.Clusters)))
+			remote = append(remote, obj{}.set("names", rp.Names).set("privileges", rp.Privileges).
+				set("allow_restricted_indices", false).set("clusters", rp.Clusters))
 		}
 		o = o.set("remote_indices", remote)
 	}
