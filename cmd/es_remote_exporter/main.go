@@ -70,7 +70,7 @@ func newFlagSet(out io.Writer) *options {
   %[1]s version                        print version information
 
 Configuration precedence: defaults < --config.file < ES_REMOTE_EXPORTER_* environment < flags set on
-the command line. See the README for every key.
+the command line. See docs/configuration.md for every key.
 
 Flags:
 `, programName)

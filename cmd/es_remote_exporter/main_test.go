@@ -146,10 +146,10 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	}
 }
 
-// TestEveryDefinedMetricIsDocumented keeps the README's metrics table and the
-// code in step.
+// TestEveryDefinedMetricIsDocumented keeps the metrics table of
+// docs/metrics.md and the code in step.
 func TestEveryDefinedMetricIsDocumented(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile(metricsDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,17 +169,17 @@ func TestEveryDefinedMetricIsDocumented(t *testing.T) {
 	}
 	for _, n := range slices.Sorted(maps.Keys(exported)) {
 		if !documented[n] {
-			t.Errorf("README.md's metrics table has no row for `%s`", n)
+			t.Errorf("%s's metrics table has no row for `%s`", metricsDoc, n)
 		}
 	}
 	for _, n := range slices.Sorted(maps.Keys(documented)) {
 		if !exported[n] {
-			t.Errorf("README.md's metrics table documents `%s`, which the exporter does not export", n)
+			t.Errorf("%s's metrics table documents `%s`, which the exporter does not export", metricsDoc, n)
 		}
 	}
 	for _, r := range collector.Reasons {
 		if !bytes.Contains(readme, []byte("`"+string(r)+"`")) {
-			t.Errorf("README.md does not explain failure reason `%s`", r)
+			t.Errorf("%s does not explain failure reason `%s`", metricsDoc, r)
 		}
 	}
 }
@@ -316,19 +316,20 @@ func diffLines(want, got string) string {
 	return strings.Join(out, "\n")
 }
 
-// TestHelpMatchesREADME: every flag line --help prints stands in the README.
-func TestHelpMatchesREADME(t *testing.T) {
+// TestHelpMatchesDocs: every flag line --help prints stands in
+// docs/commands.md.
+func TestHelpMatchesDocs(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"--help"}, &out, &out); code != 0 {
 		t.Fatalf("--help exited %d", code)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile(commandsDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "--") && !bytes.Contains(readme, []byte(line)) {
-			t.Errorf("README.md lacks the --help line (paste the new --help output into the Flags section):\n%s", line)
+		if strings.HasPrefix(strings.TrimSpace(line), "--") && !bytes.Contains(doc, []byte(line)) {
+			t.Errorf("%s lacks the --help line (paste the new --help output into its Flags section):\n%s", commandsDoc, line)
 		}
 	}
 }

@@ -48,7 +48,7 @@ const (
 // a field changes meaning or disappears; new fields may appear without it.
 const FormatVersion = 1
 
-// Report is the whole result. Its JSON form is documented in the README.
+// Report is the whole result. Its JSON form is documented in docs/commands.md.
 type Report struct {
 	FormatVersion int       `json:"format_version"`
 	Time          time.Time `json:"time"`

@@ -10,8 +10,8 @@ import (
 // 10,000 links) that holds no pointers and is cheap to mark, so Go's default
 // of 100, which lets the heap grow to twice the live data before collecting,
 // buys little CPU for its memory: at 10,000 links 50 measured about 20 MB
-// less resident memory for about 2 us more CPU per link and poll (see the
-// README's Performance section).
+// less resident memory for about 2 us more CPU per link and poll (see
+// docs/performance.md).
 const DefaultGCPercent = 50
 
 // ApplyRuntimeDefaults sets the exporter's GC target unless the operator set

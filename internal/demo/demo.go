@@ -34,8 +34,8 @@ type Topology struct {
 
 // exporterUser is the monitoring user every simulated cluster knows: cluster
 // monitor (for GET /, _remote/info, _nodes) and view_index_metadata (for
-// _resolve/cluster), which is what the README tells users to grant, plus
-// read_security where links name roles (the README's optional privilege).
+// _resolve/cluster), which is what docs/configuration.md tells users to grant, plus
+// read_security where links name roles (its optional privilege).
 const exporterUser = "es_remote_exporter"
 
 // Start builds the simulated clusters and the exporter configuration that
