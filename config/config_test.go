@@ -301,6 +301,30 @@ clusters:
 			},
 		},
 		{
+			// The Kubernetes setup: the file (a ConfigMap) names a password file, the environment (a
+			// Secret) carries the password; the higher source's choice replaces the lower one's.
+			name: "env secret replaces the file's secret file, and the other way round",
+			file: writeConfig(t, fmt.Sprintf("clusters:\n  - name: a\n    urls: [https://a]\n    username: u\n    password_file: %s\n"+
+				"  - name: b\n    urls: [https://b]\n    api_key: file-key\n", writeFile(t, dir, "a.password", "from-file\n"))),
+			env: []string{
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD=from-env",
+				"ES_REMOTE_EXPORTER_CLUSTERS__1__API_KEY_FILE=" + writeFile(t, dir, "b.key", "key-from-file\n"),
+			},
+			want: []Cluster{
+				{Name: "a", URLs: []string{"https://a"}, Username: "u", Password: "from-env"},
+				{Name: "b", URLs: []string{"https://b"}, APIKey: "key-from-file", APIKeyFile: filepath.Join(dir, "b.key")},
+			},
+		},
+		{
+			name: "one source setting a secret and its file names both",
+			file: file,
+			env: []string{
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD=p",
+				"ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD_FILE=" + ca,
+			},
+			wantErr: []string{"clusters[0].password (from ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD) and ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD_FILE are both set: set only one of password and password_file"},
+		},
+		{
 			name:    "gap after the file's clusters",
 			file:    file,
 			env:     []string{"ES_REMOTE_EXPORTER_CLUSTERS__3__NAME=d", "ES_REMOTE_EXPORTER_CLUSTERS__3__URLS=https://d:9200"},
@@ -1661,6 +1685,15 @@ func TestDocumentedExample(t *testing.T) {
 		}
 	}
 
+	// The override example.yml documents: the environment's password replaces the file's
+	// password_file.
+	cfg, err = load(LoadOptions{File: "example.yml", Environ: []string{"ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD=from-env"}}, files.open)
+	if err != nil {
+		t.Fatalf("example.yml with ES_REMOTE_EXPORTER_CLUSTERS__0__PASSWORD does not load: %v", err)
+	}
+	if cl := cfg.Clusters[0]; cl.Password.Reveal() != "from-env" || cl.PasswordFile != "" {
+		t.Errorf("the environment's password did not replace password_file: file %q", cl.PasswordFile)
+	}
 }
 
 func TestRoleNames(t *testing.T) {
@@ -1683,5 +1716,41 @@ func TestRoleNames(t *testing.T) {
 		if got := c.RoleNames(cluster); !slices.Equal(got, want) {
 			t.Errorf("RoleNames(%q) = %q, want %q", cluster, got, want)
 		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want []string
+	}{
+		{"fine", func(*Config) {}, nil},
+		{"no clusters", func(c *Config) { c.Clusters = nil }, []string{"clusters: none configured"}},
+		{"global timeout not shorter than the global interval, said once", func(c *Config) {
+			c.Timeout, c.PollInterval = 30*time.Second, 30*time.Second
+			c.Clusters = append(c.Clusters, Cluster{Name: "b"})
+		}, []string{"timeout: 30s is not shorter than poll_interval (30s): a poll that waits for a hung node outlasts its interval and the next poll is skipped"}},
+		{"a cluster's own timeout", func(c *Config) { c.Clusters[0].Timeout = time.Minute },
+			[]string{"clusters[0].timeout: 1m0s is not shorter than poll_interval (30s)"}},
+		{"a cluster's own interval", func(c *Config) { c.Clusters[0].PollInterval = 5 * time.Second },
+			[]string{"timeout: 10s is not shorter than clusters[0].poll_interval (5s)"}},
+		{"insecure_skip_verify", func(c *Config) { c.Clusters[0].TLS.InsecureSkipVerify = true },
+			[]string{`clusters[0].tls.insecure_skip_verify: certificate verification is off for cluster "a"; anyone on the path can read its credentials`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Defaults()
+			c.Clusters = []Cluster{{Name: "a", URLs: []string{"https://a:9200"}}}
+			tc.edit(&c)
+			got := c.Warnings()
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d warnings, want %d:\n%s", len(got), len(tc.want), strings.Join(got, "\n"))
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("warning %d = %q, want it to contain %q", i, got[i], w)
+				}
+			}
+		})
 	}
 }

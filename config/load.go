@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +73,7 @@ func load(opts LoadOptions, open openFunc) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	merged, err := mergeLayers(layers)
+	merged, conflicts, err := mergeLayers(layers)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +85,7 @@ func load(opts LoadOptions, open openFunc) (*Config, error) {
 	}
 
 	cfg.readSecretFiles(open)
-	if err := cfg.validate(open); err != nil {
+	if err := errors.Join(append(conflicts, cfg.validate(open))...); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -207,8 +209,9 @@ func (m mapProvider) ReadBytes() ([]byte, error) {
 // mergeLayers merges the layers in order with koanf. koanf merges maps key by key but replaces lists
 // whole, while an environment variable must override one field of one cluster. So the file's cluster
 // list becomes a map keyed by index ("0", "1", ...), the same shape the environment produces, koanf
-// merges them, and the result becomes a list again, which must have no gaps.
-func mergeLayers(layers []layer) (map[string]any, error) {
+// merges them, and the result becomes a list again, which must have no gaps. conflicts are problems
+// to report with the validation's.
+func mergeLayers(layers []layer) (merged map[string]any, conflicts []error, err error) {
 	k := koanf.New(".")
 	fileClusters := 0
 	for _, l := range layers {
@@ -221,14 +224,15 @@ func mergeLayers(layers []layer) (map[string]any, error) {
 			data["clusters"] = byIndex
 			fileClusters = len(list)
 		}
+		conflicts = append(conflicts, replaceAlternatives(k, l.src, data)...)
 		if err := k.Load(mapProvider(data), nil); err != nil {
-			return nil, fmt.Errorf("merging configuration: %w", err)
+			return nil, nil, fmt.Errorf("merging configuration: %w", err)
 		}
 	}
-	merged := k.Raw()
+	merged = k.Raw()
 	byIndex, ok := asMap(merged["clusters"])
 	if !ok {
-		return merged, nil
+		return merged, conflicts, nil
 	}
 	list := make([]any, len(byIndex))
 	var gaps []int
@@ -246,13 +250,54 @@ func mergeLayers(layers []layer) (map[string]any, error) {
 		for missing < len(list) && list[missing] != nil {
 			missing++
 		}
-		return nil, fmt.Errorf("clusters[%d] (from %s): there is no clusters[%d]; cluster indexes must be "+
+		return nil, nil, fmt.Errorf("clusters[%d] (from %s): there is no clusters[%d]; cluster indexes must be "+
 			"contiguous: the config file defines %d cluster(s), so clusters added by environment variables "+
 			"take the next indexes, starting at %d",
 			gaps[0], envName([]string{"clusters", strconv.Itoa(gaps[0])})+"__*", missing, fileClusters, fileClusters)
 	}
 	merged["clusters"] = list
-	return merged, nil
+	return merged, conflicts, nil
+}
+
+// secretAlternatives are the keys of a cluster that say the same thing two ways: the inline secret
+// and the file that holds it.
+var secretAlternatives = [][2]string{{"password", "password_file"}, {"api_key", "api_key_file"}}
+
+// replaceAlternatives applies one layer's choice between a secret and its file: a layer that sets one
+// of the two removes the other from the layers below it, so a password from the environment (a
+// Kubernetes Secret) overrides the password_file of a config file (a ConfigMap). A layer other than
+// the file that sets both is an error naming both as that layer spells them (the file's own conflict
+// is the validation's: it names the file's keys), and only its inline value is kept so that the
+// validation does not report the conflict again.
+func replaceAlternatives(k *koanf.Koanf, src source, data map[string]any) []error {
+	clusters, _ := asMap(data["clusters"])
+	var errs []error
+	for _, i := range slices.Sorted(maps.Keys(clusters)) {
+		cl, ok := asMap(clusters[i])
+		if !ok {
+			continue
+		}
+		p := keyPath{}.key("clusters").index(i)
+		for _, pair := range secretAlternatives {
+			_, a := cl[pair[0]]
+			_, b := cl[pair[1]]
+			switch {
+			case a && b:
+				if _, file := src.(fileSource); file {
+					continue
+				}
+				errs = append(errs, fmt.Errorf("%s and %s are both set: set only one of %s and %s",
+					src.subject(p.key(pair[0])), src.spell(p.key(pair[1])), pair[0], pair[1]))
+				delete(cl, pair[1])
+				k.Delete("clusters." + i + "." + pair[1])
+			case a:
+				k.Delete("clusters." + i + "." + pair[1])
+			case b:
+				k.Delete("clusters." + i + "." + pair[0])
+			}
+		}
+	}
+	return errs
 }
 
 // pruneNil returns a copy of m without nil values, recursively through maps.

@@ -288,3 +288,41 @@ func showURL(raw string, u *url.URL, err error) string {
 		return "the URL (not shown because it may contain a password)"
 	}
 }
+
+// Warnings returns what is valid but probably a mistake, each starting with its key path like a
+// validation error: a request timeout not shorter than the poll interval (a poll waiting for a hung
+// node outlasts its interval, so the next poll is skipped) and certificate verification turned off.
+// The daemon logs them at every (re)load; --config.check and check print them.
+func (c *Config) Warnings() []string {
+	var out []string
+	if len(c.Clusters) == 0 {
+		out = append(out, "clusters: none configured; add some under clusters: in --config.file")
+	}
+	globalReported := false
+	for i, cl := range c.Clusters {
+		p := fmt.Sprintf("clusters[%d]", i)
+		if timeout, interval := c.EffectiveTimeout(cl), c.EffectivePollInterval(cl); timeout >= interval {
+			key, other := "timeout", "poll_interval"
+			if cl.Timeout > 0 {
+				key = p + ".timeout"
+			}
+			if cl.PollInterval > 0 {
+				other = p + ".poll_interval"
+			}
+			if key == "timeout" && other == "poll_interval" {
+				if globalReported {
+					continue
+				}
+				globalReported = true
+			}
+			out = append(out, fmt.Sprintf("%s: %s is not shorter than %s (%s): a poll that waits for a hung node "+
+				"outlasts its interval and the next poll is skipped (es_remote_exporter_polls_skipped_total); "+
+				"set timeout well below the poll interval", key, timeout, other, interval))
+		}
+		if cl.TLS.InsecureSkipVerify {
+			out = append(out, fmt.Sprintf("%s.tls.insecure_skip_verify: certificate verification is off for cluster %q; "+
+				"anyone on the path can read its credentials: set tls.ca_file instead", p, cl.Name))
+		}
+	}
+	return out
+}

@@ -87,13 +87,8 @@ func (d *Daemon) Reload() error {
 	}
 	d.reloadOK.Set(1)
 	d.reloadSuccess.SetToCurrentTime()
-	if len(cfg.Clusters) == 0 {
-		d.logger.Warn("no clusters configured; add some under clusters: in --config.file")
-	}
-	for _, cl := range cfg.Clusters {
-		if cl.TLS.InsecureSkipVerify {
-			d.logger.Warn("TLS certificate verification is off for this cluster (tls.insecure_skip_verify); anyone on the path can read its credentials", "es_cluster", cl.Name)
-		}
+	for _, w := range cfg.Warnings() {
+		d.logger.Warn(w)
 	}
 	d.logger.Info("configuration loaded", "clusters", len(cfg.Clusters))
 	return nil

@@ -19,7 +19,7 @@ func (t *Topology) WriteConfigFile(dir string) (string, error) {
 	q := strconv.Quote // a JSON-style double-quoted string is a YAML string
 	var b strings.Builder
 	fmt.Fprintf(&b, "# The configuration of a running `es_remote_exporter demo`; valid while it runs.\n")
-	fmt.Fprintf(&b, "poll_interval: %s\nclusters:\n", t.Config.PollInterval)
+	fmt.Fprintf(&b, "poll_interval: %s\ntimeout: %s\nclusters:\n", t.Config.PollInterval, t.Config.Timeout)
 	for _, cl := range t.Config.Clusters {
 		fmt.Fprintf(&b, "  - name: %s\n    urls: [%s]\n", q(cl.Name), q(cl.URLs[0]))
 		secret := filepath.Join(dir, cl.Name+".secret")

@@ -124,6 +124,9 @@ func (t *Topology) build(pollInterval time.Duration) error {
 	}
 	cfg := config.Defaults()
 	cfg.PollInterval = pollInterval
+	// A request may take at most half the interval, so that a hung
+	// cluster's poll ends before the next one is due.
+	cfg.Timeout = min(cfg.Timeout, pollInterval/2)
 	for _, spec := range specs {
 		cl := config.Cluster{
 			Name: spec.Name,
