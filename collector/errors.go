@@ -65,7 +65,8 @@ func (e *CheckError) Error() string {
 func (e *CheckError) Unwrap() error { return e.Err }
 
 // unknownProductMsg is the text go-elasticsearch v8 returns when a 2xx
-// response lacks X-elastic-product (elasticsearch.go, unknownProduct).
+// response lacks X-elastic-product (go-elasticsearch v8's elasticsearch.go,
+// unknownProduct).
 const unknownProductMsg = "the client noticed that the server is not Elasticsearch"
 
 // classifyTransportError turns an error from the HTTP round trip (no response)

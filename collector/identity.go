@@ -35,3 +35,31 @@ func (c *Client) identity(ctx context.Context) (*Identity, *CheckError) {
 	}
 	return &id, nil
 }
+
+var (
+	famClusterUp = gauge("cluster", "up",
+		"1 when the last poll reached the cluster's HTTP API (GET /) and was authorised, else 0. Polled.",
+		clusterLabels...)
+	famClusterInfo = gauge("cluster", "info",
+		"Identity of the monitored cluster from GET /, value 1. Polled.",
+		"es_cluster", "cluster_name", "cluster_uuid", "version")
+)
+
+// identityCheck asks GET / first: without it the cluster is down or the
+// exporter is locked out, and the other checks are not attempted.
+var identityCheck = &check{
+	name:     CheckIdentity,
+	schedule: everyPoll,
+	families: []*Family{famClusterUp, famClusterInfo},
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		var err *CheckError
+		f.Identity, err = p.client.identity(ctx)
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		add(famClusterUp, boolFloat(f.Identity != nil), p.name)
+		if id := f.Identity; id != nil {
+			add(famClusterInfo, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
+		}
+	},
+}

@@ -26,6 +26,68 @@ import (
 // CheckClusterSettings is the name of the GET /_cluster/settings check.
 const CheckClusterSettings = "cluster_settings"
 
+var (
+	famRemoteClientNodes = gauge("cluster", "remote_client_nodes",
+		"Nodes with the remote_cluster_client role (from GET /_nodes/settings): the nodes that connect to remotes and on which every link should be defined. Polled every transport.probe_interval.",
+		clusterLabels...)
+	famLinkSettingsNodes = gauge("link", "settings_nodes",
+		"remote_cluster_client nodes on which the link is defined (its seeds or proxy address set), from GET /_cluster/settings and each node's GET /_nodes/settings; source is dynamic (cluster settings), static (elasticsearch.yml) or both. Below es_remote_cluster_remote_client_nodes, the link works or not depending on which node coordinates a request. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "source")
+	famLinkSettingConflict = gauge("link", "setting_conflict",
+		"A link setting (mode, seeds, proxy_address, skip_unavailable, transport.compress, transport.ping_schedule) whose value differs between_nodes, or static_vs_dynamic (an elasticsearch.yml value the cluster setting overrides), value 1; absent when consistent. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "setting", "kind")
+)
+
+// clusterSettingsCheck reads the dynamic link definitions and judges, with
+// each node's static ones (read by the prerequisites check), where every
+// link is defined and how consistently. The judgement is rendered and not
+// kept: with thousands of links only the rendering is worth keeping.
+var clusterSettingsCheck = &check{
+	name:     CheckClusterSettings,
+	schedule: slowListing,
+	families: []*Family{famRemoteClientNodes, famLinkSettingsNodes, famLinkSettingConflict},
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		dynamic, err := p.client.clusterSettings(ctx)
+		if err == nil && f.nodesOK {
+			f.LinkSettings = analyzeLinkSettings(dynamic, f.nodeLinks)
+		}
+		f.nodeLinks = nil
+		p.logLinkSettings(f.LinkSettings)
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		if f.RemoteClientNodes >= 0 {
+			add(famRemoteClientNodes, float64(f.RemoteClientNodes), p.name)
+		}
+		for _, ls := range f.LinkSettings {
+			add(famLinkSettingsNodes, float64(ls.Defined), p.name, ls.Alias, ls.Source)
+			for _, c := range ls.Conflicts {
+				add(famLinkSettingConflict, 1, p.name, ls.Alias, c.Setting, c.Kind)
+			}
+		}
+	},
+}
+
+// logLinkSettings logs, once per change, a link that is not defined on
+// every remote_cluster_client node or whose settings differ.
+func (p *Poller) logLinkSettings(ls []LinkSettings) {
+	for _, l := range ls {
+		var problems []string
+		if len(l.MissingOn) > 0 {
+			problems = append(problems, "not defined on "+strings.Join(l.MissingOn, ","))
+		}
+		for _, c := range l.Conflicts {
+			problems = append(problems, c.Setting+" "+strings.ReplaceAll(c.Kind, "_", " ")+": "+c.String())
+		}
+		problem := strings.Join(problems, " | ")
+		p.logChange("settings:"+l.Alias, problem,
+			func() {
+				p.logger.Warn("link settings inconsistent", "remote", l.Alias, "source", l.Source, "problem", problem)
+			},
+			func() { p.logger.Info("link settings consistent again", "remote", l.Alias, "source", l.Source) })
+	}
+}
+
 // roleRemoteClusterClient is the node role a node needs to connect to
 // remote clusters (and to answer GET /_remote/info).
 const roleRemoteClusterClient = "remote_cluster_client"

@@ -322,7 +322,7 @@ es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_clu
 // adding each family's HELP and TYPE from the metric definitions, so the
 // tables stay readable.
 func withHelp(samples string) string {
-	defs := map[string]MetricDef{}
+	defs := map[string]Family{}
 	for _, d := range Definitions() {
 		defs[d.Name] = d
 	}

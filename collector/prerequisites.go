@@ -18,6 +18,45 @@ import (
 // ?flat_settings=true (what each node has configured).
 const CheckPrerequisites = "prerequisites"
 
+var (
+	famNodeSecurity = gauge("cluster", "node_security_enabled",
+		"1 when security is enabled on the node (xpack.security.enabled from GET /_nodes/settings, else Elasticsearch's default: on from 8.0, on 7.x what GET /_xpack reports), else 0. Polled every transport.probe_interval.",
+		"es_cluster", "node")
+	famNodeTransportTLS = gauge("cluster", "node_transport_tls_enabled",
+		"1 when TLS is on for the node's transport interface (security enabled and xpack.security.transport.ssl.enabled true in GET /_nodes/settings), else 0. Polled every transport.probe_interval.",
+		"es_cluster", "node")
+)
+
+// prerequisitesCheck reads every node's security prerequisites, and on the
+// way the links each node's elasticsearch.yml defines and which nodes have
+// the remote_cluster_client role (for the cluster settings check).
+var prerequisitesCheck = &check{
+	name:     CheckPrerequisites,
+	schedule: slowListing,
+	families: []*Family{famNodeSecurity, famNodeTransportTLS},
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		var err *CheckError
+		f.Security, f.nodeLinks, err = p.client.prerequisites(ctx)
+		f.nodesOK = err == nil
+		f.RemoteClientNodes = -1
+		if err == nil {
+			f.RemoteClientNodes = 0
+			for _, n := range f.nodeLinks {
+				if n.RemoteClient {
+					f.RemoteClientNodes++
+				}
+			}
+		}
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for _, n := range f.Security {
+			add(famNodeSecurity, boolFloat(n.SecurityEnabled), p.name, n.Node)
+			add(famNodeTransportTLS, boolFloat(n.TransportTLS), p.name, n.Node)
+		}
+	},
+}
+
 // NodeSecurity is one node's security prerequisites.
 type NodeSecurity struct {
 	Node            string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -35,9 +36,6 @@ type RemoteLink struct {
 	ClusterCredentials *string `json:"cluster_credentials"`
 }
 
-// Auth is how the link authenticates to the remote: "api_key" when
-// Elasticsearch reports cluster_credentials, else "certificate" (the TLS
-// certificate model, deprecated since 9.0).
 // Addresses are the transport addresses the link dials: its proxy address
 // in proxy mode, else its seeds.
 func (l *RemoteLink) Addresses() []string {
@@ -47,6 +45,9 @@ func (l *RemoteLink) Addresses() []string {
 	return l.Seeds
 }
 
+// Auth is how the link authenticates to the remote: "api_key" when
+// Elasticsearch reports cluster_credentials, else "certificate" (the TLS
+// certificate model, deprecated since 9.0).
 func (l *RemoteLink) Auth() string {
 	if l.ClusterCredentials != nil {
 		return "api_key"
@@ -79,4 +80,67 @@ func normalizeRemoteInfo(raw map[string]*RemoteLink) ([]RemoteLink, *CheckError)
 	}
 	sort.Slice(links, func(i, j int) bool { return links[i].Alias < links[j].Alias })
 	return links, nil
+}
+
+var (
+	famLinkConnected = gauge("link", "connected",
+		"1 when GET /_remote/info reports the remote connected (nodes or proxy sockets open now), else 0. Elasticsearch does not reconnect by itself: 0 may only mean nothing needed the link yet. Polled.",
+		linkLabels...)
+	famLinkSkipUnavailable = gauge("link", "skip_unavailable",
+		"1 when searches skip this remote if it is unavailable (skip_unavailable from GET /_remote/info), else 0. Polled.",
+		linkLabels...)
+	famLinkInitialConnectTimeout = gauge("link", "initial_connect_timeout_seconds",
+		"initial_connect_timeout from GET /_remote/info, in seconds. Polled.",
+		linkLabels...)
+	famLinkNodesConnected = gauge("link", "nodes_connected",
+		"Remote gateway nodes connected (num_nodes_connected from GET /_remote/info), sniff mode only. Polled.",
+		linkLabels...)
+	famLinkMaxConnections = gauge("link", "max_connections",
+		"Gateway node connections the link aims for (max_connections_per_cluster from GET /_remote/info), sniff mode only. Polled.",
+		linkLabels...)
+	famLinkProxySocketsConnected = gauge("link", "proxy_sockets_connected",
+		"Sockets open to the proxy address (num_proxy_sockets_connected from GET /_remote/info), proxy mode only. Polled.",
+		linkLabels...)
+	famLinkMaxProxySockets = gauge("link", "max_proxy_sockets",
+		"Sockets the link aims for (max_proxy_socket_connections from GET /_remote/info), proxy mode only. Polled.",
+		linkLabels...)
+	famLinkInfo = gauge("link", "info",
+		"Configuration of a remote link from GET /_remote/info, value 1. auth is api_key when cluster_credentials is reported, else certificate. seeds is the comma-joined seed list (sniff). Polled.",
+		"es_cluster", "remote", "mode", "auth", "seeds", "proxy_address", "server_name")
+)
+
+// remoteInfoCheck lists the links the answering node knows and their
+// connection state.
+var remoteInfoCheck = &check{
+	name:     CheckRemoteInfo,
+	schedule: everyPoll,
+	families: []*Family{famLinkConnected, famLinkSkipUnavailable, famLinkInitialConnectTimeout, famLinkNodesConnected,
+		famLinkMaxConnections, famLinkProxySocketsConnected, famLinkMaxProxySockets, famLinkInfo},
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		var err *CheckError
+		f.Links, err = p.client.remoteInfo(ctx)
+		f.linksKnown = err == nil
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for i := range f.Links {
+			l := &f.Links[i]
+			add(famLinkConnected, boolFloat(l.Connected), p.name, l.Alias)
+			add(famLinkSkipUnavailable, boolFloat(l.SkipUnavailable), p.name, l.Alias)
+			if d, err := ParseTimeValue(l.InitialConnectTimeout); err == nil {
+				add(famLinkInitialConnectTimeout, d.Seconds(), p.name, l.Alias)
+			}
+			for _, o := range []struct {
+				f *Family
+				v *float64
+			}{{famLinkNodesConnected, l.NumNodesConnected}, {famLinkMaxConnections, l.MaxConnectionsPerCluster},
+				{famLinkProxySocketsConnected, l.NumProxySocketsConnected}, {famLinkMaxProxySockets, l.MaxProxySocketConnections}} {
+				if o.v != nil {
+					add(o.f, *o.v, p.name, l.Alias)
+				}
+			}
+			add(famLinkInfo, 1, p.name, l.Alias, l.Mode, l.Auth(),
+				strings.Join(l.Seeds, ","), deref(l.ProxyAddress), deref(l.ServerName))
+		}
+	},
 }

@@ -1,13 +1,13 @@
 package collector
 
 import (
+	"bytes"
+	"hash/maphash"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Snapshots are rendered to the text exposition format once, when the poll
@@ -24,33 +24,54 @@ import (
 // from a pool, and render copies them into one block of exactly the
 // rendered size: a snapshot keeps no growth slack, which across thousands of
 // clusters adds up to megabytes, and costs one allocation.
+//
+// A series is rendered at most once per renderer, whatever Elasticsearch
+// sends (a seed listed twice, a certificate repeated in a chain, two nodes
+// of one name): the first sample of a series wins and later ones are
+// dropped, as a registry would refuse them. Series are recognised by a hash
+// of their name and labels; a hash match is confirmed on the bytes.
 type renderer struct {
 	families [][]byte
-	scratch  *[][]byte // returned to scratchPool by render
+	scratch  *scratch // returned to scratchPool by render
+}
+
+type scratch struct {
+	families [][]byte
+	seen     map[seriesKey]int // series start offsets in families[key.family]
+}
+
+type seriesKey struct {
+	family int
+	hash   uint64
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	s := make([][]byte, len(definitions))
-	return &s
+	return &scratch{families: make([][]byte, len(families)), seen: map[seriesKey]int{}}
 }}
 
+var seriesSeed = maphash.MakeSeed()
+
 func newRenderer() *renderer {
-	s := scratchPool.Get().(*[][]byte)
-	for i := range *s {
-		(*s)[i] = (*s)[i][:0]
+	s := scratchPool.Get().(*scratch)
+	for i := range s.families {
+		s.families[i] = s.families[i][:0]
 	}
-	return &renderer{families: *s, scratch: s}
+	clear(s.seen)
+	return &renderer{families: s.families, scratch: s}
 }
 
-// add renders one sample. The value type is implied by the family (counters
-// end in _total); t is accepted so call sites read like client_golang's.
-func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64, labelValues ...string) {
-	i := familyIndex[desc]
-	f := &definitions[i]
+// emit is how a check renders its samples: the family, the value, and the
+// label values in the family's label order.
+type emit = func(f *Family, v float64, labelValues ...string)
+
+// add renders one sample of f.
+func (r *renderer) add(f *Family, v float64, labelValues ...string) {
 	if len(labelValues) != len(f.Labels) {
 		panic("collector: " + f.Name + ": wrong number of label values") // a programming error
 	}
-	b := append(r.families[i], f.Name...)
+	b := r.families[f.index]
+	start := len(b)
+	b = append(b, f.Name...)
 	if len(labelValues) > 0 {
 		b = append(b, '{')
 		for k, pos := range f.order {
@@ -64,9 +85,23 @@ func (r *renderer) add(desc *prometheus.Desc, _ prometheus.ValueType, v float64,
 		}
 		b = append(b, '}')
 	}
+	series := b[start:]
+	key := seriesKey{family: f.index, hash: maphash.Bytes(seriesSeed, series)}
+	if at, ok := r.scratch.seen[key]; ok && r.sameSeries(b, at, series) {
+		r.families[f.index] = b[:start] // a repeat of a rendered series
+		return
+	}
+	r.scratch.seen[key] = start
 	b = append(b, ' ')
 	b = appendValue(b, v)
-	r.families[i] = append(b, '\n')
+	r.families[f.index] = append(b, '\n')
+}
+
+// sameSeries confirms a hash match: the line at offset at starts with the
+// same series and a space.
+func (r *renderer) sameSeries(b []byte, at int, series []byte) bool {
+	line := b[at:]
+	return len(line) > len(series) && line[len(series)] == ' ' && bytes.Equal(line[:len(series)], series)
 }
 
 // render returns, per family index, the family's sample lines (nil where
@@ -86,7 +121,7 @@ func (r *renderer) render() [][]byte {
 			out[i] = block[start:len(block):len(block)]
 		}
 	}
-	*r.scratch = r.families // keep what the buffers grew to
+	r.scratch.families = r.families // keep what the buffers grew to
 	scratchPool.Put(r.scratch)
 	r.families, r.scratch = nil, nil
 	return out

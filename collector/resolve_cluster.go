@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"sort"
 	"sync"
@@ -137,4 +138,69 @@ func normalizeResolved(raw map[string]*Resolved) ([]Resolved, *CheckError) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out, nil
+}
+
+var famLinkReachable = gauge("link", "reachable",
+	"1 when GET /_resolve/cluster, which actively contacts the remote, reports it connected, else 0. Only for clusters on 8.13 or later. Polled.",
+	linkLabels...)
+
+// resolveClusterCheck asks the cluster to contact each remote now, which
+// GET /_remote/info does not (its connected may only mean nothing needed
+// the link yet). Clusters before 8.13 have no such API: the check does not
+// apply to them.
+var resolveClusterCheck = &check{
+	name:     CheckResolveCluster,
+	schedule: everyPoll,
+	families: []*Family{famLinkReachable},
+	// The mode comes from GET /'s version; when GET / failed the last mode
+	// seen decides whether the check is reported (as unavailable).
+	applies: func(p *Poller, f *Facts) bool {
+		if f.Identity != nil {
+			p.lastResolveMode = ResolveUnsupported
+			if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
+				p.lastResolveMode = ResolveModeFor(v)
+			}
+		}
+		return p.lastResolveMode != ResolveUnsupported
+	},
+	selfTimed: true,
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		mode := p.lastResolveMode
+		if mode == ResolvePerRemote {
+			switch {
+			case !f.linksKnown:
+				return &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET /_remote/info failed"}
+			case len(f.Links) == 0:
+				return nil // nothing to resolve
+			}
+		}
+		aliases := make([]string, len(f.Links))
+		for i, l := range f.Links {
+			aliases[i] = l.Alias
+		}
+		var err *CheckError
+		f.Resolved, err = p.client.resolveCluster(ctx, mode, aliases, p.timeout)
+		p.logResolveErrors(f.Resolved)
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for _, r := range f.Resolved {
+			add(famLinkReachable, boolFloat(r.Connected), p.name, r.Alias)
+		}
+	},
+}
+
+// logResolveErrors logs, once per change, why Elasticsearch could not reach a remote.
+func (p *Poller) logResolveErrors(rs []Resolved) {
+	for _, r := range rs {
+		why := ""
+		if !r.Connected {
+			why = cmp.Or(r.Error, "Elasticsearch could not connect to the remote")
+		}
+		p.logChange("resolve:"+r.Alias, why,
+			func() {
+				p.logger.Warn("remote unreachable", "remote", r.Alias, "err", why, "skip_unavailable", r.SkipUnavailable)
+			},
+			func() { p.logger.Info("remote reachable again", "remote", r.Alias) })
+	}
 }

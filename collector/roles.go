@@ -36,6 +36,80 @@ type RoleSet struct {
 	Err   *CheckError               // why the roles could not be read; nil on success
 }
 
+var (
+	famLinkRoleStatus = gauge("link", "role_status",
+		"Whether a role the link relies on (clusters[].links.<alias>.roles) exists on that side with the privileges the spec lists for the purpose: 1 for the current status (ok, missing, insufficient, unknown), 0 for the others. From GET /_security/role on both clusters. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "role", "purpose", "side", "status")
+	famLinkRoleMissingPrivilege = gauge("link", "role_missing_privilege",
+		"A privilege (cluster:<name> or indices:<name>) the role lacks on that side for the purpose, value 1; absent when none is missing. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "role", "purpose", "side", "privilege")
+)
+
+// rolesCheck reads the roles the configured links name (this cluster's own
+// links' and other clusters' links to it) and shares them with the fleet.
+var rolesCheck = &check{
+	name:     CheckRoles,
+	schedule: slowListing,
+	applies:  func(p *Poller, _ *Facts) bool { return len(p.roleNames) > 0 },
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		f.Roles.Roles, f.Roles.Err = p.client.roles(ctx, p.roleNames)
+		if p.fleet != nil {
+			p.fleet.SetRoles(p.name, f.Roles)
+		}
+		return f.Roles.Err
+	},
+}
+
+// roleFitCheck judges the roles of this cluster's links on both sides, in
+// the slow round: the remote side's roles come from the fleet.
+var roleFitCheck = &check{
+	schedule: slowRound,
+	families: []*Family{famLinkRoleStatus, famLinkRoleMissingPrivilege},
+	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
+		var pending bool
+		f.RoleFindings, pending = analyzeRoles(p.name, f.Roles, p.links, p.fleet)
+		f.Pending = f.Pending || pending
+		p.logRoles(f.RoleFindings)
+		return nil
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for _, rf := range f.RoleFindings {
+			for _, st := range RoleStatuses {
+				add(famLinkRoleStatus, boolFloat(rf.Status == st), p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), st)
+			}
+			for _, m := range rf.Result.Missing {
+				add(famLinkRoleMissingPrivilege, 1, p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), m.String())
+			}
+		}
+	},
+}
+
+// logRoles logs, once per change, a role that is not fit for its link. An
+// unknown status (the roles could not be read) neither raises nor clears a
+// problem: the failing read is logged as a check.
+func (p *Poller) logRoles(fs []RoleFinding) {
+	for _, f := range fs {
+		if f.Status == RoleUnknown {
+			continue
+		}
+		problem := ""
+		switch f.Status {
+		case string(rolecheck.StatusMissing):
+			problem = "role does not exist"
+		case string(rolecheck.StatusInsufficient):
+			problem = "role lacks " + rolecheck.List(f.Result.Missing)
+		}
+		p.logChange("role:"+f.Alias+":"+f.Role+":"+string(f.Purpose)+":"+string(f.Side), problem,
+			func() {
+				p.logger.Warn("link role not fit for its purpose", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose,
+					"side", f.Side, "on", f.Cluster, "problem", problem)
+			},
+			func() {
+				p.logger.Info("link role fit for its purpose again", "remote", f.Alias, "role", f.Role, "purpose", f.Purpose, "side", f.Side)
+			})
+	}
+}
+
 // roles reads the named roles. Elasticsearch answers 404 with {} when none
 // of them exists, and 200 with the ones that do otherwise.
 func (c *Client) roles(ctx context.Context, names []string) (map[string]rolecheck.Role, *CheckError) {

@@ -1,8 +1,11 @@
 package collector
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,6 +18,75 @@ import (
 
 // CheckSSLCertificates is the name of the GET /_ssl/certificates check.
 const CheckSSLCertificates = "ssl_certificates"
+
+var (
+	famClusterCertNotAfter = gauge("cluster", "certificate_not_after_timestamp_seconds",
+		"Expiry (not after) of each certificate the answering node has configured, from GET /_ssl/certificates (node-local: node names it), as a Unix time. Polled.",
+		"es_cluster", "node", "path", "format", "alias", "subject", "issuer", "serial", "has_private_key")
+	famCertListing = gauge("cluster", "certificate_listing_success",
+		"1 when GET /_ssl/certificates of the node, asked through its HTTP publish address, succeeded in the last round, else 0. Only with transport.certificates_from_all_nodes; polled every transport.probe_interval.",
+		"es_cluster", "node")
+)
+
+// sslCertificatesCheck lists the certificates the answering node (and with
+// transport.certificates_from_all_nodes every node) has configured: their
+// expiry, and the CAs the trust judgement matches issuers against.
+var sslCertificatesCheck = &check{
+	name:      CheckSSLCertificates,
+	schedule:  slowListing,
+	families:  []*Family{famClusterCertNotAfter, famCertListing},
+	selfTimed: true,
+	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
+		rctx, cancel := context.WithTimeout(ctx, p.timeout)
+		certs, err := p.client.sslCertificates(rctx)
+		cancel()
+		for i := range certs {
+			certs[i].Node = f.Identity.NodeName
+		}
+		f.Certificates, f.Listings = certs, nil
+		if p.cfg.Transport.CertificatesFromAllNodes && err == nil {
+			others, listings := p.otherNodesCertificates(ctx, f.Identity.NodeName, f.Nodes)
+			f.Certificates = append(f.Certificates, others...)
+			f.Listings = append([]NodeListing{{Node: f.Identity.NodeName}}, listings...)
+			p.logListings(f.Listings)
+		}
+		return err
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		// 7.x lists certificates in hash order: sort so series keep their place.
+		certs := slices.Clone(f.Certificates)
+		slices.SortFunc(certs, func(a, b SSLCertificate) int {
+			return cmp.Or(strings.Compare(a.Node, b.Node), strings.Compare(deref(a.Path), deref(b.Path)), strings.Compare(deref(a.Alias), deref(b.Alias)),
+				strings.Compare(a.SubjectDN, b.SubjectDN), strings.Compare(a.SerialNumber, b.SerialNumber))
+		})
+		for _, c := range certs {
+			if t, ok := c.NotAfter(); ok {
+				add(famClusterCertNotAfter, unixSeconds(t), p.name, c.Node, deref(c.Path), c.Format, deref(c.Alias),
+					c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
+			}
+		}
+		for _, l := range f.Listings {
+			add(famCertListing, boolFloat(l.Err == nil), p.name, l.Node)
+		}
+	},
+}
+
+// logListings logs, once per change, a node whose certificates could not be
+// listed.
+func (p *Poller) logListings(ls []NodeListing) {
+	for _, l := range ls {
+		problem := ""
+		if l.Err != nil {
+			problem = l.Err.Msg
+		}
+		p.logChange("listing:"+l.Node, problem,
+			func() {
+				p.logger.Warn("certificate listing failed", "node", l.Node, "reason", l.Err.Reason, "err", l.Err.Msg,
+					"fix", "the node's HTTP publish address must be reachable with the cluster's credentials and TLS settings (tls.server_name), or turn transport.certificates_from_all_nodes off")
+			},
+			func() { p.logger.Info("certificate listing works again", "node", l.Node) })
+	}
+}
 
 // SSLCertificate is one element of GET /_ssl/certificates
 // (CertificateInfo.toXContent). The API is node-local: it lists the
@@ -77,10 +149,10 @@ func publishHostPort(addr string) string {
 	return addr
 }
 
-// nodeListing is one node's certificate listing in a slow round.
-type nodeListing struct {
-	node string
-	err  *CheckError
+// NodeListing is one node's certificate listing in a slow round.
+type NodeListing struct {
+	Node string
+	Err  *CheckError // nil on success
 }
 
 // otherNodesCertificates asks every node but the one that answered for its
@@ -88,16 +160,16 @@ type nodeListing struct {
 // credentials and TLS settings (clusters[].transport.certificates_from_all_nodes).
 // Without the publish addresses every other node known from the nodes
 // check counts as failed, under its own name.
-func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, nodes []Node) ([]SSLCertificate, []nodeListing) {
+func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, nodes []Node) ([]SSLCertificate, []NodeListing) {
 	rctx, cancel := context.WithTimeout(ctx, p.timeout)
 	var nh nodeHTTP
 	err := p.client.do(rctx, "GET /_nodes/_all/http", esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"http"}}, &nh)
 	cancel()
 	if err != nil {
-		var failed []nodeListing
+		var failed []NodeListing
 		for _, n := range nodes {
 			if n.Name != answering {
-				failed = append(failed, nodeListing{node: n.Name, err: err})
+				failed = append(failed, NodeListing{Node: n.Name, Err: err})
 			}
 		}
 		return nil, failed
@@ -116,7 +188,7 @@ func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, n
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].node < jobs[j].node })
 	certs := make([][]SSLCertificate, len(jobs))
-	listings := make([]nodeListing, len(jobs))
+	listings := make([]NodeListing, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for i, j := range jobs {
@@ -124,12 +196,12 @@ func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, n
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			listings[i].node = j.node
+			listings[i].Node = j.node
 			cl := p.cfg
 			cl.URLs = []string{j.url}
 			c, err := clientOn(cl, p.client.transport)
 			if err != nil {
-				listings[i].err = &CheckError{Reason: ReasonClientError, Msg: err.Error(),
+				listings[i].Err = &CheckError{Reason: ReasonClientError, Msg: err.Error(),
 					Hint: "the node's HTTP publish address must form a valid URL"}
 				return
 			}
@@ -137,7 +209,7 @@ func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, n
 			defer cancel()
 			list, cerr := c.sslCertificates(nctx)
 			if cerr != nil {
-				listings[i].err = cerr
+				listings[i].Err = cerr
 				return
 			}
 			for k := range list {

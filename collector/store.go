@@ -71,7 +71,8 @@ func (s *Store) WriteText(w io.Writer) error {
 	snaps := slices.Clone(s.sorted)
 	s.mu.RUnlock()
 	bw := bufio.NewWriterSize(w, 64<<10)
-	for i, def := range definitions {
+	for _, i := range familyOrder {
+		def := families[i]
 		header := false
 		for _, snap := range snaps {
 			text := snap.families[i]

@@ -1,11 +1,7 @@
 package collector
 
 import (
-	"maps"
-	"slices"
-	"strings"
-
-	"github.com/prometheus/client_golang/prometheus"
+	"context"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
@@ -76,37 +72,45 @@ func (a *LinkAnalysis) judge(locals []esversion.Version) {
 	a.Supported, a.Wire, a.Judged = compat.Worst(locals, a.RemoteVersions)
 }
 
-// versionMetrics adds the node-version and link-compatibility series.
-func (p *Poller) versionMetrics(f *Facts, add func(*prometheus.Desc, prometheus.ValueType, float64, ...string)) {
-	g := prometheus.GaugeValue
-	if len(f.Nodes) > 0 {
-		perVersion := map[string]float64{}
-		for _, n := range f.Nodes {
-			perVersion[n.Version]++
-			add(descNodeInfo, g, 1, p.name, n.Name, n.Version, strings.Join(n.Roles, ","))
-		}
-		for _, v := range slices.Sorted(maps.Keys(perVersion)) {
-			add(descClusterNodes, g, perVersion[v], p.name, v)
-		}
-	}
-	if !p.mixedSince.IsZero() {
-		add(descMixedSince, g, unixSeconds(p.mixedSince), p.name)
-	}
-	for _, a := range f.Analyses {
-		if a.Target != "" {
-			add(descLinkTarget, g, 1, p.name, a.Alias, a.Target, a.Match)
-		}
-		for _, v := range a.RemoteVersions {
-			add(descLinkRemoteVersion, g, 1, p.name, a.Alias, v.String(), a.VersionSource)
-		}
-		verdict := func(rule string, pair compat.Pair, v compat.Verdict) {
-			local, remote := "", ""
-			if a.Judged {
-				local, remote = pair.Local.String(), pair.Remote.String()
+var (
+	famLinkTarget = gauge("link", "target_info",
+		"The monitored cluster (es_cluster of its own series) behind a remote alias, value 1; match is config (clusters[].links) or transport_address (seeds or proxy address name its nodes). Polled.",
+		"es_cluster", "remote", "target", "match")
+	famLinkRemoteVersion = gauge("link", "remote_version_info",
+		"A version the remote side of the link runs, value 1 per distinct version; source is nodes (every node of the monitored remote cluster) or resolve_cluster (the version GET /_resolve/cluster reports). Polled.",
+		"es_cluster", "remote", "version", "source")
+	famLinkCompatibility = gauge("link", "compatibility_info",
+		"Version compatibility of the link's worst local/remote node pair, value 1. rule is supported (Elastic's compatibility table and policy) or wire (the transport handshake's minimum wire version); verdict is compatible, incompatible or unknown (no rule, or a side's versions unknown); local_version and remote_version name the deciding pair. Polled.",
+		"es_cluster", "remote", "rule", "verdict", "local_version", "remote_version")
+)
+
+// compatibilityCheck judges every link's versions (internal/compat) from
+// the facts of the nodes, remote info and resolve checks and the fleet's
+// view of the monitored remotes. It makes no request.
+var compatibilityCheck = &check{
+	schedule: everyPoll,
+	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility},
+	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
+		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, p.fleet)
+		return nil
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for _, a := range f.Analyses {
+			if a.Target != "" {
+				add(famLinkTarget, 1, p.name, a.Alias, a.Target, a.Match)
 			}
-			add(descLinkCompatibility, g, 1, p.name, a.Alias, rule, v.Status.String(), local, remote)
+			for _, v := range a.RemoteVersions {
+				add(famLinkRemoteVersion, 1, p.name, a.Alias, v.String(), a.VersionSource)
+			}
+			verdict := func(rule string, pair compat.Pair, v compat.Verdict) {
+				local, remote := "", ""
+				if a.Judged {
+					local, remote = pair.Local.String(), pair.Remote.String()
+				}
+				add(famLinkCompatibility, 1, p.name, a.Alias, rule, v.Status.String(), local, remote)
+			}
+			verdict("supported", a.Supported, a.Supported.Supported)
+			verdict("wire", a.Wire, a.Wire.Wire)
 		}
-		verdict("supported", a.Supported, a.Supported.Supported)
-		verdict("wire", a.Wire, a.Wire.Wire)
-	}
+	},
 }

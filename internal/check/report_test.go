@@ -41,11 +41,11 @@ func healthy() (*config.Config, map[string]*collector.Facts) {
 	}
 	trusted := trust.Verdict{Status: trust.Trusted, Basis: trust.BasisFiles}
 	eu := &collector.Facts{
-		Identity: identity("eu-1", "8.19.7"),
-		Security: []collector.NodeSecurity{{Node: "eu-1", SecurityEnabled: true, TransportTLS: true}},
-		Links:    []collector.RemoteLink{{Alias: "us", Connected: true, Mode: "sniff", Seeds: []string{seed}}},
-		Resolved: []collector.Resolved{{Alias: "us", Connected: true}},
-		Analyses: []collector.LinkAnalysis{judge("8.19.7", "9.1.5")},
+		Identity:  identity("eu-1", "8.19.7"),
+		SlowFacts: collector.SlowFacts{Security: []collector.NodeSecurity{{Node: "eu-1", SecurityEnabled: true, TransportTLS: true}}},
+		Links:     []collector.RemoteLink{{Alias: "us", Connected: true, Mode: "sniff", Seeds: []string{seed}}},
+		Resolved:  []collector.Resolved{{Alias: "us", Connected: true}},
+		Analyses:  []collector.LinkAnalysis{judge("8.19.7", "9.1.5")},
 		Trust: []collector.TrustAnalysis{{Alias: "us", LocalTrustsRemote: trusted, RemoteTrustsLocal: trusted,
 			Earliest:   trust.CertRef{Side: trust.SideRemote, Role: trust.RoleLeaf, Subject: "CN=us-1", Serial: "01", NotAfter: now.AddDate(1, 0, 0)},
 			EarliestOK: true}},
@@ -56,8 +56,8 @@ func healthy() (*config.Config, map[string]*collector.Facts) {
 		},
 	}
 	us := &collector.Facts{
-		Identity: identity("us-1", "9.1.5"),
-		Security: []collector.NodeSecurity{{Node: "us-1", SecurityEnabled: true, TransportTLS: true}},
+		Identity:  identity("us-1", "9.1.5"),
+		SlowFacts: collector.SlowFacts{Security: []collector.NodeSecurity{{Node: "us-1", SecurityEnabled: true, TransportTLS: true}}},
 	}
 	return cfg, map[string]*collector.Facts{"eu": eu, "us": us}
 }

@@ -1,0 +1,199 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
+)
+
+func TestValidateFamiliesRejectsWhatARegistryWould(t *testing.T) {
+	ok := func() *Family {
+		return &Family{Name: "es_remote_link_x", Type: "gauge", Help: "h", Labels: []string{"es_cluster"}, owner: "c"}
+	}
+	for name, tc := range map[string]struct {
+		mutate func(f *Family)
+		want   string
+	}{
+		"invalid metric name":     {func(f *Family) { f.Name = "es_remote_link-x" }, "not a valid metric name"},
+		"counter without _total":  {func(f *Family) { f.Type = "counter" }, "must end in _total"},
+		"gauge with _total":       {func(f *Family) { f.Name = "es_remote_link_x_total" }, "must not end in _total"},
+		"unknown type":            {func(f *Family) { f.Type = "histogram" }, "use gauge or counter"},
+		"invalid label name":      {func(f *Family) { f.Labels = []string{"es-cluster"} }, "not a valid label name"},
+		"reserved label name":     {func(f *Family) { f.Labels = []string{"__name__"} }, "not a valid label name"},
+		"repeated label":          {func(f *Family) { f.Labels = []string{"es_cluster", "es_cluster"} }, "appears twice"},
+		"no help":                 {func(f *Family) { f.Help = " " }, "no HELP"},
+		"owned by no check":       {func(f *Family) { f.owner = "" }, "belongs to no registered check"},
+		"declared twice (second)": {nil, "declared twice"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := ok()
+			fams := []*Family{f}
+			if tc.mutate != nil {
+				tc.mutate(f)
+			} else {
+				fams = append(fams, ok())
+			}
+			err := validateFamilies(fams)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("validateFamilies = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+	if err := validateFamilies([]*Family{ok()}); err != nil {
+		t.Errorf("a valid family: %v", err)
+	}
+	// The package's own families passed at init (or the test binary would
+	// not have started); the registry must also cover every family.
+	for _, f := range families {
+		if f.owner == "" {
+			t.Errorf("%s has no owning check", f.Name)
+		}
+	}
+}
+
+func TestRendererKeepsTheFirstOfRepeatedSeries(t *testing.T) {
+	r := newRenderer()
+	r.add(famLinkConnected, 1, "c", "r")
+	r.add(famLinkConnected, 0, "c", "r")       // same series: dropped
+	r.add(famLinkConnected, 0, "c", "r2")      // another series
+	r.add(famLinkSkipUnavailable, 1, "c", "r") // same labels, other family
+	out := r.render()
+	got := string(out[famLinkConnected.index])
+	want := "es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 1\nes_remote_link_connected{es_cluster=\"c\",remote=\"r2\"} 0\n"
+	if got != want {
+		t.Errorf("rendered:\n%s\nwant:\n%s", got, want)
+	}
+	if got := string(out[famLinkSkipUnavailable.index]); got != "es_remote_link_skip_unavailable{es_cluster=\"c\",remote=\"r\"} 1\n" {
+		t.Errorf("other family: %q", got)
+	}
+	// A second renderer from the pool starts empty: no series is "seen".
+	r = newRenderer()
+	r.add(famLinkConnected, 1, "c", "r")
+	if got := string(r.render()[famLinkConnected.index]); got != "es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 1\n" {
+		t.Errorf("pooled renderer kept state: %q", got)
+	}
+}
+
+// TestAdversarialInputRendersValidExposition feeds every check answers that
+// repeat what should be unique (a seed listed three times, two node ids of
+// one name and address, a certificate listed twice, a CA repeated in the
+// presented chain) and lints the result with client_golang's linter and the
+// real promtool: no duplicate series, whatever Elasticsearch sends.
+func TestAdversarialInputRendersValidExposition(t *testing.T) {
+	ca := certgen.MustNew(certgen.Options{Subject: "CN=Adversarial CA", IsCA: true}, nil)
+	leaf := certgen.MustNew(certgen.Options{Subject: "CN=node", IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}, ca)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{
+		// The CA twice: a chain Elasticsearch would present if the PEM file
+		// repeats it.
+		Certificate: [][]byte{leaf.Cert.Raw, ca.Cert.Raw, ca.Cert.Raw},
+		PrivateKey:  leaf.Key,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_ = c.(*tls.Conn).Handshake()
+				c.Close()
+			}()
+		}
+	}()
+	addr := ln.Addr().String()
+	node := fmt.Sprintf(`{"name":"n1","transport_address":%q,"host":"127.0.0.1","ip":"127.0.0.1","version":"8.19.7","roles":["master","remote_cluster_client","data"]}`, addr)
+	nodeSettings := `{"name":"n1","version":"8.19.7","roles":["remote_cluster_client"],"settings":{"xpack.security.transport.ssl.enabled":"true","cluster.remote.r.seeds":["` + addr + `","` + addr + `"]}}`
+	cert := `{"path":"certs/node.crt","format":"PEM","alias":null,"subject_dn":"CN=node","serial_number":"01","has_private_key":true,"expiry":"2030-01-01T00:00:00.000Z","issuer":"CN=Adversarial CA"}`
+	answers := map[string]string{
+		"/":                     `{"name":"n1","cluster_name":"adv","cluster_uuid":"u","version":{"number":"8.19.7"}}`,
+		"/_nodes/_all/_none":    `{"nodes":{"id1":` + node + `,"id2":` + node + `}}`,
+		"/_xpack":               `{"features":{"security":{"available":true,"enabled":true}}}`,
+		"/_nodes/_all/settings": `{"nodes":{"id1":` + nodeSettings + `,"id2":` + nodeSettings + `}}`,
+		"/_cluster/settings":    `{"persistent":{"cluster.remote.r.seeds":["` + addr + `","` + addr + `"]},"transient":{}}`,
+		"/_ssl/certificates":    `[` + cert + `,` + cert + `]`,
+		"/_remote/info": `{"r":{"connected":true,"mode":"sniff","seeds":["` + addr + `","` + addr + `","` + addr + `"],` +
+			`"num_nodes_connected":1,"max_connections_per_cluster":3,"initial_connect_timeout":"30s","skip_unavailable":true}}`,
+		"/_resolve/cluster": `{"r":{"connected":true,"skip_unavailable":true,"version":{"number":"8.19.7"}}}`,
+		"/_security/role/remote-search": `{"remote-search":{"cluster":["cross_cluster_search"],"indices":[` +
+			`{"names":["logs-*"],"privileges":["read","read_cross_cluster"]},{"names":["logs-*"],"privileges":["read","read_cross_cluster"]}]}}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := answers[r.URL.Path]
+		if !ok {
+			t.Errorf("unexpected request %s", r.URL)
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("X-Elastic-Product", "Elasticsearch")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+
+	p, err := NewPoller(config.Cluster{Name: "adv", URLs: []string{srv.URL},
+		Transport: config.Transport{ProbeLocalNodes: true},
+		Links:     map[string]config.Link{"r": {Cluster: "adv-remote", Roles: config.LinkRoles{Search: []string{"remote-search"}}}}},
+		PollerOptions{Timeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Now: func() time.Time { return fixedNow }, RoleNames: []string{"remote-search"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	f, snap := p.Poll(context.Background())
+	for _, c := range f.Checks {
+		if c.Err != nil {
+			t.Errorf("check %s failed on adversarial but valid input: %v", c.Check, c.Err)
+		}
+	}
+	store := storeOf(snap)
+	var text bytes.Buffer
+	if err := store.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	// The repeats reached the renderer: each of these families has samples.
+	for _, fam := range []*Family{famLinkProbeSuccess, famLinkPresentedNotAfter, famLocalProbeSuccess, famClusterCertNotAfter, famNodeInfo, famLinkRoleStatus} {
+		if !strings.Contains(text.String(), "\n"+fam.Name+"{") {
+			t.Errorf("%s has no samples: the adversarial input did not reach it", fam.Name)
+		}
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(text.String()), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		series := line[:strings.LastIndexByte(line, ' ')]
+		if seen[series] {
+			t.Errorf("duplicate series %s", series)
+		}
+		seen[series] = true
+	}
+	if problems, err := testutil.GatherAndLint(store); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+	promtool := testtools.Find(t, "prometheus", "promtool")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(text.Bytes())
+	if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}

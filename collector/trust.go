@@ -1,0 +1,265 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"crypto/x509"
+	"net"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
+)
+
+// Trust: whether each side of a link accepts the other's transport
+// certificates, judged (internal/trust) in the slow round from the probes,
+// the configured files and the _ssl/certificates listings (this cluster's,
+// and the remote's when it is monitored). A link's trust changes only with
+// a new probe round, a new listing or a remote's new view, all of which come
+// with the slow schedules: verdicts are computed then and their series stand
+// in between, so a poll does not parse DNs and verify chains for every link.
+
+var (
+	famLinkTrust = gauge("link", "trust_info",
+		"Transport trust of a link, value 1 per direction: local_trusts_remote (the remote's presented chain against this cluster's transport CAs) and remote_trusts_local (this cluster's identity in a real handshake, or its chain against the remote's CAs); status trusted, untrusted or unknown; basis handshake, files or issuer_match; reason when not trusted. Polled and probed.",
+		"es_cluster", "remote", "direction", "status", "basis", "reason")
+	famLinkEarliest = gauge("link", "certificate_earliest_not_after_timestamp_seconds",
+		"The earliest expiry among the certificates the link depends on that the exporter has seen (both sides' leaf, intermediates and CAs), as a Unix time; the labels name that certificate. Probed.",
+		"es_cluster", "remote", "side", "role", "subject", "serial")
+	famLinkPrerequisites = gauge("link", "prerequisites_met",
+		"1 when every node on that side of the link has security and transport TLS enabled (the spec's prerequisites), else 0; side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "side")
+)
+
+// trustCheck shares this cluster's transport view with the fleet and judges
+// both directions of every link.
+var trustCheck = &check{
+	schedule: slowRound,
+	families: []*Family{famLinkTrust, famLinkEarliest, famLinkPrerequisites},
+	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
+		if p.fleet != nil {
+			p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security})
+		}
+		f.Trust = p.analyzeTrust(f, f.round, linkTargets(f.Analyses), p.now())
+		for _, ta := range f.Trust {
+			f.Pending = f.Pending || ta.remoteViewMissing
+		}
+		p.logTrust(f.Trust)
+		return nil
+	},
+	render: func(p *Poller, f *Facts, add emit) {
+		for _, ta := range f.Trust {
+			for _, d := range ta.Directions() {
+				add(famLinkTrust, 1, p.name, ta.Alias, d.Direction, string(d.Verdict.Status), string(d.Verdict.Basis), string(d.Verdict.Reason))
+			}
+			for _, side := range []struct {
+				name    string
+				met, ok bool
+			}{{"local", ta.LocalMet, ta.LocalOK}, {"remote", ta.RemoteMet, ta.RemoteOK}} {
+				if side.ok {
+					add(famLinkPrerequisites, boolFloat(side.met), p.name, ta.Alias, side.name)
+				}
+			}
+			if ta.EarliestOK {
+				e := ta.Earliest
+				add(famLinkEarliest, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
+			}
+		}
+	},
+}
+
+// TrustAnalysis is the trust judgement of one link, both directions.
+type TrustAnalysis struct {
+	Alias             string
+	LocalTrustsRemote trust.Verdict
+	RemoteTrustsLocal trust.Verdict
+	// Earliest is the certificate with the earliest not-after among those
+	// the link depends on that the exporter could see; ok false when none.
+	Earliest   trust.CertRef
+	EarliestOK bool
+	// Prerequisites per side (security and transport TLS on every node);
+	// the OK flags are false when that side is not known.
+	LocalMet, LocalOK   bool
+	RemoteMet, RemoteOK bool
+	// remoteViewMissing: the link's remote is monitored but had not shared
+	// its transport view when this link was judged.
+	remoteViewMissing bool
+}
+
+// firstChain is the chain of the first probe that got one.
+func firstChain(rs []tlsprobe.Result) (tlsprobe.Result, bool) {
+	for _, r := range rs {
+		if len(r.Chain) > 0 {
+			return r, true
+		}
+	}
+	return tlsprobe.Result{}, false
+}
+
+// localChain is this cluster's transport chain as the exporter knows it:
+// from the configured identity, else from probing its own nodes.
+func (p *Poller) localChain(st *probeState) []*x509.Certificate {
+	if p.transport.identity != nil {
+		return p.transport.identity.Chain
+	}
+	if r, ok := firstChain(st.local); ok {
+		return r.PeerCertificates()
+	}
+	return nil
+}
+
+// analyzeTrust judges both directions of every link from the latest probe
+// round, the configured files and the _ssl/certificates listings (this
+// cluster's, and the remote's when it is monitored).
+// targets maps each link to the monitored cluster behind it (linkTargets).
+func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]string, now time.Time) []TrustAnalysis {
+	localEntries := trustEntries(f.Certificates)
+	localLeafIssuers := trust.LeafIssuers(localEntries)
+	localChain := p.localChain(st)
+	localMet, localOK := prerequisitesMet(f.Security)
+	out := make([]TrustAnalysis, 0, len(f.Links))
+	for i := range f.Links {
+		l := &f.Links[i]
+		ta := TrustAnalysis{Alias: l.Alias, LocalMet: localMet, LocalOK: localOK}
+		var remote *TransportView
+		if t := targets[l.Alias]; t != "" && p.fleet != nil {
+			if v, ok := p.fleet.Transport(t); ok {
+				remote = &v
+			} else {
+				// Worth waiting for only until the remote's first poll.
+				ta.remoteViewMissing = !p.fleet.Polled(t)
+			}
+		}
+		if remote != nil {
+			ta.RemoteMet, ta.RemoteOK = prerequisitesMet(remote.Security)
+		}
+		probe, gotChain := firstChain(st.links[l.Alias])
+		chain := probe.PeerCertificates()
+
+		// Does this cluster accept the remote's nodes?
+		switch {
+		case !gotChain:
+			ta.LocalTrustsRemote = noData("no transport certificate seen at " + joinAddrs(st.links[l.Alias]))
+		case p.transport.cas != nil:
+			host, _, _ := net.SplitHostPort(probe.Addr)
+			hosts := []string{host}
+			if sn := deref(l.ServerName); sn != "" {
+				hosts = []string{sn}
+			}
+			ta.LocalTrustsRemote = trust.VerifyPeer(chain, p.transport.cas, now, trust.Peer{
+				Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: hosts})
+		default:
+			ta.LocalTrustsRemote = trust.IssuerMatch(chainIssuers(chain), trust.CASubjects(localEntries))
+		}
+
+		// Does the remote accept this cluster's nodes?
+		switch {
+		case gotChain && probe.ClientCertSent:
+			ta.RemoteTrustsLocal = probe.ClientVerdict()
+		case remote != nil && remote.CAs != nil && localChain != nil:
+			ta.RemoteTrustsLocal = trust.VerifyPeer(localChain, remote.CAs, now, trust.Peer{
+				Usage: x509.ExtKeyUsageClientAuth, Mode: trust.ModeCertificate})
+		case localChain != nil && remote != nil && len(remote.Entries) > 0:
+			ta.RemoteTrustsLocal = trust.IssuerMatch(chainIssuers(localChain), trust.CASubjects(remote.Entries))
+		case localChain != nil && len(probe.AcceptableCAs) > 0:
+			// The CAs the remote named in its certificate request.
+			ta.RemoteTrustsLocal = trust.IssuerMatch(chainIssuers(localChain), probe.AcceptableCAs)
+		case remote != nil && len(remote.Entries) > 0 && len(localLeafIssuers) > 0:
+			ta.RemoteTrustsLocal = trust.IssuerMatch(localLeafIssuers, trust.CASubjects(remote.Entries))
+		default:
+			ta.RemoteTrustsLocal = noData("configure transport.cert_file (or keystore_file) or transport.probe_local_nodes, or monitor the remote cluster too")
+		}
+
+		// Everything the link depends on that the exporter has seen.
+		var remoteCAs []*x509.Certificate
+		if remote != nil {
+			remoteCAs = remote.CAs
+		}
+		ta.Earliest, ta.EarliestOK = trust.EarliestExpiry(
+			trust.ChainRefs(trust.SideLocal, localChain, p.transport.cas),
+			trust.ChainRefs(trust.SideRemote, chain, remoteCAs))
+		out = append(out, ta)
+	}
+	return out
+}
+
+func noData(detail string) trust.Verdict {
+	return trust.Verdict{Status: trust.Unknown, Basis: trust.BasisIssuerMatch, Reason: trust.ReasonNoData, Detail: detail}
+}
+
+func chainIssuers(chain []*x509.Certificate) []string {
+	out := make([]string, len(chain))
+	for i, c := range chain {
+		out[i] = trust.IssuerDN(c)
+	}
+	return out
+}
+
+func joinAddrs(rs []tlsprobe.Result) string {
+	if len(rs) == 0 {
+		return "(no address)"
+	}
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += r.Addr
+		if r.Err != nil {
+			s += " (" + r.Err.Error() + ")"
+		}
+	}
+	return s
+}
+
+// TransportView is what one monitored cluster shares about its transport
+// layer with the pollers of the clusters linking to it.
+type TransportView struct {
+	CAs      []*x509.Certificate // from its transport.ca_file (or keystore); nil = unknown
+	Entries  []trust.Entry       // its _ssl/certificates listing
+	Security []NodeSecurity      // its nodes' security prerequisites
+}
+
+// A DirectionVerdict is one direction's trust verdict of a link.
+type DirectionVerdict struct {
+	Direction string // local_trusts_remote or remote_trusts_local
+	Verdict   trust.Verdict
+}
+
+// Directions lists the link's trust directions with their verdicts, in the
+// order they are rendered and logged.
+func (ta *TrustAnalysis) Directions() []DirectionVerdict {
+	return []DirectionVerdict{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}}
+}
+
+// linkTargets maps each link to the monitored cluster behind it ("" when
+// none): when that changes, the trust verdicts must be judged again.
+func linkTargets(as []LinkAnalysis) map[string]string {
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.Alias] = a.Target
+	}
+	return m
+}
+
+// logTrust logs, once per change, a link direction that is not trusted,
+// with the detail the metric labels cannot carry.
+func (p *Poller) logTrust(ts []TrustAnalysis) {
+	for _, ta := range ts {
+		for _, d := range ta.Directions() {
+			v := d.Verdict
+			problem := ""
+			if v.Status == trust.Untrusted {
+				problem = cmp.Or(v.Detail, string(v.Reason))
+			}
+			p.logChange("trust:"+ta.Alias+":"+d.Direction, problem,
+				func() {
+					p.logger.Warn("transport trust broken", "remote", ta.Alias, "direction", d.Direction,
+						"reason", v.Reason, "basis", v.Basis, "detail", v.Detail)
+				},
+				func() {
+					p.logger.Info("transport trust restored", "remote", ta.Alias, "direction", d.Direction, "status", v.Status)
+				})
+		}
+	}
+}
