@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +40,19 @@ func ParseTimeValue(s string) (time.Duration, error) {
 			continue
 		}
 		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || f < 0 || num == "" || strings.ContainsAny(num, "eE+") {
+		if err != nil || !(f >= 0) || num == "" || strings.ContainsAny(num, "eE+") { // !(f >= 0): NaN too
 			break
 		}
-		return time.Duration(f * float64(u.unit)), nil
+		// Converting a float beyond int64 to a Duration is undefined (on
+		// amd64 it yields the most negative one): "200000d", "Infs".
+		d := f * float64(u.unit)
+		if d >= maxDurationFloat {
+			return 0, fmt.Errorf("time value %q: longer than %s, the longest duration this exporter can hold", s, time.Duration(math.MaxInt64))
+		}
+		return time.Duration(d), nil
 	}
 	return 0, fmt.Errorf("time value %q: want a number and one of nanos, micros, ms, s, m, h, d", s)
 }
+
+// maxDurationFloat is 2^63 as a float64: the first value past time.Duration's range.
+const maxDurationFloat = float64(1 << 63)
