@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,13 +86,20 @@ func parseTimeValue(s string) (time.Duration, error) {
 			n, err := strconv.ParseInt(num, 10, 64)
 			if err != nil {
 				f, ferr := strconv.ParseFloat(num, 64)
-				if ferr != nil || f < 0 {
+				// !(f >= 0) also refuses NaN; a float past int64 has no
+				// defined Duration (amd64 makes it the most negative one).
+				if ferr != nil || !(f >= 0) || f*float64(u.size) >= float64(1<<63) {
 					return 0, errTimeUnit
 				}
 				return time.Duration(f * float64(u.size)), nil
 			}
 			if n < 0 {
 				return 0, errTimeUnit
+			}
+			if n > math.MaxInt64/int64(u.size) {
+				// TimeValue keeps the number and its unit; converting to
+				// nanoseconds saturates (java.util.concurrent.TimeUnit#toNanos).
+				return math.MaxInt64, nil
 			}
 			return time.Duration(n) * u.size, nil
 		}
