@@ -1,0 +1,441 @@
+package realcluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Harness owns a set of real Elasticsearch nodes and their directories, all
+// under one temporary directory that Close removes.
+type Harness struct {
+	dir  string
+	cred *syscall.Credential
+
+	mu    sync.Mutex
+	nodes []*Node
+}
+
+// New makes an empty harness.
+func New() (*Harness, error) {
+	if err := supported(); err != nil {
+		return nil, err
+	}
+	cred, err := nodeUser()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "realcluster-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil { // nobody must enter it
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Harness{dir: dir, cred: cred}, nil
+}
+
+// Dir is the harness's temporary directory.
+func (h *Harness) Dir() string { return h.dir }
+
+// Close stops every node (killing what does not stop in time) and removes
+// the harness's directory. It reports what it could not clean.
+func (h *Harness) Close() error {
+	h.mu.Lock()
+	nodes := h.nodes
+	h.mu.Unlock()
+	var errs []error
+	var wg sync.WaitGroup
+	var emu sync.Mutex
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.Stop(); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := os.RemoveAll(h.dir); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// NodeSpec describes one node.
+type NodeSpec struct {
+	Cluster, Name, Version string
+	// Join lists transport addresses of a running cluster's master-eligible
+	// nodes; the node joins that cluster. Empty with Bootstrap false:
+	// single-node discovery.
+	Join []string
+	// Bootstrap starts a multi-node cluster with this node as its only
+	// initial master (cluster.initial_master_nodes), so that others can Join.
+	Bootstrap bool
+	// Roles sets node.roles; nil keeps the default (every role).
+	Roles []string
+	// Settings are extra elasticsearch.yml lines, e.g.
+	// `cluster.remote.x.seeds: ["127.0.0.1:9300"]`.
+	Settings []string
+}
+
+// Node is one running (or stopped) Elasticsearch node.
+type Node struct {
+	Spec          NodeSpec
+	h             *Harness
+	dir           string
+	httpPort      int
+	transportPort int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+}
+
+// URL is the node's HTTP address.
+func (n *Node) URL() string { return "http://127.0.0.1:" + strconv.Itoa(n.httpPort) }
+
+// TransportAddress is the node's transport address (host:port).
+func (n *Node) TransportAddress() string { return "127.0.0.1:" + strconv.Itoa(n.transportPort) }
+
+// Dir is the node's directory (config/, data/, logs/, console.log).
+func (n *Node) Dir() string { return n.dir }
+
+// StartTimeout bounds a node's start, from fork to answering HTTP.
+var StartTimeout = 4 * time.Minute
+
+// Start creates a node's directories and configuration and starts it; it
+// returns once the node answers HTTP and has joined its cluster (a master
+// was elected). The harness stops it on Close.
+func (h *Harness) Start(spec NodeSpec) (*Node, error) {
+	home, err := Distribution(spec.Version)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{Spec: spec, h: h, dir: filepath.Join(h.dir, spec.Cluster+"-"+spec.Name)}
+	for _, d := range []string{"data", "logs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(n.dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.CopyFS(filepath.Join(n.dir, "config"), os.DirFS(filepath.Join(home, "config"))); err != nil {
+		return nil, fmt.Errorf("copy config: %w", err)
+	}
+	if err := writeJVMOptions(filepath.Join(n.dir, "config")); err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	h.nodes = append(h.nodes, n)
+	h.mu.Unlock()
+	if err := n.start(home); err != nil {
+		return n, err
+	}
+	return n, nil
+}
+
+// config is the node's elasticsearch.yml. Ports are 0 on the first start
+// (Elasticsearch picks free ones and writes them to logs/*.ports because of
+// node.portsfile, as Elasticsearch's own test clusters do:
+// build-tools-internal ElasticsearchNode) and the same ones on restarts, so
+// that links to the node find it again.
+func (n *Node) config() string {
+	s := n.Spec
+	lines := []string{
+		"cluster.name: " + s.Cluster,
+		"node.name: " + s.Name,
+		"path.data: " + filepath.Join(n.dir, "data"),
+		"path.logs: " + filepath.Join(n.dir, "logs"),
+		"network.host: 127.0.0.1",
+		"http.port: " + strconv.Itoa(n.httpPort),
+		"transport.port: " + strconv.Itoa(n.transportPort),
+		"node.portsfile: true",
+		// No disk-based shard allocation decisions on a shared CI disk.
+		"cluster.routing.allocation.disk.threshold_enabled: false",
+		// Stage 1 runs without security (x-pack-security is in the zip but
+		// off here: no TLS, no users).
+		"xpack.security.enabled: false",
+	}
+	switch {
+	case len(s.Join) > 0:
+		lines = append(lines, "discovery.seed_hosts: ["+quoteList(s.Join)+"]")
+	case s.Bootstrap:
+		lines = append(lines, "discovery.seed_hosts: []", "cluster.initial_master_nodes: ["+quoteList([]string{s.Name})+"]")
+	default:
+		lines = append(lines, "discovery.type: single-node")
+	}
+	if s.Roles != nil {
+		lines = append(lines, "node.roles: ["+quoteList(s.Roles)+"]")
+	}
+	lines = append(lines, s.Settings...)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// writeJVMOptions keeps the heap small (several nodes share 2 cores) and
+// drops the distribution's GC log and heap dump options: their paths are
+// relative (7.17: logs/gc.log, resolved against the distribution's home,
+// which the nodes cannot write). jvm.options.d is read since 7.7.
+func writeJVMOptions(conf string) error {
+	p := filepath.Join(conf, "jvm.options")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "-Xlog:") || strings.Contains(line, "HeapDump") || strings.Contains(line, "ErrorFile") {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	if err := os.WriteFile(p, []byte(strings.Join(keep, "\n")), 0o644); err != nil {
+		return err
+	}
+	heap := "-Xms256m\n-Xmx256m\n"
+	return os.WriteFile(filepath.Join(conf, "jvm.options.d", "harness.options"), []byte(heap), 0o644)
+}
+
+func quoteList(xs []string) string {
+	q := make([]string, len(xs))
+	for i, x := range xs {
+		q[i] = strconv.Quote(x)
+	}
+	return strings.Join(q, ", ")
+}
+
+func (n *Node) start(home string) error {
+	logs := filepath.Join(n.dir, "logs")
+	for _, f := range []string{"http.ports", "transport.ports"} {
+		os.Remove(filepath.Join(logs, f))
+	}
+	if err := os.WriteFile(filepath.Join(n.dir, "config", "elasticsearch.yml"), []byte(n.config()), 0o644); err != nil {
+		return err
+	}
+	if err := filepath.WalkDir(n.dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return chown(p, n.h.cred)
+	}); err != nil {
+		return fmt.Errorf("chown %s: %w", n.dir, err)
+	}
+	console, err := os.OpenFile(filepath.Join(n.dir, "console.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(filepath.Join(home, "bin", "elasticsearch"))
+	cmd.Dir = n.dir
+	cmd.Stdout, cmd.Stderr = console, console
+	cmd.Env = []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + n.dir,
+		"LANG=C.UTF-8",
+		"ES_JAVA_HOME=" + JavaHome(n.Spec.Version),
+		"ES_PATH_CONF=" + filepath.Join(n.dir, "config"),
+		"ES_TMPDIR=" + filepath.Join(n.dir, "tmp"),
+	}
+	cmd.SysProcAttr = sysProcAttr(n.h.cred)
+	if err := cmd.Start(); err != nil {
+		console.Close()
+		return fmt.Errorf("start %s: %w", n.Spec.Name, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		console.Close()
+		close(done)
+	}()
+	n.mu.Lock()
+	n.cmd, n.done = cmd, done
+	n.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	if err := n.waitReady(ctx, done); err != nil {
+		return fmt.Errorf("node %s/%s (%s): %w\n--- console.log (tail) ---\n%s", n.Spec.Cluster, n.Spec.Name, n.Spec.Version, err, n.ConsoleTail(4000))
+	}
+	return nil
+}
+
+// waitReady polls until the ports files exist and the node reports a
+// cluster UUID (a master was elected and the cluster formed).
+func (n *Node) waitReady(ctx context.Context, done <-chan struct{}) error {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return errors.New("the process exited while starting")
+		case <-ctx.Done():
+			return fmt.Errorf("not ready after %v: %w", StartTimeout, ctx.Err())
+		case <-tick.C:
+		}
+		if n.httpPort == 0 || n.transportPort == 0 {
+			hp, err1 := readPort(filepath.Join(n.dir, "logs", "http.ports"))
+			tp, err2 := readPort(filepath.Join(n.dir, "logs", "transport.ports"))
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			n.httpPort, n.transportPort = hp, tp
+		}
+		var health struct {
+			Status string `json:"status"`
+		}
+		// Answers only once a master is elected and the node joined it.
+		if st, err := n.GetJSON(ctx, "/_cluster/health?master_timeout=2s", &health); err == nil && st == 200 && health.Status != "" {
+			return nil
+		}
+	}
+}
+
+func readPort(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Fields(string(b)) {
+		if i := strings.LastIndexByte(line, ':'); i > 0 && strings.HasPrefix(line, "127.0.0.1") {
+			return strconv.Atoi(line[i+1:])
+		}
+	}
+	return 0, fmt.Errorf("no 127.0.0.1 address in %s: %q", path, b)
+}
+
+// StopTimeout bounds a graceful stop before the process group is killed.
+var StopTimeout = 60 * time.Second
+
+// Stop stops the node: SIGTERM to its process group, SIGKILL after
+// StopTimeout, and waits until no process of the group is left. Stopping a
+// stopped node does nothing.
+func (n *Node) Stop() error {
+	n.mu.Lock()
+	cmd, done := n.cmd, n.done
+	n.cmd = nil
+	n.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	pgid := cmd.Process.Pid // Setpgid: the group id is the leader's pid
+	signalGroup(pgid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(StopTimeout):
+		signalGroup(pgid, syscall.SIGKILL)
+		<-done
+	}
+	// The CLI can exit before the server JVM it forked: wait for the whole
+	// group, then kill what remains.
+	deadline := time.Now().Add(StopTimeout)
+	for signalGroup(pgid, 0) {
+		if time.Now().After(deadline) {
+			signalGroup(pgid, syscall.SIGKILL)
+			deadline = time.Now().Add(10 * time.Second)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+// Running reports whether the node's process is alive.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return false
+	}
+	select {
+	case <-n.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Restart starts a stopped node again with the same ports and data.
+func (n *Node) Restart() error {
+	if n.Running() {
+		return fmt.Errorf("node %s is running", n.Spec.Name)
+	}
+	home, err := Distribution(n.Spec.Version)
+	if err != nil {
+		return err
+	}
+	return n.start(home)
+}
+
+// ConsoleTail is the end of the node's console output, for failure messages.
+func (n *Node) ConsoleTail(max int) string {
+	b, _ := os.ReadFile(filepath.Join(n.dir, "console.log"))
+	return tail(b, max)
+}
+
+var httpClient = &http.Client{Timeout: 90 * time.Second}
+
+// Do sends one request to the node and returns the response with its body
+// read.
+func (n *Node) Do(ctx context.Context, method, path string, body any) (*http.Response, []byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, nil, err
+		}
+		r = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.URL()+path, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// GetJSON GETs path and decodes a 2xx body into v; it returns the status.
+func (n *Node) GetJSON(ctx context.Context, path string, v any) (int, error) {
+	resp, b, err := n.Do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode/100 == 2 && v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			return resp.StatusCode, fmt.Errorf("GET %s: %w", path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// PutClusterSettings applies persistent cluster settings (null values
+// remove a setting) and fails unless Elasticsearch acknowledged them.
+func (n *Node) PutClusterSettings(ctx context.Context, persistent map[string]any) error {
+	resp, b, err := n.Do(ctx, http.MethodPut, "/_cluster/settings", map[string]any{"persistent": persistent})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"acknowledged":true`) {
+		return fmt.Errorf("PUT /_cluster/settings on %s: %d %s", n.Spec.Name, resp.StatusCode, b)
+	}
+	return nil
+}
