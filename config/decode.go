@@ -143,7 +143,7 @@ func (d *decoder) decodeStruct(p keyPath, raw any, v reflect.Value) {
 
 func (d *decoder) unknownKey(p keyPath, k string, t reflect.Type) {
 	valid := tagNames(t)
-	if s, ok := suggest(k, valid); ok {
+	if s, ok := Suggest(k, valid); ok {
 		d.errorf(p.key(k), "unknown key; did you mean %s?", d.src.spell(p.key(s)))
 		return
 	}
@@ -422,12 +422,13 @@ func tagNames(t reflect.Type) []string {
 	return out
 }
 
-// suggest returns the valid key closest to k, if it is close enough to be a likely typo.
-func suggest(k string, valid []string) (string, bool) {
+// Suggest returns the valid name closest to k, if it is close enough to be a likely typo. Case and
+// '-' versus '_' do not count: the command line uses it for flag names too.
+func Suggest(k string, valid []string) (string, bool) {
 	norm := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "-", "_") }
 	best, bestDist := "", -1
 	for _, v := range valid {
-		dist := osaDistance(norm(k), v)
+		dist := osaDistance(norm(k), norm(v))
 		if dist <= max(1, len(v)/3) && (bestDist < 0 || dist < bestDist) {
 			best, bestDist = v, dist
 		}

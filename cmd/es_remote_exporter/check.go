@@ -37,7 +37,7 @@ func runCheck(ctx context.Context, load func() (*config.Config, error), output s
 		fmt.Fprintln(stderr, "check: no clusters configured; add them under clusters: in --config.file")
 		return checkExitUsage
 	}
-	facts, err := pollTwice(ctx, cfg, logger, true)
+	facts, err := pollTwice(ctx, cfg, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "check: %v\n", err)
 		return checkExitUsage

@@ -189,9 +189,9 @@ func TestCheckUsage(t *testing.T) {
 		{[]string{"check", "--config.file", empty}, "no clusters configured"},
 		{[]string{"check", "--config.file", empty, "--output", "yaml"}, "--output must be text or json"},
 		{[]string{"check", "extra"}, "unexpected argument"},
-		{[]string{"--output", "json"}, "--output does not apply here"},
-		{[]string{"demo", "--config.file", empty}, "--config.file does not apply here"},
-		{[]string{"check", "--config.check", "--config.file", empty}, "--config.check does not apply here"},
+		{[]string{"--output", "json"}, "--output does not apply to the daemon (no command): only the check command writes a report"},
+		{[]string{"demo", "--config.file", empty}, "--config.file does not apply to the demo command: the demo builds its own configuration"},
+		{[]string{"check", "--config.check", "--config.file", empty}, "--config.check does not apply to the check command"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(tc.args, &out, &errOut); code != checkExitUsage || !strings.Contains(errOut.String(), tc.contains) {

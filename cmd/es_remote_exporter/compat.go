@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"slices"
 	"sort"
-
-	"github.com/spf13/pflag"
+	"strings"
 
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
@@ -26,27 +24,9 @@ const (
 )
 
 // runCompat is `es_remote_exporter compat LOCAL REMOTE` and `compat --matrix`.
-func runCompat(argv []string, stdout, stderr io.Writer) int {
-	fs := pflag.NewFlagSet(programName+" compat", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	matrix := fs.Bool("matrix", false, "Print the whole compatibility table as the exporter understands it.")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: %[1]s compat LOCAL REMOTE   judge a local -> remote version pair
-       %[1]s compat --matrix        print the table
-
-Prints one line: the verdict and the rule that decided it. Exit 0 compatible, 1 incompatible,
-2 unknown or invalid input. Versions are like 8.19.2, 9.1.0-SNAPSHOT or 8.18.
-`, programName)
-	}
-	if err := fs.Parse(argv); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "compat: %v\nRun '%s compat --help' for usage.\n", err, programName)
-		return exitUnknown
-	}
-	if *matrix {
-		if fs.NArg() != 0 {
+func runCompat(args []string, matrix bool, stdout, stderr io.Writer) int {
+	if matrix {
+		if len(args) != 0 {
 			fmt.Fprintln(stderr, "compat: --matrix takes no versions")
 			return exitUnknown
 		}
@@ -55,16 +35,16 @@ Prints one line: the verdict and the rule that decided it. Exit 0 compatible, 1 
 		}
 		return 0
 	}
-	if fs.NArg() != 2 {
-		fmt.Fprintf(stderr, "compat: want two versions, LOCAL and REMOTE, got %d; e.g. %s compat 8.19.2 9.1.0\n", fs.NArg(), programName)
+	if len(args) != 2 {
+		fmt.Fprintf(stderr, "compat: want two versions, LOCAL and REMOTE, got %d; e.g. %s compat 8.19.2 9.1.0\n", len(args), programName)
 		return exitUnknown
 	}
-	local, err := esversion.Parse(fs.Arg(0))
+	local, err := esversion.Parse(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "compat: LOCAL: %v\n", err)
 		return exitUnknown
 	}
-	remote, err := esversion.Parse(fs.Arg(1))
+	remote, err := esversion.Parse(args[1])
 	if err != nil {
 		fmt.Fprintf(stderr, "compat: REMOTE: %v\n", err)
 		return exitUnknown
@@ -107,22 +87,28 @@ func runPlanUpgrade(ctx context.Context, load func() (*config.Config, error), ar
 		fmt.Fprintf(stderr, "plan-upgrade: %q is not a configured cluster (clusters[].name)\n", target)
 		return exitUnknown
 	}
-	facts, err := pollTwice(ctx, cfg, logger, false)
+	facts, err := pollTwice(ctx, cfg, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan-upgrade: %v\n", err)
 		return exitUnknown
 	}
-	return writePlan(stdout, stderr, facts, target, to)
+	if f := facts[target]; f != nil && f.Identity != nil {
+		if err := upgradePath(target, f.LocalVersions, to); err != nil {
+			fmt.Fprintf(stderr, "plan-upgrade: %v\n", err)
+			return exitUnknown
+		}
+	}
+	return writePlan(stdout, cfg, facts, target, to)
 }
 
 // pollTwice polls every configured cluster twice, for the one-shot
 // commands: the first round lets every cluster share what links to it are
-// judged against (its nodes, and with slowChecks its transport view and
-// roles), the second judges each link against its remote's. slowChecks runs
-// the slow checks (probes, listings, roles) in both rounds, for commands
-// that report their judgements.
-func pollTwice(ctx context.Context, cfg *config.Config, logger *slog.Logger, slowChecks bool) (map[string]*collector.Facts, error) {
-	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true, SlowChecksEveryPoll: slowChecks})
+// judged against (its nodes, transport view and roles), the second judges
+// each link against its remote's. The slow checks (probes, listings, where
+// links are defined, roles) run in both rounds: a replayed round carries
+// no link settings.
+func pollTwice(ctx context.Context, cfg *config.Config, logger *slog.Logger) (map[string]*collector.Facts, error) {
+	sched := scheduler.New(scheduler.Options{Store: collector.NewStore(), Logger: logger, Manual: true, SlowChecksEveryPoll: true})
 	defer sched.Stop()
 	if err := sched.Apply(cfg); err != nil {
 		return nil, err
@@ -131,35 +117,74 @@ func pollTwice(ctx context.Context, cfg *config.Config, logger *slog.Logger, slo
 	return sched.PollAll(ctx), nil
 }
 
+// upgradePath refuses what Elasticsearch cannot do to a running cluster: a
+// downgrade, and an upgrade whose new nodes would not join the old ones (a
+// rolling upgrade needs every old node at or above the new version's
+// minimum wire compatibility version: 7.17 for 8.x, 8.18 for 9.0, 8.19 for
+// 9.1 and later). A plan for either would list links that can never be.
+func upgradePath(cluster string, current []esversion.Version, to esversion.Version) error {
+	for _, c := range current {
+		if to.Compare(c) < 0 {
+			return fmt.Errorf("%s has nodes on %s; %s is a downgrade, which Elasticsearch does not support "+
+				"(nodes refuse to start on data written by a newer version); plan an upgrade to %s or later", cluster, c, to, c)
+		}
+	}
+	minimum, ok := esversion.MinimumWireCompatibility(to)
+	if !ok {
+		return nil
+	}
+	for _, c := range current {
+		if c.Compare(minimum) < 0 {
+			return fmt.Errorf("%s has nodes on %s; Elasticsearch cannot upgrade them to %s in one step: a %s node "+
+				"joins only nodes on %s or later. Upgrade %s to %s first (plan-upgrade %s %s), then to %s",
+				cluster, c, to, to.MinorString(), minimum, cluster, minimum.MinorString(), cluster, minimum, to)
+		}
+	}
+	return nil
+}
+
 // planLine is one link's before/after judgement.
 type planLine struct {
 	from, alias, to string
 	before, after   compat.Verdict
+	note            string // why a link is not judged
 }
 
-func writePlan(stdout, stderr io.Writer, facts map[string]*collector.Facts, target string, to esversion.Version) int {
+func writePlan(stdout io.Writer, cfg *config.Config, facts map[string]*collector.Facts, target string, to esversion.Version) int {
 	names := make([]string, 0, len(facts))
 	for n := range facts {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	configured := map[string]config.Cluster{}
+	for _, cl := range cfg.Clusters {
+		configured[cl.Name] = cl
+	}
+	versionsOf := func(name string, v []esversion.Version) []esversion.Version {
+		if name == target {
+			return []esversion.Version{to}
+		}
+		return v
+	}
 	var lines []planLine
+	var notPolled []string
 	for _, name := range names {
 		f := facts[name]
 		if f.Identity == nil {
-			fmt.Fprintf(stderr, "warning: %s could not be polled; its links are not judged (see the log)\n", name)
+			notPolled = append(notPolled, name)
 			continue
 		}
+		known := map[string]bool{}
 		for _, a := range f.Analyses {
-			if name != target && a.Target != target {
+			known[a.Alias] = true
+			if a.Target == "" && name != target {
+				lines = append(lines, planLine{from: name, alias: a.Alias, to: "?",
+					note: "its remote cluster is not monitored (or not matched), so it may be " + target +
+						"; name it in clusters[].links." + a.Alias + ".cluster"})
 				continue
 			}
-			locals, remotes := f.LocalVersions, a.RemoteVersions
-			if name == target {
-				locals = []esversion.Version{to}
-			}
-			if a.Target == target {
-				remotes = []esversion.Version{to}
+			if name != target && a.Target != target {
+				continue
 			}
 			remoteName := a.Target
 			if remoteName == "" {
@@ -168,29 +193,88 @@ func writePlan(stdout, stderr io.Writer, facts map[string]*collector.Facts, targ
 			lines = append(lines, planLine{
 				from: name, alias: a.Alias, to: remoteName,
 				before: linkVerdict(f.LocalVersions, a.RemoteVersions),
-				after:  linkVerdict(locals, remotes),
+				after:  linkVerdict(versionsOf(name, f.LocalVersions), versionsOf(a.Target, a.RemoteVersions)),
 			})
+		}
+		// Links the answering node does not know: defined in the
+		// elasticsearch.yml of other nodes only.
+		for _, ls := range f.LinkSettings {
+			if known[ls.Alias] {
+				continue
+			}
+			where := "defined only in elasticsearch.yml of " + strings.Join(ls.StaticOn, ", ")
+			if len(ls.StaticOn) == 0 {
+				where = "not in GET _remote/info"
+			}
+			remote := configured[name].Links[ls.Alias].Cluster
+			switch {
+			case remote == "" && name != target:
+				lines = append(lines, planLine{from: name, alias: ls.Alias, to: "?",
+					note: where + "; its remote cluster is unknown, so it may be " + target +
+						": name it in clusters[].links." + ls.Alias + ".cluster"})
+			case remote == "":
+				lines = append(lines, planLine{from: name, alias: ls.Alias, to: "(unknown)",
+					note: where + "; name its remote cluster in clusters[].links." + ls.Alias + ".cluster"})
+			case name == target || remote == target:
+				var remotes []esversion.Version
+				if rf := facts[remote]; rf != nil {
+					remotes = rf.LocalVersions
+				}
+				lines = append(lines, planLine{
+					from: name, alias: ls.Alias + ", " + where, to: remote,
+					before: linkVerdict(f.LocalVersions, remotes),
+					after:  linkVerdict(versionsOf(name, f.LocalVersions), versionsOf(remote, remotes)),
+				})
+			}
 		}
 	}
 	fmt.Fprintf(stdout, "If %s ran %s on every node:\n", target, to)
 	if len(lines) == 0 {
 		fmt.Fprintf(stdout, "  no link from or to %s is known (links to it are matched by transport address or clusters[].links)\n", target)
 	}
-	breaks := 0
+	counts := map[string]int{}
 	for _, l := range lines {
 		state := "OK     "
 		switch {
+		case l.note != "":
+			state = "UNKNOWN"
 		case l.after.Status == compat.Incompatible && l.before.Status == compat.Incompatible:
 			state = "ALREADY"
 		case l.after.Status == compat.Incompatible:
-			state, breaks = "BREAKS ", breaks+1
+			state = "BREAKS "
 		case l.after.Status == compat.Unknown:
 			state = "UNKNOWN"
 		}
-		fmt.Fprintf(stdout, "  %s %s -> %s (alias %s): %s\n", state, l.from, l.to, l.alias, l.after.Rule)
+		counts[strings.TrimSpace(state)]++
+		why := l.after.Rule
+		if l.note != "" {
+			why = l.note
+		}
+		fmt.Fprintf(stdout, "  %s %s -> %s (alias %s): %s\n", state, l.from, l.to, l.alias, why)
 	}
-	if breaks > 0 {
-		fmt.Fprintf(stdout, "%d link(s) would break.\n", breaks)
+	for _, name := range notPolled {
+		fmt.Fprintf(stdout, "  NOT POLLED %s: its links are not judged (run check for why)\n", name)
+	}
+	var summary []string
+	for _, s := range []struct{ key, words string }{
+		{"BREAKS", "would break"}, {"OK", "stay compatible"}, {"ALREADY", "were incompatible before"}, {"UNKNOWN", "not judged"},
+	} {
+		if counts[s.key] > 0 {
+			summary = append(summary, fmt.Sprintf("%d %s", counts[s.key], s.words))
+		}
+	}
+	if len(notPolled) > 0 {
+		summary = append(summary, fmt.Sprintf("%d cluster(s) not polled", len(notPolled)))
+	}
+	verdict := "Nothing breaks."
+	if counts["BREAKS"] > 0 {
+		verdict = fmt.Sprintf("%d link(s) would break.", counts["BREAKS"])
+	}
+	if len(summary) > 0 {
+		verdict += " Links: " + strings.Join(summary, ", ") + "."
+	}
+	fmt.Fprintln(stdout, verdict)
+	if counts["BREAKS"] > 0 {
 		return exitIncompatible
 	}
 	return 0

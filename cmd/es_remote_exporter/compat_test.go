@@ -99,9 +99,32 @@ func TestPlanUpgrade(t *testing.T) {
 	for _, want := range []string{
 		"OK      paris -> tokyo (alias tokyo)", // 8.19 reaches every 9.x
 		"ALREADY tokyo -> paris (alias paris)", // 9.x -> 8.19 was and stays unsupported
+		"Nothing breaks. Links: ",              // a summary also when nothing breaks
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("plan for tokyo 9.2.0 lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	// berlin-es02's elasticsearch.yml alone defines berlin's link to oslo:
+	// GET _remote/info (asked of berlin-es01) does not list it, the plan does.
+	out.Reset()
+	runPlanUpgrade(context.Background(), load, []string{demo.Oslo, "8.19.0"}, discardLogger(), &out, &errOut)
+	if want := "UNKNOWN berlin -> ? (alias oslo): defined only in elasticsearch.yml of berlin-es02"; !strings.Contains(out.String(), want) {
+		t.Errorf("plan for oslo 8.19.0 lacks the static-only link %q:\n%s", want, out.String())
+	}
+
+	// What Elasticsearch cannot do is refused, with what to do instead.
+	for _, tc := range []struct{ cluster, to, want string }{
+		{demo.Paris, "8.18.0", "paris has nodes on 8.19.7; 8.18.0 is a downgrade, which Elasticsearch does not support"},
+		{demo.Berlin, "9.1.0", "Elasticsearch cannot upgrade them to 9.1.0 in one step: a 9.1 node joins only nodes on 8.19.0 or later. Upgrade berlin to 8.19 first"},
+		{demo.Oslo, "9.1.0", "Upgrade oslo to 8.19 first (plan-upgrade oslo 8.19.0), then to 9.1.0"},
+	} {
+		out.Reset()
+		errOut.Reset()
+		code := runPlanUpgrade(context.Background(), load, []string{tc.cluster, tc.to}, discardLogger(), &out, &errOut)
+		if code != exitUnknown || !strings.Contains(errOut.String(), tc.want) || out.Len() != 0 {
+			t.Errorf("plan-upgrade %s %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.cluster, tc.to, code, out.String(), errOut.String(), tc.want)
 		}
 	}
 

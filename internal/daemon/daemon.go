@@ -105,9 +105,26 @@ func (d *Daemon) Ready() bool { return d.sched.Ready() }
 // Stop ends the polling loops.
 func (d *Daemon) Stop() { d.sched.Stop() }
 
+// HandlerOption changes what Handler serves.
+type HandlerOption func(*handlerOptions)
+
+type handlerOptions struct{ lifecycle bool }
+
+// WithLifecycle enables POST and PUT /-/reload (--web.enable-lifecycle).
+// Without it they answer 403, as Prometheus does: anyone who can reach
+// /metrics could otherwise make the exporter reload at will.
+func WithLifecycle() HandlerOption { return func(o *handlerOptions) { o.lifecycle = true } }
+
+// LifecycleDisabled is the 403 answer to /-/reload without WithLifecycle.
+const LifecycleDisabled = "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload over HTTP, or send it SIGHUP"
+
 // Handler serves /metrics, the landing page, /-/healthy, /-/ready and
 // /-/reload.
-func (d *Daemon) Handler() (http.Handler, error) {
+func (d *Daemon) Handler(opts ...HandlerOption) (http.Handler, error) {
+	var o handlerOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", collector.Handler(d.store, d.reg, d.logger))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
@@ -121,6 +138,10 @@ func (d *Daemon) Handler() (http.Handler, error) {
 		fmt.Fprintln(w, "Ready")
 	})
 	reload := func(w http.ResponseWriter, _ *http.Request) {
+		if !o.lifecycle {
+			http.Error(w, LifecycleDisabled, http.StatusForbidden)
+			return
+		}
 		if err := d.Reload(); err != nil {
 			d.logger.Error("reload failed; keeping the running configuration", "err", err)
 			http.Error(w, "reload failed, the running configuration stays: "+err.Error(), http.StatusInternalServerError)
