@@ -55,6 +55,9 @@ type Report struct {
 	Status        Status    `json:"status"`
 	Clusters      []Cluster `json:"clusters"`
 	Links         []Link    `json:"links"`
+	// Notes are said once for the whole report: what was not asked for,
+	// rather than a warning on every link.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Cluster is what one configured cluster's poll said about the cluster
@@ -95,12 +98,13 @@ type Finding struct {
 // report. now dates certificate expiry.
 func Build(cfg *config.Config, facts map[string]*collector.Facts, now time.Time) Report {
 	r := Report{FormatVersion: FormatVersion, Time: now.UTC(), Status: OK, Clusters: []Cluster{}, Links: []Link{}}
+	var noRoles []string // certificate-model links that name no roles
 	for _, cl := range cfg.Clusters {
 		f := facts[cl.Name]
 		if f == nil {
 			f = &collector.Facts{}
 		}
-		c := clusterFindings(cl.Name, f)
+		c := clusterFindings(cl, f)
 		r.Clusters = append(r.Clusters, c)
 		r.Status = worse(r.Status, c.Status)
 		for _, alias := range aliases(cl, f) {
@@ -108,15 +112,31 @@ func Build(cfg *config.Config, facts map[string]*collector.Facts, now time.Time)
 			l := b.build()
 			r.Links = append(r.Links, l)
 			r.Status = worse(r.Status, l.Status)
+			if b.noRoles {
+				noRoles = append(noRoles, cl.Name+" -> "+alias)
+			}
 		}
+	}
+	if len(noRoles) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("Roles were not checked for %s, which name none: %s. "+
+			"To check them, name the roles the link's users have in clusters[].links.<alias>.roles.search and "+
+			".replication (with .cluster naming the remote cluster).",
+			plural(len(noRoles), "link", "links"), strings.Join(noRoles, ", ")))
 	}
 	return r
 }
 
-// clusterFindings reports the cluster's failed checks: the reason a link's
-// step says "unknown" is usually here.
-func clusterFindings(name string, f *collector.Facts) Cluster {
-	c := Cluster{Name: name, Status: OK, Findings: []Finding{}}
+// clusterFindings reports the cluster's failed checks (the reason a link's
+// step says "unknown" is usually here) and what the daemon would warn about
+// its configuration.
+func clusterFindings(cl config.Cluster, f *collector.Facts) Cluster {
+	c := Cluster{Name: cl.Name, Status: OK, Findings: []Finding{}}
+	if cl.TLS.InsecureSkipVerify {
+		c.Findings = append(c.Findings, Finding{Status: Warn,
+			Summary: "TLS certificate verification is off (tls.insecure_skip_verify): anyone on the path can read the exporter's credentials",
+			Fix:     "set tls.ca_file to the CA that issued the cluster's HTTP certificate (and tls.server_name if needed), and remove insecure_skip_verify"})
+		c.Status = Warn
+	}
 	if f.Identity != nil {
 		c.Version = f.Identity.Version.Number
 	}
@@ -163,6 +183,9 @@ type linkBuilder struct {
 	facts   map[string]*collector.Facts
 	f       *collector.Facts // the local cluster's
 	now     time.Time
+	// noRoles: the link uses the certificate model and names no roles; the
+	// report says so once for every such link.
+	noRoles bool
 }
 
 func (b *linkBuilder) build() Link {

@@ -132,9 +132,12 @@ func TestFindings(t *testing.T) {
 			s, w, _ := compat.Worst([]esversion.Version{esversion.MustParse("9.1.5")}, []esversion.Version{esversion.MustParse("8.19.7")})
 			eu.Analyses[0].Supported, eu.Analyses[0].Wire = s, w
 		}, StepPrerequisites, Fail, []string{"versions are not a supported pair: local 9.1.5, remote 8.19.7", "not supported by the compatibility table"}},
-		{"remote versions unknown", func(eu, _ *collector.Facts) {
+		{"versions of a monitored remote unknown", func(eu, _ *collector.Facts) {
 			eu.Analyses[0].Judged = false
-		}, StepPrerequisites, Warn, []string{"remote's version is unknown"}},
+		}, StepPrerequisites, Warn, []string{"the versions of us's nodes are unknown", "see us's findings under Clusters"}},
+		{"9.x link on the deprecated certificate model", func(eu, _ *collector.Facts) {
+			eu.Identity = identity("eu-1", "9.1.5")
+		}, StepConnect, Warn, []string{"certificate security model, deprecated since Elasticsearch 9.0 (eu runs 9.1.5)", "remote-clusters-migrate"}},
 		{"remote rejects the local certificate", func(eu, _ *collector.Facts) {
 			eu.Trust[0].RemoteTrustsLocal = trust.Verdict{Status: trust.Untrusted, Basis: trust.BasisHandshake,
 				Reason: trust.ReasonRejectedByPeer, Detail: "remote sent alert bad_certificate"}
@@ -273,5 +276,92 @@ func TestJSONIsStable(t *testing.T) {
 		if got := steps[i].(map[string]any)["name"]; got != want {
 			t.Errorf("step %d is %v, want %s", i, got, want)
 		}
+	}
+}
+
+// TestMonitoredRemoteIsNotToldToBeMonitored: the advice to monitor the
+// remote appears only where the remote is not monitored.
+func TestMonitoredRemoteIsNotToldToBeMonitored(t *testing.T) {
+	cfg, facts := healthy()
+	facts["eu"].Analyses[0].Judged = false
+	for _, f := range findings(t, Build(cfg, facts, now), StepPrerequisites) {
+		if strings.Contains(f.Fix, "monitor the remote cluster too") {
+			t.Errorf("us is monitored, yet: %+v", f)
+		}
+	}
+	// Without the link's cluster in the configuration and no match, it is.
+	cfg.Clusters[0].Links = nil
+	facts["eu"].Analyses[0].Target = ""
+	if !has(findings(t, Build(cfg, facts, now), StepPrerequisites), Warn, "remote's version is unknown", "monitor the remote cluster too") {
+		t.Errorf("an unmonitored remote is not advised to be monitored: %+v", findings(t, Build(cfg, facts, now), StepPrerequisites))
+	}
+}
+
+// TestCertificateModelOnlyOn9: 8.x links on the certificate model are not
+// deprecated, and API key links on 9.x are not either.
+func TestCertificateModelOnlyOn9(t *testing.T) {
+	cfg, facts := healthy()
+	if has(findings(t, Build(cfg, facts, now), StepConnect), Warn, "deprecated") {
+		t.Error("an 8.19 cluster's certificate link is reported deprecated")
+	}
+	facts["eu"].Identity = identity("eu-1", "9.1.5")
+	redacted := "::es_redacted::"
+	facts["eu"].Links[0].ClusterCredentials = &redacted
+	if has(findings(t, Build(cfg, facts, now), StepConnect), Warn, "deprecated") {
+		t.Error("an API key link is reported deprecated")
+	}
+}
+
+// TestNoRolesConfiguredIsSaidOnce: a link that names no roles is not a
+// warning; the report says once which links were not checked, and API key
+// links, whose remote authorizes with the key, are not among them.
+func TestNoRolesConfiguredIsSaidOnce(t *testing.T) {
+	cfg, facts := healthy()
+	cfg.Clusters[0].Links = map[string]config.Link{"us": {Cluster: "us"}}
+	facts["eu"].RoleFindings = nil
+	// A second link, on the API key model, without roles either.
+	redacted := "::es_redacted::"
+	facts["eu"].Links = append(facts["eu"].Links, collector.RemoteLink{Alias: "asia", Connected: true, Mode: "proxy", ClusterCredentials: &redacted})
+	r := Build(cfg, facts, now)
+	for _, l := range r.Links {
+		if l.Steps[3].Status != OK {
+			t.Errorf("roles step of %s -> %s is %s, want OK: roles that were not asked for are no warning", l.Cluster, l.Remote, l.Steps[3].Status)
+		}
+		if l.Remote == "us" && l.Status != OK {
+			t.Errorf("eu -> us is %s, want OK", l.Status)
+		}
+	}
+	if !has(findings(t, r, StepRoles), OK, "not checked: no roles configured") {
+		t.Errorf("roles step of eu -> us: %+v", findings(t, r, StepRoles))
+	}
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "Roles were not checked for 1 link, which name none: eu -> us.") {
+		t.Errorf("notes %q, want one naming eu -> us only", r.Notes)
+	}
+	for _, l := range r.Links {
+		if l.Remote != "asia" {
+			continue
+		}
+		roles := l.Steps[3]
+		if len(roles.Findings) != 1 || !strings.Contains(roles.Findings[0].Summary, "not applicable: the link authenticates with a cross-cluster API key") ||
+			roles.Findings[0].Fix != "" {
+			t.Errorf("an API key link is told about roles: %+v", roles)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteText(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(b.String(), "Roles were not checked") != 1 || !strings.Contains(b.String(), "\nNote: Roles were not checked") {
+		t.Errorf("the text report does not say it once at the end:\n%s", b.String())
+	}
+}
+
+// TestInsecureSkipVerifyWarns: check warns like the daemon does.
+func TestInsecureSkipVerifyWarns(t *testing.T) {
+	cfg, facts := healthy()
+	cfg.Clusters[1].TLS.InsecureSkipVerify = true
+	r := Build(cfg, facts, now)
+	if r.Clusters[1].Status != Warn || !has(r.Clusters[1].Findings, Warn, "tls.insecure_skip_verify", "set tls.ca_file") {
+		t.Errorf("cluster us with insecure_skip_verify: %+v", r.Clusters[1])
 	}
 }

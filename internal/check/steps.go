@@ -8,6 +8,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
 )
@@ -66,6 +67,10 @@ func (b *linkBuilder) versions() Finding {
 	switch {
 	case a == nil:
 		return Finding{Status: Warn, Summary: "versions not judged: the link is not in GET /_remote/info"}
+	case !a.Judged && b.remoteFacts() != nil:
+		// The remote is monitored: its own poll says why its nodes are unknown.
+		return Finding{Status: Warn, Summary: "versions not judged: the versions of " + b.target() + "'s nodes are unknown",
+			Fix: "see " + b.target() + "'s findings under Clusters: its GET /_nodes failed"}
 	case !a.Judged:
 		return Finding{Status: Warn, Summary: "versions not judged: the remote's version is unknown",
 			Fix: "monitor the remote cluster too (clusters[] and clusters[].links." + b.alias + ".cluster); on 8.13+ GET /_resolve/cluster also reports it once the remote is reachable"}
@@ -192,7 +197,32 @@ func trustFix(r trust.Reason, verifier, peer, alias string) string {
 // it, and Elasticsearch reaches the remote.
 func (b *linkBuilder) connect() []Finding {
 	out := b.connection()
-	return append(out, b.definitions()...)
+	out = append(out, b.definitions()...)
+	if fd, ok := b.deprecatedModel(); ok {
+		out = append(out, fd)
+	}
+	return out
+}
+
+// migrateDoc is Elastic's guide from the certificate to the API key model.
+const migrateDoc = "https://www.elastic.co/docs/deploy-manage/remote-clusters/remote-clusters-migrate"
+
+// deprecatedModel warns about a link of a 9.x cluster that uses the
+// certificate security model, deprecated in 9.0 (the alert
+// ESRemoteLinkCertificateAuthDeprecated says the same).
+func (b *linkBuilder) deprecatedModel() (Finding, bool) {
+	ri := b.remoteInfo()
+	if ri == nil || ri.Auth() != "certificate" || b.f.Identity == nil {
+		return Finding{}, false
+	}
+	v, err := esversion.Parse(b.f.Identity.Version.Number)
+	if err != nil || v.Major < 9 {
+		return Finding{}, false
+	}
+	return Finding{Status: Warn,
+		Summary:  fmt.Sprintf("the link uses the certificate security model, deprecated since Elasticsearch 9.0 (%s runs %s)", b.cluster.Name, v),
+		Evidence: []string{"GET /_remote/info: no cluster_credentials for " + b.alias},
+		Fix:      "migrate the link to API key authentication (a cross-cluster API key and the remote cluster server port 9443): " + migrateDoc}, true
 }
 
 func (b *linkBuilder) connection() []Finding {
@@ -323,12 +353,19 @@ func nodesOf(vs []collector.SettingValue) []string {
 // each side needs.
 func (b *linkBuilder) roles() []Finding {
 	lc := b.cluster.Links[b.alias]
+	ri := b.remoteInfo()
+	apiKey := ri != nil && ri.Auth() == "api_key"
 	if len(lc.Roles.Search)+len(lc.Roles.Replication) == 0 {
-		return []Finding{{Status: Warn, Summary: "roles not checked: none configured for this link",
-			Fix: fmt.Sprintf("name the roles the link's users have in clusters[].links.%s.roles.search and .replication of %s (with .cluster naming the remote)", b.alias, b.cluster.Name)}}
+		if apiKey {
+			// Not a step of this link: the remote authorizes with the key.
+			return []Finding{{Status: OK, Summary: "not applicable: the link authenticates with a cross-cluster API key, whose access the remote authorizes with"}}
+		}
+		// Not asked for: not a warning. The report says once which links.
+		b.noRoles = true
+		return []Finding{{Status: OK, Summary: "not checked: no roles configured for this link (see the note at the end)"}}
 	}
 	var out []Finding
-	if ri := b.remoteInfo(); ri != nil && ri.Auth() == "api_key" {
+	if apiKey {
 		out = append(out, Finding{Status: Warn,
 			Summary: "the link authenticates with a cross-cluster API key: the remote authorizes with that key's access, not with these roles",
 			Fix:     "for the API key model, check the key's access (GET _security/api_key on the remote) and the local users' remote_indices instead"})

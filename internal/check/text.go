@@ -59,6 +59,10 @@ func WriteText(w io.Writer, r Report) error {
 			}
 		}
 	}
+	for _, n := range r.Notes {
+		tw.blank()
+		tw.line("Note: ", n, "      ")
+	}
 	return tw.err
 }
 
