@@ -33,6 +33,14 @@ type simEnv struct {
 
 func newSimEnv(t *testing.T, localVersion string) *simEnv {
 	t.Helper()
+	return newSimEnvRemoteUsers(t, localVersion, nil)
+}
+
+// newSimEnvRemoteUsers is newSimEnv with the remote's users given (nil: the
+// same as the local cluster's). A user's roles are defined on a cluster that
+// declares a user with them (the simulator's model, remoteauth.go).
+func newSimEnvRemoteUsers(t *testing.T, localVersion string, remoteUsers map[string]simulator.User) *simEnv {
+	t.Helper()
 	sim, err := simulator.New()
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +55,10 @@ func newSimEnv(t *testing.T, localVersion string) *simEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	remote, err := sim.AddCluster(simulator.ClusterSpec{Name: "remote", Version: "8.19.7", Users: users,
+	if remoteUsers == nil {
+		remoteUsers = users
+	}
+	remote, err := sim.AddCluster(simulator.ClusterSpec{Name: "remote", Version: "8.19.7", Users: remoteUsers,
 		Nodes: []simulator.NodeSpec{{Name: "r1"}, {Name: "r2"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -56,9 +56,11 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 			}
 			file = "resolve_cluster.json"
 		case strings.HasPrefix(p, "/_resolve/cluster/"):
-			alias, ok := strings.CutSuffix(strings.TrimPrefix(p, "/_resolve/cluster/"), ":*")
+			// A wildcard that matches nothing, never a bare "*" that makes
+			// every remote expand all its indices on every poll.
+			alias, ok := strings.CutSuffix(strings.TrimPrefix(p, "/_resolve/cluster/"), ":dummy*")
 			if !ok {
-				t.Errorf("%s: unexpected expression in %s", version, p)
+				t.Errorf("%s: unexpected expression in %s, want <alias>:dummy*", version, p)
 			}
 			file = "resolve_cluster." + alias + ".json"
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,8 +38,8 @@ const (
 	// ResolveUnsupported: before 8.13 there is no _resolve/cluster.
 	ResolveUnsupported ResolveMode = iota
 	// ResolvePerRemote: 8.13 to 8.17 need an index expression and know no
-	// timeout parameter, so each remote gets its own request ("alias:*"): a
-	// remote that hangs then costs only its own request.
+	// timeout parameter, so each remote gets its own request ("alias:dummy*"):
+	// a remote that hangs then costs only its own request.
 	ResolvePerRemote
 	// ResolveNoIndex: 8.18+ answer GET /_resolve/cluster for every remote at
 	// once and bound the wait with ?timeout=.
@@ -62,6 +63,19 @@ func ResolveModeFor(v esversion.Version) ResolveMode {
 func resolveTimeout(httpTimeout time.Duration) time.Duration {
 	return max(httpTimeout*8/10, 100*time.Millisecond)
 }
+
+// dummyIndexPattern is the index part of the per-remote expression: a
+// wildcard that matches (next to) nothing, as Elasticsearch's own no-index
+// form sends to its remotes (TransportResolveClusterAction's
+// DUMMY_INDEX_FOR_OLDER_CLUSTERS "*:dummy*", "preferable to sending just
+// '*' since that could be an expensive operation on clusters with
+// thousands of indices"). A wildcard that matches nothing is no denial
+// (RemoteClusterSecurityRCS1ResolveClusterIT, cases 6b and 7b).
+const dummyIndexPattern = "dummy*"
+
+// perRemoteTimeoutError is the error the exporter records for a remote
+// whose per-remote request got no answer within the timeout.
+const perRemoteTimeoutError = "no answer within the timeout; Elasticsearch is waiting on the remote"
 
 // perRemoteConcurrency bounds the parallel requests of ResolvePerRemote.
 const perRemoteConcurrency = 4
@@ -102,8 +116,9 @@ func (c *Client) resolvePerRemote(ctx context.Context, aliases []string, timeout
 			rctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			var raw map[string]*Resolved
-			req := esapi.IndicesResolveClusterRequest{Name: []string{alias + ":*"}}
-			err := c.do(rctx, "GET /_resolve/cluster/"+alias+":*", req, &raw)
+			expr := alias + ":" + dummyIndexPattern
+			req := esapi.IndicesResolveClusterRequest{Name: []string{expr}}
+			err := c.do(rctx, "GET /_resolve/cluster/"+expr, req, &raw)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -113,7 +128,7 @@ func (c *Client) resolvePerRemote(ctx context.Context, aliases []string, timeout
 					out = append(out, *r)
 				}
 			case err.Reason == ReasonTimeout && ctx.Err() == nil:
-				out = append(out, Resolved{Alias: alias, Error: "no answer within the timeout; Elasticsearch is waiting on the remote"})
+				out = append(out, Resolved{Alias: alias, Error: perRemoteTimeoutError})
 			case firstErr == nil:
 				firstErr = err
 			}
@@ -140,9 +155,59 @@ func normalizeResolved(raw map[string]*Resolved) ([]Resolved, *CheckError) {
 	return out, nil
 }
 
-var famLinkReachable = gauge("link", "reachable",
-	"1 when GET /_resolve/cluster, which actively contacts the remote, reports it connected, else 0. Only for clusters on 8.13 or later. Polled.",
-	linkLabels...)
+var (
+	famLinkReachable = gauge("link", "reachable",
+		"1 when GET /_resolve/cluster, which actively contacts the remote, reports it connected, else 0; absent when Elasticsearch denied the request (it cannot tell then whether the remote is up: see es_remote_link_resolve_error_info). Only for clusters on 8.13 or later. Polled.",
+		linkLabels...)
+	famLinkResolveError = gauge("link", "resolve_error_info",
+		"The error GET /_resolve/cluster reports for the remote, value 1, present only while its entry carries one; reason is forbidden (a security exception: the exporter's user is not authorized towards or on the remote), timeout (no answer within the request's timeout), connection (could not connect) or other. Polled.",
+		"es_cluster", "remote", "reason")
+)
+
+// Reasons of es_remote_link_resolve_error_info.
+const (
+	ResolveErrorForbidden  = "forbidden"
+	ResolveErrorTimeout    = "timeout"
+	ResolveErrorConnection = "connection"
+	ResolveErrorOther      = "other"
+)
+
+// ResolveErrorReason classifies the error of a _resolve/cluster entry, ""
+// when there is none. TransportResolveClusterAction (8.13 to 9.x) fills it
+// as follows: a remote it could not connect to gets connected:false and no
+// error; a remote that timed out its REMOTE_CONNECTION_TIMEOUT_ERROR ("Request
+// timed out before receiving a response from the remote cluster"); ANY
+// ElasticsearchSecurityException the exception's message, with
+// connected:false although nothing may have been attempted (denials of
+// AuthorizationDenialMessages: "action [..] is unauthorized for user [..]",
+// "action [..] towards remote cluster [..] is unauthorized for ..." in the
+// API-key model, and authentication failures "unable to authenticate ...");
+// an IndexNotFoundException "no such index [..]" with connected:true; and
+// anything else cause.toString(). Connection texts older versions or
+// proxies may send (connect_exception, "Connection refused", "no seed node
+// left", "Unable to connect") count as connection.
+func ResolveErrorReason(msg string) string {
+	m := strings.ToLower(msg)
+	switch {
+	case m == "":
+		return ""
+	case strings.Contains(m, "is unauthorized for") || strings.Contains(m, "unable to authenticate") ||
+		strings.Contains(m, "missing authentication") || strings.Contains(m, "security_exception") ||
+		strings.Contains(m, "elasticsearchsecurityexception"):
+		return ResolveErrorForbidden
+	case strings.Contains(m, "timed out") || strings.Contains(m, "timeout") || strings.Contains(m, perRemoteTimeoutError):
+		return ResolveErrorTimeout
+	case strings.Contains(m, "connect") || strings.Contains(m, "no seed node left") || strings.Contains(m, "connection refused"):
+		return ResolveErrorConnection
+	}
+	return ResolveErrorOther
+}
+
+// Denied reports whether Elasticsearch denied the request towards this
+// remote: its connected:false then says nothing about the remote.
+func (r *Resolved) Denied() bool {
+	return ResolveErrorReason(r.Error) == ResolveErrorForbidden
+}
 
 // resolveClusterCheck asks the cluster to contact each remote now, which
 // GET /_remote/info does not (its connected may only mean nothing needed
@@ -151,7 +216,7 @@ var famLinkReachable = gauge("link", "reachable",
 var resolveClusterCheck = &check{
 	name:     CheckResolveCluster,
 	schedule: everyPoll,
-	families: []*Family{famLinkReachable},
+	families: []*Family{famLinkReachable, famLinkResolveError},
 	// The mode comes from GET /'s version; when GET / failed the last mode
 	// seen decides whether the check is reported (as unavailable).
 	applies: func(p *Poller, f *Facts) bool {
@@ -184,13 +249,21 @@ var resolveClusterCheck = &check{
 		return err
 	},
 	render: func(p *Poller, f *Facts, add emit) {
-		for _, r := range f.Resolved {
-			add(famLinkReachable, boolFloat(r.Connected), p.name, r.Alias)
+		for i := range f.Resolved {
+			r := &f.Resolved[i]
+			reason := ResolveErrorReason(r.Error)
+			if reason != "" {
+				add(famLinkResolveError, 1, p.name, r.Alias, reason)
+			}
+			if reason != ResolveErrorForbidden || r.Connected {
+				add(famLinkReachable, boolFloat(r.Connected), p.name, r.Alias)
+			}
 		}
 	},
 }
 
-// logResolveErrors logs, once per change, why Elasticsearch could not reach a remote.
+// logResolveErrors logs, once per change, why Elasticsearch could not reach
+// a remote, or that it denied the exporter's user the request.
 func (p *Poller) logResolveErrors(rs []Resolved) {
 	for _, r := range rs {
 		why := ""
@@ -199,8 +272,21 @@ func (p *Poller) logResolveErrors(rs []Resolved) {
 		}
 		p.logChange("resolve:"+r.Alias, why,
 			func() {
+				if r.Denied() {
+					p.logger.Warn("remote denied the exporter's _resolve/cluster; its reachability is unknown", "remote", r.Alias,
+						"err", why, "fix", ResolveDeniedFix)
+					return
+				}
 				p.logger.Warn("remote unreachable", "remote", r.Alias, "err", why, "skip_unavailable", r.SkipUnavailable)
 			},
 			func() { p.logger.Info("remote reachable again", "remote", r.Alias) })
 	}
 }
+
+// ResolveDeniedFix says what the exporter's user needs for
+// _resolve/cluster towards a remote, in both security models (the README's
+// "Privileges" section explains it).
+const ResolveDeniedFix = "certificate model: define a role with the same name as one of the exporter user's roles on the remote cluster, " +
+	"granting view_index_metadata (or read) on some index pattern; API-key model: give the exporter user's role " +
+	"remote_indices for this alias (clusters: [<alias>], names: [\"*\"], privileges: [view_index_metadata]) " +
+	"and use a cross-cluster API key whose search access covers it"

@@ -173,7 +173,7 @@ func (c *Cluster) resolveClusterAction(r *http.Request, ver esVersion, expr *str
 		if !ok {
 			continue
 		}
-		entry, aborted := c.resolveRemote(r, local, l, patterns, clusterInfoOnly, ignoreUnavailable, deadline, localDown)
+		entry, aborted := c.resolveRemote(r, p, local, l, patterns, clusterInfoOnly, ignoreUnavailable, deadline, localDown)
 		if aborted {
 			return response{} // client gone or cluster stopping: nothing to send
 		}
@@ -203,11 +203,18 @@ func buildObj(v esVersion) obj {
 // resolveRemote evaluates one remote alias. It blocks while the remote hangs
 // (until the hang ends, the remote stops, the ?timeout deadline, or the
 // client goes away; aborted reports the last case or a local shutdown).
-func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patterns []string,
+func (c *Cluster) resolveRemote(r *http.Request, p *principal, local esVersion, l *link, patterns []string,
 	clusterInfoOnly, ignoreUnavailable bool, deadline <-chan time.Time, localDown chan struct{}) (obj, bool) {
 	skip := skipUnavailable(local, l.spec)
 	disconnected := obj{}.set("connected", false).set("skip_unavailable", skip)
 	mode := resolveReconnectMode(local, skip)
+	if l.spec.APIKeyAuth {
+		// The API-key model's local check comes before any connection
+		// (remoteauth.go): a denial says nothing about the remote.
+		if why := remoteDenial(c, nil, local, p, l); why != "" {
+			return disconnected.set("error", why), false
+		}
+	}
 	for {
 		tgt := c.sim.Cluster(l.spec.Remote)
 		v := tgt.view()
@@ -243,6 +250,13 @@ func (c *Cluster) resolveRemote(r *http.Request, local esVersion, l *link, patte
 			return disconnected, false
 		}
 		c.setEstablished(l, true)
+		if !l.spec.APIKeyAuth {
+			// The remote authorizes the user's role names once connected
+			// (remoteauth.go); its denial still reads connected:false.
+			if why := remoteDenial(c, tgt, local, p, l); why != "" {
+				return disconnected.set("error", why), false
+			}
+		}
 		return remoteEntry(node, v.indices, patterns, skip, clusterInfoOnly, ignoreUnavailable), false
 	}
 }
