@@ -24,11 +24,18 @@ const remoteTimeoutError = "Request timed out before receiving a response from t
 //   - 8.14 .. 8.16.2, 8.17.0: RECONNECT_IF_DISCONNECTED (PR #106334).
 //   - 8.16.3+, 8.17.1+: FAIL_IF_DISCONNECTED, PR #119516 "do not let
 //     _resolve/cluster hang if remote is unresponsive", backports #119526
-//     (8.16) and #119527 (8.17). Patch numbers are unverified (backports
-//     merged 2025-01-03).
+//     (8.16) and #119527 (8.17), merged 2025-01-03.
+//   - 8.16.6+: RECONNECT_IF_DISCONNECTED again, PR #124241 "Revert fail-fast
+//     disconnect strategy for _resolve/cluster" (the change "targeted more
+//     broader versions than the timeout parameter PR"), backported to 8.16
+//     by #124368, merged 2025-03-07. No 8.17 backport was found, so 8.17.1+
+//     keeps failing fast here.
 //   - 8.18+ / 9.x: RECONNECT_IF_DISCONNECTED again, PR #120542 (adds ?timeout,
 //     "reverses the problematic disconnect strategy"); current source
 //     TransportResolveClusterAction.java.
+//
+// The patch numbers (8.16.3, 8.16.6, 8.17.1) are the first releases after
+// the merges, not verified against release notes (package documentation).
 //
 // Failing fast still triggers a reconnection in the background
 // (RemoteClusterAwareClient, PR #80589), so the next request finds the link
@@ -50,7 +57,7 @@ func resolveReconnectMode(v esVersion, skipUnavailable bool) reconnectMode {
 			return failFastReconnectInBackground
 		}
 	case 16:
-		if v.v.Patch >= 3 {
+		if v.v.Patch >= 3 && v.v.Patch < 6 {
 			return failFastReconnectInBackground
 		}
 	case 17:

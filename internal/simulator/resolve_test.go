@@ -181,6 +181,8 @@ func TestResolveClusterReconnects(t *testing.T) {
 		{"8.14.3", true, true, true},
 		{"8.16.2", true, true, true},
 		{"8.16.3", true, false, true},
+		{"8.16.5", true, false, true},
+		{"8.16.6", true, true, true}, // PR #124368 reverted the fail-fast strategy on 8.16
 		{"8.17.1", false, false, true},
 		{"8.18.3", true, true, true},
 		{"9.1.5", true, true, true},

@@ -51,7 +51,53 @@
 // (roles.go).
 //
 // Behaviour is documented next to the code with the Elasticsearch source file
-// it follows; values marked "unverified" are inferences.
+// it follows; values marked "unverified" are inferences, each listed here.
+//
+// # Unverified
+//
+// What the simulator does that could not be checked against Elasticsearch's
+// source, tests or recorded responses (TestUnverifiedIsListed keeps every
+// file with such a comment in this list):
+//   - actions.go: GET / component_versions from 8.13; per-version values
+//     other than 8.19's; the shape of some index-level answers and list
+//     orders.
+//   - auth.go: that the API key service default switched in 8.0; malformed
+//     Basic/ApiKey credentials treated as missing; the order of index
+//     privileges in denial texts; role order; no " on indices" context when
+//     a principal has no privilege for the action.
+//   - remoteauth.go: an API key's privileges applying on the remote in the
+//     certificate model; the "(assigned roles [..] were not found)" suffix
+//     from 8.5; no " on indices [dummy*]" context in the remote's denial.
+//   - clustersettings.go: setting key names and the dynamic-wins rule from
+//     memory of the setting classes; parameter acceptance per version; the
+//     version boundary of cluster:monitor/settings.
+//   - errors.go: the stability of the error body's key order.
+//   - http.go: some content-type and authentication-failure boundaries
+//     (about 8.8).
+//   - links.go: an API-key link to a remote without the remote cluster
+//     server.
+//   - resolve.go: the patch numbers of the fail-fast disconnect strategy
+//     (8.16.3 to 8.16.5 and 8.17.1+, from the merge dates of PRs #119526,
+//     #119527 and #124368; no 8.17 backport of the revert #124241 was
+//     found); background reconnection under FAIL_IF_DISCONNECTED; the order
+//     of the received index options in the 400 text; a node without
+//     remote_cluster_client answering as if no remote were configured; the
+//     404 for an unknown alias; the rendering of the _resolve/index fallback
+//     error; exclusions ignored in index matching.
+//   - roles.go: field order and transient metadata of GET /_security/role;
+//     answer order; sorted metadata keys; read_security from 8.2 and its
+//     absence on 7.17; description from 8.15.
+//   - security.go: explicit xpack.security.*.ssl.enabled handling; the trial
+//     length; link failure wording; proxy-mode handshake exemption; the
+//     8.x/9.x security warning prefix.
+//   - settings.go: transport client settings gone in 8.0; the 8.x/9.x
+//     additional security settings.
+//   - timevalue.go: the unit a time value is rendered in.
+//   - transport.go: SNI falling back to the peer host.
+//   - versions.go: Lucene versions, transport version ids and minimum
+//     compatibility versions other than the recorded ones.
+//   - xpack.go: feature lists per version; the expired-license
+//     degradation; the 7.17 build hash.
 package simulator
 
 import (
