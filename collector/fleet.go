@@ -22,6 +22,7 @@ type Fleet struct {
 	transport map[string]TransportView
 	roles     map[string]RoleSet
 	polled    map[string]bool // clusters that finished a poll, successful or not
+	partial   map[string]bool // clusters whose last census missed nodes
 	// probeSlots bounds the transport probes of all pollers together.
 	probeSlots chan struct{}
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
@@ -32,14 +33,15 @@ type Fleet struct {
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{addrs: map[string][]string{}, versions: map[string][]esversion.Version{},
-		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, polled: map[string]bool{}, byAddr: map[string][]string{},
+		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, polled: map[string]bool{}, partial: map[string]bool{}, byAddr: map[string][]string{},
 		probeSlots: make(chan struct{}, fleetProbeConcurrency)}
 }
 
 // SetNodes records a cluster's latest node list and its distinct versions
 // (versionsOf(nodes), which the caller has already computed). The address
 // index is rebuilt only when the addresses changed, which is rarely.
-func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Version) {
+// complete is false when some nodes did not answer the census.
+func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Version, complete bool) {
 	var addrs []string
 	for _, n := range nodes {
 		addrs = append(addrs, nodeAddresses(n)...)
@@ -47,6 +49,11 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.versions[cluster] = versions
+	if complete {
+		delete(f.partial, cluster)
+	} else {
+		f.partial[cluster] = true
+	}
 	if old, ok := f.addrs[cluster]; ok && slices.Equal(old, addrs) {
 		return
 	}
@@ -69,6 +76,7 @@ func (f *Fleet) Delete(cluster string) {
 	delete(f.transport, cluster)
 	delete(f.roles, cluster)
 	delete(f.polled, cluster)
+	delete(f.partial, cluster)
 }
 
 // MarkPolled records that a cluster finished a poll. What a cluster shares
@@ -143,12 +151,13 @@ func (f *Fleet) Roles(cluster string) (RoleSet, bool) {
 	return r, ok
 }
 
-// Versions returns the distinct versions of a cluster's latest node list.
-func (f *Fleet) Versions(cluster string) ([]esversion.Version, bool) {
+// Versions returns the distinct versions of a cluster's latest node list;
+// complete is false when that census missed nodes.
+func (f *Fleet) Versions(cluster string) (vs []esversion.Version, ok, complete bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	v, ok := f.versions[cluster]
-	return v, ok
+	return v, ok, !f.partial[cluster]
 }
 
 // MatchAddresses finds the monitored cluster (other than self) whose nodes

@@ -7,8 +7,8 @@ func TestFleetMatchAddresses(t *testing.T) {
 	f.SetNodes("paris", []Node{
 		{Name: "p1", TransportAddress: "10.0.0.1:9300", Host: "ES-P1.example.com", IP: "10.0.0.1"},
 		{Name: "p2", TransportAddress: "10.0.0.2:9300", Host: "es-p2.example.com", IP: "10.0.0.2"},
-	}, nil)
-	f.SetNodes("tokyo", []Node{{Name: "t1", TransportAddress: "10.0.1.1:9300", Host: "10.0.1.1", IP: "10.0.1.1"}}, nil)
+	}, nil, true)
+	f.SetNodes("tokyo", []Node{{Name: "t1", TransportAddress: "10.0.1.1:9300", Host: "10.0.1.1", IP: "10.0.1.1"}}, nil, true)
 	for _, tc := range []struct {
 		self  string
 		addrs []string
@@ -27,7 +27,7 @@ func TestFleetMatchAddresses(t *testing.T) {
 		}
 	}
 	// A node list replaced or a cluster deleted leaves no stale index entry.
-	f.SetNodes("paris", []Node{{Name: "p3", TransportAddress: "10.0.0.3:9300"}}, nil)
+	f.SetNodes("paris", []Node{{Name: "p3", TransportAddress: "10.0.0.3:9300"}}, nil, true)
 	if got, _ := f.MatchAddresses("oslo", []string{"10.0.0.1:9300"}); got != "" {
 		t.Errorf("old address still matches %q", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,16 +29,44 @@ type Node struct {
 }
 
 type nodesInfo struct {
-	Nodes map[string]*Node `json:"nodes"`
+	Header NodesHeader      `json:"_nodes"`
+	Nodes  map[string]*Node `json:"nodes"`
+}
+
+// NodesHeader is the _nodes header of a nodes-level answer
+// (RestActions.buildNodesHeader): how many nodes were asked, and the
+// failures of those that did not answer (FailedNodeException, rendered with
+// its node_id and cause).
+type NodesHeader struct {
+	Total    int           `json:"total"`
+	Failed   int           `json:"failed"`
+	Failures []NodeFailure `json:"failures"`
+}
+
+// NodeFailure is one node that did not answer.
+type NodeFailure struct {
+	NodeID   string `json:"node_id"`
+	Reason   string `json:"reason"`
+	CausedBy struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"caused_by"`
+}
+
+func (f NodeFailure) String() string {
+	if f.CausedBy.Reason != "" {
+		return f.NodeID + ": " + f.CausedBy.Reason
+	}
+	return f.NodeID + ": " + f.Reason
 }
 
 // nodes asks for every node's basic info; the _none metric keeps the answer
 // small (no settings, os, jvm sections).
-func (c *Client) nodes(ctx context.Context) ([]Node, *CheckError) {
+func (c *Client) nodes(ctx context.Context) ([]Node, NodesHeader, *CheckError) {
 	var raw nodesInfo
 	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"_none"}}
 	if err := c.do(ctx, "GET /_nodes/_all/_none", req, &raw); err != nil {
-		return nil, err
+		return nil, NodesHeader{}, err
 	}
 	out := make([]Node, 0, len(raw.Nodes))
 	for _, n := range raw.Nodes {
@@ -47,7 +76,7 @@ func (c *Client) nodes(ctx context.Context) ([]Node, *CheckError) {
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return out, raw.Header, nil
 }
 
 var (
@@ -57,6 +86,9 @@ var (
 	famNodeInfo = gauge("cluster", "node_info",
 		"One node of the cluster from GET /_nodes/_all/_none, value 1; roles comma-joined. Polled.",
 		"es_cluster", "node", "version", "roles")
+	famNodesFailed = gauge("cluster", "nodes_failed",
+		"Nodes that did not answer GET /_nodes/_all/_none (its _nodes.failed): they are missing from the version census, so no link of the cluster is judged compatible until they answer. Polled.",
+		clusterLabels...)
 	famMixedSince = gauge("cluster", "mixed_versions_since_timestamp_seconds",
 		"Unix time since when the exporter has seen the cluster's nodes run more than one version; absent while they agree. Polled.",
 		clusterLabels...)
@@ -68,14 +100,38 @@ var (
 var nodesCheck = &check{
 	name:     CheckNodes,
 	schedule: everyPoll,
-	families: []*Family{famClusterNodes, famNodeInfo, famMixedSince},
+	families: []*Family{famClusterNodes, famNodeInfo, famNodesFailed, famMixedSince},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
-		var err *CheckError
-		f.Nodes, err = p.client.nodes(ctx)
+		var (
+			err    *CheckError
+			header NodesHeader
+		)
+		f.Nodes, header, err = p.client.nodes(ctx)
+		f.NodesFailed = -1
+		if err == nil {
+			f.NodesFailed = header.Failed
+			var why []string
+			for _, nf := range header.Failures {
+				why = append(why, nf.String())
+			}
+			problem := ""
+			if header.Failed > 0 {
+				problem = strconv.Itoa(header.Failed) + " node(s) did not answer: " + strings.Join(why, "; ")
+			}
+			p.logChange("nodes:failed", problem,
+				func() {
+					p.logger.Warn("nodes missing from the version census; links are not judged compatible until they answer",
+						"failed", header.Failed, "failures", strings.Join(why, "; "))
+				},
+				func() { p.logger.Info("every node answers the version census again") })
+		}
 		p.localVersions(f, err == nil)
 		return err
 	},
 	render: func(p *Poller, f *Facts, add emit) {
+		if f.NodesFailed >= 0 && f.Identity != nil {
+			add(famNodesFailed, float64(f.NodesFailed), p.name)
+		}
 		if len(f.Nodes) > 0 {
 			perVersion := map[string]float64{}
 			for _, n := range f.Nodes {
@@ -98,7 +154,7 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 	if nodesOK {
 		f.LocalVersions = versionsOf(f.Nodes)
 		if p.fleet != nil {
-			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions)
+			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, f.NodesFailed == 0)
 		}
 	} else if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
 		f.LocalVersions = []esversion.Version{v}

@@ -24,6 +24,9 @@ type Snapshot struct {
 type Facts struct {
 	Identity *Identity
 	Nodes    []Node
+	// NodesFailed counts the nodes that did not answer the nodes check
+	// (-1 when the check failed or did not run): the census missed them.
+	NodesFailed int
 	// LocalVersions are the distinct node versions (from Nodes, or the
 	// answering node's version from GET / when the nodes check failed).
 	LocalVersions []esversion.Version

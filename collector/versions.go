@@ -28,12 +28,16 @@ type LinkAnalysis struct {
 	// verdicts are compat.Unknown.
 	Judged          bool
 	Supported, Wire compat.Pair
+	// PartialCensus: a side's census missed nodes, so the verdicts are
+	// unknown unless a known pair is already incompatible.
+	PartialCensus bool
 }
 
 // analyzeLinks judges every link of one poll. locals are the local cluster's
 // node versions; the remote side comes from the fleet (when the alias maps
 // to a monitored cluster with a node list) or from _resolve/cluster.
-func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[string]config.Link, locals []esversion.Version, fleet *Fleet) []LinkAnalysis {
+// localComplete is false when the local census missed nodes.
+func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[string]config.Link, locals []esversion.Version, localComplete bool, fleet *Fleet) []LinkAnalysis {
 	byAlias := make(map[string]*Resolved, len(resolved))
 	for i := range resolved {
 		byAlias[resolved[i].Alias] = &resolved[i]
@@ -49,9 +53,10 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 				a.Target, a.Match = name, MatchTransportAddress
 			}
 		}
+		remoteComplete := true
 		if a.Target != "" && fleet != nil {
-			if vs, ok := fleet.Versions(a.Target); ok && len(vs) > 0 {
-				a.RemoteVersions, a.VersionSource = vs, SourceNodes
+			if vs, ok, complete := fleet.Versions(a.Target); ok && len(vs) > 0 {
+				a.RemoteVersions, a.VersionSource, remoteComplete = vs, SourceNodes, complete
 			}
 		}
 		if a.VersionSource == "" {
@@ -62,9 +67,24 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 			}
 		}
 		a.judge(locals)
+		if !localComplete || !remoteComplete {
+			a.partialCensus()
+		}
 		out = append(out, a)
 	}
 	return out
+}
+
+// partialCensus degrades the verdicts of a link judged on a census that
+// missed nodes: a node that did not answer may run any version, so no pair
+// is known to be compatible; an incompatible pair already seen stays.
+func (a *LinkAnalysis) partialCensus() {
+	a.PartialCensus = true
+	for _, v := range []*compat.Verdict{&a.Supported.Supported, &a.Wire.Wire} {
+		if v.Status != compat.Incompatible {
+			v.Status = compat.Unknown
+		}
+	}
 }
 
 // judge fills the verdicts from locals and a.RemoteVersions.
@@ -91,7 +111,7 @@ var compatibilityCheck = &check{
 	schedule: everyPoll,
 	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
-		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, p.fleet)
+		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, p.fleet)
 		return nil
 	},
 	render: func(p *Poller, f *Facts, add emit) {

@@ -185,3 +185,58 @@ func TestLinkMappedByConfig(t *testing.T) {
 	mustValue(t, snap, "es_remote_link_target_info", map[string]string{"remote": "far", "target": "tokyo", "match": MatchConfig})
 	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("far", "supported", "compatible", "8.19.7", "9.1.5"))
 }
+
+// TestCensusThatMissedNodes: a node that fails to answer GET /_nodes is
+// counted (es_remote_cluster_nodes_failed) and, since it may run any
+// version, no link is judged compatible on that census; a pair already
+// known to be incompatible stays incompatible.
+func TestCensusThatMissedNodes(t *testing.T) {
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", Nodes: twoNodes("8.18.8")},
+		simulator.ClusterSpec{Name: "tokyo", Version: "9.0.4", Nodes: []simulator.NodeSpec{{Name: "t1"}, {Name: "t2"}, {Name: "t3"}}})
+	if err := e.sim.Cluster("oslo").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("oslo", nil)
+	e.watch("tokyo", nil)
+	_, snap := e.poll("tokyo", "oslo")
+	if got := mustValue(t, snap, "es_remote_cluster_nodes_failed", nil); got != 0 {
+		t.Errorf("nodes_failed = %v with every node answering, want 0", got)
+	}
+	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", "supported", "compatible", "8.18.8", "9.0.4"))
+
+	// A remote node stops answering: the remote's census is partial.
+	if err := e.sim.Cluster("tokyo").SetNodeUnresponsive("t3", true); err != nil {
+		t.Fatal(err)
+	}
+	f, tokyoSnap := e.poll("tokyo")
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_nodes_failed", nil); got != 1 || f.NodesFailed != 1 || len(f.Nodes) != 2 {
+		t.Errorf("nodes_failed = %v (facts %d, %d nodes listed), want 1 and 2 listed", got, f.NodesFailed, len(f.Nodes))
+	}
+	_, snap = e.poll("oslo")
+	for _, rule := range []string{"supported", "wire"} {
+		mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", rule, "unknown", "8.18.8", "9.0.4"))
+	}
+
+	// A known incompatible pair stays incompatible on a partial census.
+	if err := e.sim.Cluster("tokyo").SetNodeVersion("t2", "9.1.0"); err != nil {
+		t.Fatal(err)
+	}
+	e.poll("tokyo")
+	_, snap = e.poll("oslo")
+	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", "wire", "incompatible", "8.18.8", "9.1.0"))
+
+	// The node answers again: judged as before.
+	if err := e.sim.Cluster("tokyo").SetNodeUnresponsive("t3", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Cluster("tokyo").SetNodeVersion("t2", "9.0.4"); err != nil {
+		t.Fatal(err)
+	}
+	_, tokyoSnap = e.poll("tokyo")
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_nodes_failed", nil); got != 0 {
+		t.Errorf("nodes_failed = %v after the node answers again, want 0", got)
+	}
+	_, snap = e.poll("oslo")
+	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", "supported", "compatible", "8.18.8", "9.0.4"))
+}

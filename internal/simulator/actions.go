@@ -139,7 +139,7 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 	settings := map[string]map[string]any{}
 	httpPorts := map[string]int{}
 	for i, n := range c.nodes {
-		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr}
+		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr, unresponsive: n.unresponsive && i != local}
 		if withSettings {
 			settings[n.id] = c.nodeSettingsLocked(n, ver)
 		}
@@ -157,7 +157,12 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		}
 	}
 	nodesObj := obj{}
+	var failures []any
 	for _, n := range hashOrder(selected, func(n nodeView) string { return n.id }) {
+		if n.unresponsive {
+			failures = append(failures, nodeFailure(n))
+			continue
+		}
 		o := obj{}.set("name", n.name).
 			set("transport_address", n.addr).
 			set("host", "127.0.0.1").
@@ -190,11 +195,30 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		}
 		nodesObj = nodesObj.set(n.id, o)
 	}
+	header := obj{}.set("total", len(selected)).set("successful", len(selected)-len(failures)).set("failed", len(failures))
+	if len(failures) > 0 {
+		header = header.set("failures", failures)
+	}
 	body := obj{}.
-		set("_nodes", obj{}.set("total", len(selected)).set("successful", len(selected)).set("failed", 0)).
+		set("_nodes", header).
 		set("cluster_name", c.name).
 		set("nodes", nodesObj)
 	return jsonResponse(ver, r, http.StatusOK, body)
+}
+
+// nodeFailure is one entry of _nodes.failures for a node that did not
+// answer: RestActions.buildNodesHeader renders each FailedNodeException
+// through ElasticsearchException.generateFailureXContent: type
+// failed_node_exception, reason "Failed node [<id>]", its node_id metadata
+// (FailedNodeException.metadataToXContent), and the cause, here the
+// disconnect TransportNodesAction sees (node_disconnected_exception; the
+// cause's exact text is unverified).
+func nodeFailure(n nodeView) obj {
+	return obj{}.set("type", "failed_node_exception").
+		set("reason", "Failed node ["+n.id+"]").
+		set("node_id", n.id).
+		set("caused_by", obj{}.set("type", "node_disconnected_exception").
+			set("reason", "["+n.name+"]["+n.addr+"][cluster:monitor/nodes/info[n]] disconnected"))
 }
 
 // httpMaxContentLength is http.max_content_length's default, 100mb

@@ -143,6 +143,9 @@ type node struct {
 	// when false). See security.go.
 	secSetting string
 	tlsSetting bool
+	// unresponsive: the node does not answer the per-node requests of
+	// nodes-level APIs (SetNodeUnresponsive).
+	unresponsive bool
 	// plain: the transport listener serves plain TCP (published by
 	// refreshNodeModes, read without Cluster.mu).
 	plain atomic.Bool
@@ -559,6 +562,22 @@ func (c *Cluster) SetNodeVersion(nodeName, version string) error {
 	if idx == 0 && running {
 		c.reconnectOwnLinks()
 	}
+	return nil
+}
+
+// SetNodeUnresponsive makes a node stop answering the per-node transport
+// requests of the nodes-level APIs (GET /_nodes...): the coordinating node
+// then lists it under _nodes.failures instead of nodes, as
+// TransportNodesAction does for a node that times out or disconnects. The
+// node's own HTTP listener and its links are unchanged.
+func (c *Cluster) SetNodeUnresponsive(nodeName string, on bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	idx, err := c.nodeIndexLocked(nodeName)
+	if err != nil {
+		return err
+	}
+	c.nodes[idx].unresponsive = on
 	return nil
 }
 

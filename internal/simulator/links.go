@@ -177,13 +177,14 @@ type remoteView struct {
 }
 
 type nodeView struct {
-	id    string
-	name  string
-	ver   esVersion
-	roles []string
-	addr  string
-	chain []*x509.Certificate // transport certificate chain
-	mode  transportMode       // transport TLS and security (security.go)
+	unresponsive bool // nodes-level APIs only (SetNodeUnresponsive)
+	id           string
+	name         string
+	ver          esVersion
+	roles        []string
+	addr         string
+	chain        []*x509.Certificate // transport certificate chain
+	mode         transportMode       // transport TLS and security (security.go)
 }
 
 func (c *Cluster) view() remoteView {

@@ -60,7 +60,7 @@
 // file with such a comment in this list):
 //   - actions.go: GET / component_versions from 8.13; per-version values
 //     other than 8.19's; the shape of some index-level answers and list
-//     orders.
+//     orders; the caused_by text of a node that failed to answer GET /_nodes.
 //   - auth.go: that the API key service default switched in 8.0; malformed
 //     Basic/ApiKey credentials treated as missing; the order of index
 //     privileges in denial texts; role order; no " on indices" context when
