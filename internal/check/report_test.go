@@ -365,3 +365,22 @@ func TestInsecureSkipVerifyWarns(t *testing.T) {
 		t.Errorf("cluster us with insecure_skip_verify: %+v", r.Clusters[1])
 	}
 }
+
+// A _resolve/cluster denial is reported as the exporter's access problem
+// in the roles step, with the fix, and leaves the connection step unknown
+// rather than failing it: Elasticsearch reports connected:false for any
+// security exception.
+func TestResolveDenialIsARolesFinding(t *testing.T) {
+	cfg, facts := healthy()
+	denial := "action [indices:admin/resolve/cluster] towards remote cluster [us] is unauthorized for user [exporter] with effective roles [monitoring] because no remote indices privileges apply for the target cluster"
+	facts["eu"].Resolved = []collector.Resolved{{Alias: "us", Connected: false, Error: denial}}
+	r := Build(cfg, facts, now)
+	connect := findings(t, r, "connect")
+	if !has(connect, Warn, "reachability unknown", "denied") || has(connect, Fail, "unreachable") {
+		t.Errorf("connect step should say reachability is unknown, not unreachable: %+v", connect)
+	}
+	roles := findings(t, r, "roles")
+	if !has(roles, Warn, "may not run GET /_resolve/cluster", denial, "remote_indices", "same name") {
+		t.Errorf("roles step should report the denial with the fix for both models: %+v", roles)
+	}
+}

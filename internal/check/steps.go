@@ -265,6 +265,11 @@ func (b *linkBuilder) connection() []Finding {
 	switch {
 	case res != nil && res.Connected:
 		return []Finding{{Status: OK, Summary: "reachable: GET /_resolve/cluster connected to the remote", Evidence: ev}}
+	case res != nil && res.Denied():
+		// Elasticsearch reports connected:false for any security exception:
+		// a denial says nothing about the remote (the roles step has the fix).
+		return []Finding{{Status: Warn, Summary: "reachability unknown: Elasticsearch denied the exporter's GET /_resolve/cluster towards the remote (see the roles step)",
+			Evidence: ev}}
 	case res != nil:
 		if res.Error != "" {
 			ev = append(ev, "GET /_resolve/cluster: "+res.Error)
@@ -352,6 +357,19 @@ func nodesOf(vs []collector.SettingValue) []string {
 // Step 4: the roles the link's users rely on exist on both sides with what
 // each side needs.
 func (b *linkBuilder) roles() []Finding {
+	if res := byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias }); res != nil && res.Denied() {
+		// The exporter's own access is a role question too, and the one
+		// this step can always judge.
+		return append([]Finding{{Status: Warn,
+			Summary:  "the exporter's user may not run GET /_resolve/cluster towards " + b.alias,
+			Evidence: []string{"GET /_resolve/cluster: " + res.Error},
+			Fix:      collector.ResolveDeniedFix}}, b.linkRoles()...)
+	}
+	return b.linkRoles()
+}
+
+// linkRoles judges the roles configured for the link's users.
+func (b *linkBuilder) linkRoles() []Finding {
 	lc := b.cluster.Links[b.alias]
 	ri := b.remoteInfo()
 	apiKey := ri != nil && ri.Auth() == "api_key"
@@ -400,6 +418,7 @@ func roleFinding(rf collector.RoleFinding) Finding {
 	if len(rf.Result.Unjudged) > 0 {
 		ev = append(ev, "privileges the check cannot interpret (they may grant what is missing): "+strings.Join(rf.Result.Unjudged, ", "))
 	}
+	ev = append(ev, rf.Result.Notes...)
 	switch rf.Status {
 	case string(rolecheck.StatusOK):
 		return Finding{Status: OK, Summary: what, Evidence: ev}

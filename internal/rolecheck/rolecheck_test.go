@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -188,6 +189,7 @@ type checkCase struct {
 	wantMissing  []Privilege
 	wantIndices  []string
 	wantUnjudged []string
+	wantNotes    int // notes saying why a privilege counts (has_privileges on oneself)
 }
 
 func runCheck(t *testing.T, cases []checkCase) {
@@ -206,6 +208,14 @@ func runCheck(t *testing.T, cases []checkCase) {
 			}
 			if !slices.Equal(got.Unjudged, tc.wantUnjudged) {
 				t.Errorf("unjudged = %v, want %v", got.Unjudged, tc.wantUnjudged)
+			}
+			if len(got.Notes) != tc.wantNotes {
+				t.Errorf("notes = %q, want %d", got.Notes, tc.wantNotes)
+			}
+			for _, n := range got.Notes {
+				if !strings.Contains(n, "has_privileges") {
+					t.Errorf("note %q does not say why the privilege counts", n)
+				}
 			}
 			if (got.Status == StatusInsufficient) != (len(got.Missing) > 0) {
 				t.Errorf("Missing must be non-empty exactly when insufficient: %+v", got)
@@ -336,13 +346,12 @@ func TestImplications(t *testing.T) {
 		{name: "read_ccr does not imply manage_ccr", role: role([]string{"read_ccr"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
 			p: PurposeReplication, s: SideLocal, wantStatus: StatusInsufficient,
 			wantMissing: []Privilege{cl("manage_ccr")}, wantIndices: follower},
-		// cluster: manage excludes cluster:admin/xpack/security/* (has_privileges)
-		{name: "cluster manage does not imply read_ccr", role: role([]string{"manage"}, ent(leader, "monitor", "read")),
-			p: PurposeReplication, s: SideRemote, wantStatus: StatusInsufficient,
-			wantMissing: []Privilege{cl("read_ccr")}, wantIndices: leader},
-		{name: "cluster manage does not imply manage_ccr", role: role([]string{"manage"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
-			p: PurposeReplication, s: SideLocal, wantStatus: StatusInsufficient,
-			wantMissing: []Privilege{cl("manage_ccr")}, wantIndices: follower},
+		// cluster: manage excludes cluster:admin/xpack/security/* (has_privileges),
+		// but every user may call has_privileges about itself (RBACEngine)
+		{name: "cluster manage works as read_ccr", role: role([]string{"manage"}, ent(leader, "monitor", "read")),
+			p: PurposeReplication, s: SideRemote, wantStatus: StatusOK, wantIndices: leader, wantNotes: 1},
+		{name: "cluster manage works as manage_ccr", role: role([]string{"manage"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
+			p: PurposeReplication, s: SideLocal, wantStatus: StatusOK, wantIndices: follower, wantNotes: 1},
 		// cluster: unions of partial privileges
 		{name: "manage + manage_security covers manage_ccr", role: role([]string{"manage", "manage_security"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
 			p: PurposeReplication, s: SideLocal, wantStatus: StatusOK, wantIndices: follower},
@@ -351,7 +360,12 @@ func TestImplications(t *testing.T) {
 		{name: "monitor + read_security does not cover manage_ccr", role: role([]string{"monitor", "read_security"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
 			p: PurposeReplication, s: SideLocal, wantStatus: StatusInsufficient,
 			wantMissing: []Privilege{cl("manage_ccr")}, wantIndices: follower},
-		{name: "cluster monitor alone does not imply read_ccr", role: role([]string{"monitor", "transport_client"}, ent(leader, "monitor", "read")),
+		{name: "cluster monitor works as read_ccr", role: role([]string{"monitor", "transport_client"}, ent(leader, "monitor", "read")),
+			p: PurposeReplication, s: SideRemote, wantStatus: StatusOK, wantIndices: leader, wantNotes: 1},
+		{name: "cluster monitor does not cover manage_ccr", role: role([]string{"monitor"}, ent(follower, "monitor", "read", "write", "manage_follow_index")),
+			p: PurposeReplication, s: SideLocal, wantStatus: StatusInsufficient,
+			wantMissing: []Privilege{cl("manage_ccr")}, wantIndices: follower},
+		{name: "manage_security alone does not cover read_ccr", role: role([]string{"manage_security"}, ent(leader, "monitor", "read")),
 			p: PurposeReplication, s: SideRemote, wantStatus: StatusInsufficient,
 			wantMissing: []Privilege{cl("read_ccr")}, wantIndices: leader},
 
