@@ -277,12 +277,13 @@ func checkURL(raw string) (scheme, problem string) {
 
 // showURL quotes a URL for an error message, with any password replaced by "xxxxx". A URL with "@"
 // that did not parse as scheme://user:password@host is not shown at all: where the password is in it
-// cannot be known.
+// cannot be known. That includes an "@" outside the user info, as in the typos "https//user:pw@host"
+// and "https:/user:pw@host", which parse with the credentials in the path.
 func showURL(raw string, u *url.URL, err error) string {
 	switch {
 	case !strings.Contains(raw, "@"):
 		return fmt.Sprintf("%q", raw)
-	case err == nil && u.Opaque == "":
+	case err == nil && u.Opaque == "" && u.User != nil && strings.Count(u.Redacted(), "@") == 1:
 		return fmt.Sprintf("%q", u.Redacted())
 	default:
 		return "the URL (not shown because it may contain a password)"
