@@ -1,7 +1,7 @@
 # The README's commands. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: test build demo bench
+.PHONY: test build demo bench fuzz
 
 test:
 	$(GO) vet ./...
@@ -27,3 +27,15 @@ bench:
 	$(GO) test -run '^$$' -bench '^BenchmarkPollCycle$$' -benchtime 10x -count 1 ./internal/bench/
 	$(GO) test -run '^$$' -bench '^BenchmarkScrape$$' -benchtime 10x -count 1 ./internal/bench/
 	$(GO) test -run '^$$' -bench '^BenchmarkSteadyState$$' -benchtime 1x -count 1 ./internal/bench/
+
+# Every Go fuzz target (func FuzzXxx in any package, found by go test -list) for FUZZTIME each, one
+# after the other. What a target finds is written to its package's testdata/fuzz/FuzzXxx/, which
+# plain go test (so make test) replays.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; list=$$($(GO) test -list '^Fuzz' ./...); \
+	echo "$$list" | awk '/^Fuzz/ { t[n++] = $$1; next } { for (i = 0; i < n; i++) print $$2, t[i]; n = 0 }' | \
+	while read -r pkg target; do \
+		echo "== $$target ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" </dev/null; \
+	done
