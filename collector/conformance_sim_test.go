@@ -272,3 +272,42 @@ func (p *Poller) makeSlowChecksDue() {
 	p.lastListing = p.lastListing.AddDate(0, 0, -1)
 	p.lastRound = p.lastRound.AddDate(0, 0, -1)
 }
+
+// TestLegacySearchRemoteSettings: 7.x still honours search.remote.<alias>.*
+// from elasticsearch.yml as fallbacks of cluster.remote.<alias>.*; the link
+// is a static definition like any other, and flagged, since 8.0 removed
+// those names and the link disappears on upgrade.
+func TestLegacySearchRemoteSettings(t *testing.T) {
+	no := false
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "berlin", Version: "7.17.29", Nodes: twoNodes("7.17.29")},
+		simulator.ClusterSpec{Name: "paris", Version: "8.19.7"})
+	berlin := e.sim.Cluster("berlin")
+	if err := berlin.AddLink(simulator.LinkSpec{Alias: "paris", Remote: "paris", Static: true, StaticNodes: []string{"n2"},
+		LegacySearchRemote: true, SkipUnavailable: &no}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Cluster("paris").AddLink(simulator.LinkSpec{Alias: "x", Remote: "berlin", Static: true, LegacySearchRemote: true}); err == nil {
+		t.Error("the simulator accepts search.remote.* on an 8.x cluster; 8.0 removed them")
+	}
+	e.watch("berlin", nil)
+	f, snap := e.poll("berlin")
+	var ls *LinkSettings
+	for i := range f.LinkSettings {
+		if f.LinkSettings[i].Alias == "paris" {
+			ls = &f.LinkSettings[i]
+		}
+	}
+	if ls == nil {
+		t.Fatalf("a link defined by search.remote.paris.seeds is not seen: %+v", f.LinkSettings)
+	}
+	if ls.Source != SourceStatic || ls.Defined != 1 || !slices.Equal(ls.MissingOn, []string{"n1"}) {
+		t.Errorf("legacy link: source %s defined %d missing %v; want static, 1, [n1]", ls.Source, ls.Defined, ls.MissingOn)
+	}
+	for _, setting := range []string{"seeds", "skip_unavailable"} {
+		if got := mustValue(t, snap, "es_remote_link_deprecated_setting_nodes", map[string]string{"remote": "paris", "setting": setting}); got != 1 {
+			t.Errorf("deprecated_setting_nodes{setting=%q} = %v, want 1 (n2)", setting, got)
+		}
+	}
+	mustValue(t, snap, "es_remote_link_settings_nodes", map[string]string{"remote": "paris", "source": SourceStatic})
+}

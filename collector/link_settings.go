@@ -33,6 +33,9 @@ var (
 	famLinkSettingsNodes = gauge("link", "settings_nodes",
 		"remote_cluster_client nodes on which the link is defined (its seeds or proxy address set), from GET /_cluster/settings and each node's GET /_nodes/settings; source is dynamic (cluster settings), static (elasticsearch.yml) or both. Below es_remote_cluster_remote_client_nodes, the link works or not depending on which node coordinates a request. Polled every transport.probe_interval.",
 		"es_cluster", "remote", "source")
+	famLinkDeprecatedSetting = gauge("link", "deprecated_setting_nodes",
+		"Nodes whose elasticsearch.yml defines the link setting (seeds, skip_unavailable) only under its deprecated search.remote.<alias>.* name, from GET /_nodes/settings: 7.x honours it, 8.0 removed it, so the link is lost on upgrade. Absent when none. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "setting")
 	famLinkSettingConflict = gauge("link", "setting_conflict",
 		"A link setting (mode, seeds, proxy_address, skip_unavailable, transport.compress, transport.ping_schedule) whose value differs between_nodes, or static_vs_dynamic (an elasticsearch.yml value the cluster setting overrides), value 1; absent when consistent. Polled every transport.probe_interval.",
 		"es_cluster", "remote", "setting", "kind")
@@ -45,7 +48,7 @@ var (
 var clusterSettingsCheck = &check{
 	name:     CheckClusterSettings,
 	schedule: slowListing,
-	families: []*Family{famRemoteClientNodes, famLinkSettingsNodes, famLinkSettingConflict},
+	families: []*Family{famRemoteClientNodes, famLinkSettingsNodes, famLinkSettingConflict, famLinkDeprecatedSetting},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		dynamic, err := p.client.clusterSettings(ctx)
 		if err == nil && f.nodesOK {
@@ -64,6 +67,9 @@ var clusterSettingsCheck = &check{
 			for _, c := range ls.Conflicts {
 				add(famLinkSettingConflict, 1, p.name, ls.Alias, c.Setting, c.Kind)
 			}
+			for _, k := range slices.Sorted(maps.Keys(ls.Deprecated)) {
+				add(famLinkDeprecatedSetting, float64(len(ls.Deprecated[k])), p.name, ls.Alias, k)
+			}
 		}
 	},
 }
@@ -78,6 +84,10 @@ func (p *Poller) logLinkSettings(ls []LinkSettings) {
 		}
 		for _, c := range l.Conflicts {
 			problems = append(problems, c.Setting+" "+strings.ReplaceAll(c.Kind, "_", " ")+": "+c.String())
+		}
+		for _, k := range slices.Sorted(maps.Keys(l.Deprecated)) {
+			problems = append(problems, "search.remote."+l.Alias+"."+k+" (deprecated, removed in 8.0; rename it to cluster.remote."+
+				l.Alias+"."+k+") on "+strings.Join(l.Deprecated[k], ","))
 		}
 		problem := strings.Join(problems, " | ")
 		p.logChange("settings:"+l.Alias, problem,
@@ -117,6 +127,51 @@ type NodeLinkSettings struct {
 	// connects to remotes and can coordinate cross-cluster requests.
 	RemoteClient bool
 	Static       linkDefinition
+	// Legacy lists, per alias, the settings the node's elasticsearch.yml
+	// gives only under their deprecated 6.x names (search.remote.<alias>.*),
+	// which 7.x still honours and 8.0 removed.
+	Legacy map[string][]string
+}
+
+// legacyPrefix and legacyKeys are the 6.x names 7.x keeps as fallbacks of
+// cluster.remote.<alias>.seeds and .skip_unavailable (7.x RemoteClusterAware:
+// SEARCH_REMOTE_CLUSTERS_SEEDS and SEARCH_REMOTE_CLUSTER_SKIP_UNAVAILABLE,
+// deprecated, with the note "remove search.remote.* settings in 8.0.0";
+// SniffConnectionStrategyTests.testSeedsFallback). A value under the new
+// name wins. search.remote.<alias>.proxy was the fallback of the 6.x sniff
+// proxy setting, which the exporter does not compare.
+const legacyPrefix = "search.remote."
+
+var legacyKeys = []string{"seeds", "skip_unavailable"}
+
+// nodeLinkSettings reads the link settings of one node's flat settings; on
+// 7.x it also applies the search.remote.* fallbacks and says which it used.
+func nodeLinkSettings(flat map[string]any, major int) (linkDefinition, map[string][]string) {
+	def := remoteSettingsOf(flat, remotePrefix)
+	if major != 7 {
+		return def, nil
+	}
+	var legacy map[string][]string
+	for alias, keys := range remoteSettingsOf(flat, legacyPrefix) {
+		for _, k := range legacyKeys {
+			v, ok := keys[k]
+			if !ok {
+				continue
+			}
+			if _, set := def[alias][k]; set {
+				continue // the new name wins; the old one is inert
+			}
+			if def[alias] == nil {
+				def[alias] = map[string]string{}
+			}
+			def[alias][k] = v
+			if legacy == nil {
+				legacy = map[string][]string{}
+			}
+			legacy[alias] = append(legacy[alias], k)
+		}
+	}
+	return def, legacy
 }
 
 // Link sources.
@@ -146,6 +201,9 @@ type LinkSettings struct {
 	Defined, Eligible int
 	MissingOn         []string
 	Conflicts         []SettingConflict
+	// Deprecated maps each setting defined only under its search.remote.*
+	// name to the nodes doing so (7.x; gone after an upgrade to 8).
+	Deprecated map[string][]string
 }
 
 // SettingConflict is one setting of a link whose value is not the same
@@ -196,8 +254,8 @@ func (c *Client) clusterSettings(ctx context.Context) (linkDefinition, *CheckErr
 	if err := c.do(ctx, "GET /_cluster/settings", esapi.ClusterGetSettingsRequest{FlatSettings: &flat}, &body); err != nil {
 		return nil, err
 	}
-	def := remoteSettingsOf(body.Persistent)
-	for alias, keys := range remoteSettingsOf(body.Transient) {
+	def := remoteSettingsOf(body.Persistent, remotePrefix)
+	for alias, keys := range remoteSettingsOf(body.Transient, remotePrefix) {
 		if def[alias] == nil {
 			def[alias] = keys
 			continue
@@ -207,13 +265,13 @@ func (c *Client) clusterSettings(ctx context.Context) (linkDefinition, *CheckErr
 	return def, nil
 }
 
-// remoteSettingsOf extracts the link settings from flat settings. A list
-// setting (seeds) comes as an array, or as a string when elasticsearch.yml
-// gives one value; both become the comma-joined list.
-func remoteSettingsOf(flat map[string]any) linkDefinition {
+// remoteSettingsOf extracts the link settings under prefix from flat
+// settings. A list setting (seeds) comes as an array, or as a string when
+// elasticsearch.yml gives one value; both become the comma-joined list.
+func remoteSettingsOf(flat map[string]any, prefix string) linkDefinition {
 	def := linkDefinition{}
 	for k, v := range flat {
-		rest, ok := strings.CutPrefix(k, remotePrefix)
+		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
 			continue
 		}
@@ -290,6 +348,12 @@ func analyzeLinkSettings(dynamic linkDefinition, nodes []NodeLinkSettings) []Lin
 			n := &nodes[i]
 			if n.Static[alias] != nil {
 				ls.StaticOn = append(ls.StaticOn, n.Node)
+			}
+			for _, k := range n.Legacy[alias] {
+				if ls.Deprecated == nil {
+					ls.Deprecated = map[string][]string{}
+				}
+				ls.Deprecated[k] = append(ls.Deprecated[k], n.Node)
 			}
 			if !n.RemoteClient {
 				continue

@@ -112,8 +112,13 @@ func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkS
 		tlsSetting, _ := n.Settings["xpack.security.transport.ssl.enabled"].(string)
 		tlsOn, _ := strconv.ParseBool(tlsSetting)
 		out = append(out, NodeSecurity{Node: n.Name, SecurityEnabled: sec, TransportTLS: sec && tlsOn})
+		major := 0
+		if v, err := esversion.Parse(n.Version); err == nil {
+			major = v.Major
+		}
+		static, legacy := nodeLinkSettings(n.Settings, major)
 		links = append(links, NodeLinkSettings{Node: n.Name, RemoteClient: slices.Contains(n.Roles, roleRemoteClusterClient),
-			Static: remoteSettingsOf(n.Settings)})
+			Static: static, Legacy: legacy})
 	}
 	slices.SortFunc(out, func(a, b NodeSecurity) int { return strings.Compare(a.Node, b.Node) })
 	slices.SortFunc(links, func(a, b NodeLinkSettings) int { return strings.Compare(a.Node, b.Node) })

@@ -45,6 +45,7 @@ type linkDef struct {
 	apiKey   bool     // cluster_credentials in the keystore
 	nodes    []string // static definition: the nodes that have it
 	settings map[string]any
+	legacy   bool // written under search.remote.* (LinkSpec.LegacySearchRemote)
 }
 
 // remoteSettings renders a LinkSpec as the keys under
@@ -155,8 +156,15 @@ func (c *Cluster) staticRemoteSettingsLocked(n *node, m map[string]any) {
 			if !slices.Contains(d.nodes, n.name) {
 				continue
 			}
+			prefix := "cluster.remote."
+			if d.legacy {
+				prefix = "search.remote."
+			}
 			for k, v := range d.settings {
-				m["cluster.remote."+l.spec.Alias+"."+k] = v
+				if d.legacy && k != "seeds" && k != "skip_unavailable" {
+					continue // no search.remote.* name (links.go LinkSpec.LegacySearchRemote)
+				}
+				m[prefix+l.spec.Alias+"."+k] = v
 			}
 		}
 	}

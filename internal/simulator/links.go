@@ -34,6 +34,15 @@ type LinkSpec struct {
 	// the default). See clustersettings.go.
 	Static      bool
 	StaticNodes []string
+	// LegacySearchRemote writes a static definition under the 6.x names
+	// search.remote.<alias>.seeds/.skip_unavailable (mode, proxy and
+	// transport settings have no legacy name), which 7.x still honours as
+	// fallbacks of cluster.remote.<alias>.* (7.x RemoteClusterAware's
+	// deprecated SEARCH_REMOTE_CLUSTERS_SEEDS and
+	// SEARCH_REMOTE_CLUSTER_SKIP_UNAVAILABLE, "remove search.remote.*
+	// settings in 8.0.0"; SniffConnectionStrategyTests.testSeedsFallback).
+	// 7.x only, with Static.
+	LegacySearchRemote bool
 }
 
 // link is one remote alias. It holds the alias's definitions (at most one
@@ -100,7 +109,7 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 			l.ProxyAddress = addrs[0]
 		}
 	}
-	def := linkDef{remote: l.Remote, apiKey: l.APIKeyAuth, settings: remoteSettings(l)}
+	def := linkDef{remote: l.Remote, apiKey: l.APIKeyAuth, settings: remoteSettings(l), legacy: l.LegacySearchRemote}
 	if l.Static {
 		def.nodes = slices.Clone(l.StaticNodes)
 		if def.nodes == nil {
@@ -109,6 +118,10 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 	}
 	c.mu.Lock()
 	local := c.nodes[0].ver
+	if l.LegacySearchRemote && (!l.Static || local.v.Major != 7 || l.Mode == "proxy") {
+		c.mu.Unlock()
+		return fmt.Errorf("simulator: link %q: search.remote.* definitions are static, sniff mode and 7.x only (8.0 removed them); cluster %q plays %s", l.Alias, c.name, local.str)
+	}
 	if l.APIKeyAuth && !local.atLeast(8, 10) {
 		c.mu.Unlock()
 		// API-key remote clusters exist from 8.10 (beta), GA 8.14 (NOTES.md).
