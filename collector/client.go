@@ -11,13 +11,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
@@ -31,12 +32,14 @@ const maxBodyBytes = 32 << 20
 // bodyBuffers recycles response buffers across requests and clusters.
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// Client talks to one cluster's HTTP API through go-elasticsearch.
+// Client talks to one cluster's HTTP API through go-elasticsearch's esapi
+// request types over its transport (elastic-transport-go), without the
+// root go-elasticsearch package: its client types pull in the typed API
+// (about 860 packages, most of a cold build) for nothing the exporter uses,
+// and what BaseClient adds is done here per response anyway (the product
+// header check, which BaseClient makes only until the first success).
 type Client struct {
-	// A BaseClient, not an elasticsearch.Client: the full client carries a
-	// function table of every API (about 17 KB per cluster) that the esapi
-	// request types used here do not need.
-	es        *elasticsearch.BaseClient
+	es        *elastictransport.Client
 	transport *http.Transport
 }
 
@@ -70,8 +73,19 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 // transport: the per-node clients of certificates_from_all_nodes share the
 // cluster's connections, TLS settings and parsed files.
 func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
-	esCfg := elasticsearch.Config{
-		Addresses: cl.URLs,
+	urls := make([]*url.URL, 0, len(cl.URLs))
+	for _, raw := range cl.URLs {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil {
+			// url.Parse's error quotes the URL; configuration validation has
+			// refused credentials in URLs, so it holds no secret.
+			return nil, fmt.Errorf("cluster %q: building the Elasticsearch client: %w", cl.Name, err)
+		}
+		urls = append(urls, u)
+	}
+	tcfg := elastictransport.Config{
+		UserAgent: userAgent,
+		URLs:      urls,
 		Username:  cl.Username,
 		Password:  cl.Password.Reveal(),
 		APIKey:    cl.APIKey.Reveal(),
@@ -81,17 +95,23 @@ func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
 		Selector: firstLiveSelector{},
 		// Retries exist only to fail over to the next URL; one URL, no retry,
 		// so a hung node costs one timeout, not four.
-		MaxRetries:        max(len(cl.URLs)-1, 0),
-		DisableRetry:      len(cl.URLs) < 2,
-		RetryOnStatus:     []int{502, 503, 504},
-		DisableMetaHeader: true,
+		MaxRetries:    max(len(cl.URLs)-1, 0),
+		DisableRetry:  len(cl.URLs) < 2,
+		RetryOnStatus: []int{502, 503, 504},
 	}
-	es, err := elasticsearch.NewBaseClient(esCfg)
+	if cl.APIKey.Reveal() != "" {
+		// An API key replaces user and password, as go-elasticsearch does.
+		tcfg.Username, tcfg.Password = "", ""
+	}
+	es, err := elastictransport.New(tcfg)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: building the Elasticsearch client: %w", cl.Name, err)
 	}
 	return &Client{es: es, transport: tr}, nil
 }
+
+// userAgent names the exporter to Elasticsearch (its logs and slow logs).
+const userAgent = "es_remote_exporter (go-elasticsearch esapi)"
 
 // Close releases idle connections.
 func (c *Client) Close() { c.transport.CloseIdleConnections() }
