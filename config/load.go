@@ -130,6 +130,7 @@ func sanitizeYAMLError(err error) error {
 func readEnv(environ []string) (layer, []error) {
 	src := envSource{names: map[string]string{}}
 	var errs []error
+	conflicts := map[string]bool{} // keys set by two variables
 	p := env.Provider(".", env.Opt{
 		Prefix: EnvPrefix,
 		TransformFunc: func(name, value string) (string, any) {
@@ -140,6 +141,7 @@ func readEnv(environ []string) (layer, []error) {
 			if prev, ok := src.names[key]; ok && prev != name {
 				first, second := min(prev, name), max(prev, name)
 				errs = append(errs, fmt.Errorf("%s and %s both set %s; remove one", first, second, keyPathOf(key)))
+				conflicts[key] = true
 			}
 			src.names[key] = name
 			if value == "" {
@@ -152,6 +154,12 @@ func readEnv(environ []string) (layer, []error) {
 	data, err := p.Read()
 	if err != nil { // the env provider never fails today
 		return layer{src: src, data: map[string]any{}}, append(errs, fmt.Errorf("environment: %w", err))
+	}
+	// Which of two variables for one key wins depends on their order in the environment; so would
+	// any other error about the key or its value, and the variable it names. The conflict is the
+	// error to fix: the key is dropped.
+	for key := range conflicts {
+		dropKey(data, strings.Split(key, "."))
 	}
 
 	// TLS=x next to TLS__CA_FILE=y would silently lose one of them when the flat names are nested.
@@ -169,6 +177,18 @@ func readEnv(environ []string) (layer, []error) {
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return layer{src: src, data: data}, errs
+}
+
+// dropKey deletes the nested key path from m.
+func dropKey(m map[string]any, path []string) {
+	for len(path) > 1 {
+		next, ok := m[path[0]].(map[string]any)
+		if !ok {
+			return
+		}
+		m, path = next, path[1:]
+	}
+	delete(m, path[0])
 }
 
 // keyPathOf renders a dotted koanf key (clusters.0.tls) as a key path (clusters[0].tls).
