@@ -29,6 +29,66 @@ import (
 // far below this; anything bigger is not an answer to our question.
 const maxBodyBytes = 32 << 20
 
+// Memory for answers: each response reads its first freeBodyBytes freely;
+// beyond that it takes 1 MiB tokens from bodyBudget, shared by all clusters,
+// so that however many clusters (or proxies in front of them) stream large
+// or endless answers at once, the bytes held by responses being read stay
+// below clusters' concurrency x 1 MiB + responseBudgetMiB (buffers may hold
+// up to twice what they read while growing). A response that cannot get a
+// token waits for one until its request times out.
+const (
+	freeBodyBytes     = 1 << 20
+	responseBudgetMiB = 96
+)
+
+var bodyBudget = newByteBudget(responseBudgetMiB)
+
+var errBudget = errors.New("response memory budget exhausted")
+
+// byteBudget is a counting semaphore of 1 MiB tokens.
+type byteBudget struct{ tokens chan struct{} }
+
+func newByteBudget(mib int) *byteBudget { return &byteBudget{tokens: make(chan struct{}, mib)} }
+
+func (b *byteBudget) acquire(ctx context.Context) error {
+	select {
+	case b.tokens <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return errBudget
+	}
+}
+
+func (b *byteBudget) release(n int) {
+	for range n {
+		<-b.tokens
+	}
+}
+
+// readBody reads r into buf, at most maxBodyBytes+1 bytes (one more than
+// the cap, to tell an answer at the cap from one beyond it), taking a
+// budget token for every MiB past freeBodyBytes. held is the tokens taken:
+// the caller releases them when it is done with buf.
+func readBody(ctx context.Context, buf *bytes.Buffer, r io.Reader) (held int, err error) {
+	lr := io.LimitReader(r, maxBodyBytes+1)
+	for {
+		if buf.Len() >= freeBodyBytes+held<<20 {
+			if err := bodyBudget.acquire(ctx); err != nil {
+				return held, err
+			}
+			held++
+		}
+		limit := int64(freeBodyBytes + held<<20 - buf.Len())
+		n, err := buf.ReadFrom(io.LimitReader(lr, limit))
+		switch {
+		case err != nil:
+			return held, err
+		case n < limit:
+			return held, nil // EOF (or the cap) before the limit: done
+		}
+	}
+}
+
 // bodyBuffers recycles response buffers across requests and clusters.
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
@@ -205,13 +265,24 @@ func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request,
 		}
 	}()
 	buf.Reset()
-	_, readErr := buf.ReadFrom(io.LimitReader(res.Body, maxBodyBytes))
+	held, readErr := readBody(ctx, buf, res.Body)
+	defer bodyBudget.release(held)
 	body := buf.Bytes() // valid until return: everything kept from it is copied
+	if readErr == nil && len(body) > maxBodyBytes {
+		return &CheckError{Reason: ReasonInvalidResponse, Status: res.StatusCode,
+			Msg: fmt.Sprintf("%s: the response is larger than %d MiB, the most the exporter reads of one answer; it stopped reading there", what, maxBodyBytes>>20),
+			Hint: "Elasticsearch's answers to these requests are far smaller: check what answers at the URL (a proxy streaming something else?)"}
+	}
 	answer := slices.Contains(answers, res.StatusCode) && res.Header.Get("X-Elastic-Product") == "Elasticsearch"
 	if (res.StatusCode < 200 || res.StatusCode > 299) && !answer {
 		return classifyStatus(what, res.StatusCode, res.Header, body)
 	}
 	if readErr != nil {
+		if errors.Is(readErr, errBudget) {
+			return &CheckError{Reason: ReasonTimeout, Status: res.StatusCode, Err: readErr,
+				Msg:  fmt.Sprintf("%s: no room to read the answer within the timeout: other large answers in flight hold the exporter's %d MiB response budget", what, responseBudgetMiB),
+				Hint: "some clusters (or proxies in front of them) send very large answers; find them by their invalid_response failures"}
+		}
 		if ctx.Err() != nil {
 			return classifyTransportError(ctx, what, readErr)
 		}
