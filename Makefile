@@ -1,7 +1,7 @@
 # The README's commands. `make test` is what CI runs.
 GO ?= go
 
-.PHONY: test build demo bench fuzz
+.PHONY: test build demo bench fuzz soak
 
 test:
 	$(GO) vet ./...
@@ -39,3 +39,11 @@ fuzz:
 		echo "== $$target ($$pkg) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg" </dev/null; \
 	done
+
+# The daemon's binary for SOAK_DURATION against SOAK_CLUSTERS simulated clusters with rotating faults,
+# /metrics scraped every second; fails if a resource grows without bound or a healed fault leaves a
+# trace. Thresholds and the last numbers: internal/soak/README.md. (make test runs a 20 s smoke.)
+SOAK_DURATION ?= 10m
+SOAK_CLUSTERS ?= 100
+soak:
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_CLUSTERS=$(SOAK_CLUSTERS) $(GO) test -count=1 -v -timeout 0 -run '^TestSoak$$' ./internal/soak/
