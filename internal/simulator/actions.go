@@ -301,7 +301,7 @@ func (c *Cluster) getIndexAction(r *http.Request, ver esVersion, name string) re
 	for _, expr := range strings.Split(name, ",") {
 		wild := expr == "_all" || strings.Contains(expr, "*")
 		found := false
-		for _, idx := range c.indices {
+		for _, idx := range c.indexNames() {
 			if (wild && simpleMatch(strings.ReplaceAll(expr, "_all", "*"), idx)) || idx == expr {
 				found = true
 				out = out.set(idx, obj{}.set("aliases", obj{}).set("mappings", obj{}).
@@ -326,7 +326,7 @@ func (c *Cluster) getDocAction(r *http.Request, ver esVersion, index, typ, id st
 	if _, deny := c.begin(r, ver, params, indexAction("indices:data/read/get", []string{"read", "all"})); deny != nil {
 		return *deny
 	}
-	if !slices.Contains(c.indices, index) {
+	if !slices.Contains(c.indexNames(), index) {
 		return errorResponse(ver, r, indexNotFound(index))
 	}
 	return jsonResponse(ver, r, http.StatusNotFound,

@@ -129,6 +129,7 @@ type Cluster struct {
 	tpki     *transportPKI
 	tfault   atomic.Int32 // transportOK / transportHang / transportDrop
 	lic      license
+	ccr      ccrState // cross-cluster replication (ccr.go)
 }
 
 type node struct {

@@ -401,6 +401,15 @@ func (c *Cluster) handle(r *http.Request) response {
 	case len(segs) == 3 && segs[0] == "_resolve" && segs[1] == "cluster" && ver.atLeast(8, 13):
 		expr := segs[2]
 		rt = &route{[]string{"GET"}, func() response { return c.resolveClusterAction(r, ver, &expr) }}
+	case len(segs) == 2 && segs[0] == "_ccr" && segs[1] == "stats":
+		// RestCcrStatsAction (ccr.go).
+		rt = &route{[]string{"GET"}, func() response { return c.ccrStatsAction(r, ver) }}
+	case len(segs) == 3 && segs[1] == "_ccr" && segs[2] == "stats":
+		// RestFollowStatsAction: GET /{index}/_ccr/stats (ccr.go).
+		rt = &route{[]string{"GET"}, func() response { return c.followStatsAction(r, ver, segs[0]) }}
+	case len(segs) == 3 && segs[1] == "_ccr" && segs[2] == "info":
+		// RestFollowInfoAction: GET /{index}/_ccr/info (ccr.go).
+		rt = &route{[]string{"GET"}, func() response { return c.followInfoAction(r, ver, segs[0]) }}
 	}
 	if rt != nil {
 		if !slices.Contains(rt.allowed, method) {

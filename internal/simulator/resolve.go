@@ -190,7 +190,7 @@ func (c *Cluster) resolveClusterAction(r *http.Request, ver esVersion, expr *str
 		// "(local)" = SearchResponse.LOCAL_CLUSTER_NAME_REPRESENTATION; always
 		// connected, skip_unavailable false, build of this node.
 		entry := obj{}.set("connected", true).set("skip_unavailable", false)
-		if m, missing := matchIndices(c.indices, localPatterns, ignoreUnavailable); missing != "" {
+		if m, missing := matchIndices(c.indexNames(), localPatterns, ignoreUnavailable); missing != "" {
 			entry = entry.set("error", "no such index ["+missing+"]")
 		} else {
 			entry = entry.set("matching_indices", m).set("version", buildObj(local))

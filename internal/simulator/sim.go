@@ -3,7 +3,9 @@
 // HTTP(S) the way real Elasticsearch of the version it plays answers (7.17,
 // 8.x, 9.x) for GET /, GET /_remote/info, GET /_resolve/cluster[/<expr>],
 // GET /_nodes[...] (with the settings metric: settings.go), GET /_xpack
-// (xpack.go), GET /_ssl/certificates, unknown paths and
+// (xpack.go), GET /_ssl/certificates, cross-cluster replication (GET
+// /_ccr/stats, GET /<index>/_ccr/stats and /<index>/_ccr/info of follower
+// indices: ccr.go), unknown paths and
 // authentication/authorization failures, with the X-elastic-product header,
 // per-version content types, error bodies and WWW-Authenticate headers.
 //
@@ -68,6 +70,13 @@
 //   - remoteauth.go: an API key's privileges applying on the remote in the
 //     certificate model; the "(assigned roles [..] were not found)" suffix
 //     from 8.5; no " on indices [dummy*]" context in the remote's denial.
+//   - ccr.go: the first release with total_global_checkpoint_lag (8.13,
+//     from the merge date of #104015); no license check in _ccr/info on
+//     8.x/9.x (read in 7.x source); the stall model (time since the last
+//     read growing, one failed read per read_poll_timeout, the receive
+//     timeout read exception); the 8.14 boundary of timeout/master_timeout
+//     and master_timeout of _ccr/info on 7.17; the order of _ccr/info
+//     entries; read/write times and bytes.
 //   - clustersettings.go: setting key names and the dynamic-wins rule from
 //     memory of the setting classes; parameter acceptance per version; the
 //     version boundary of cluster:monitor/settings.
