@@ -78,6 +78,10 @@ type Cluster struct {
 
 	Transport Transport `koanf:"transport"`
 
+	// RemoteClusterClient is how the cluster's nodes dial remotes in the API-key model: their remote
+	// cluster server (remote_cluster.port, default 9443), not their transport port.
+	RemoteClusterClient RemoteClusterClient `koanf:"remote_cluster_client"`
+
 	// Links holds per-alias settings of this cluster's remote links, keyed
 	// by the alias as Elasticsearch reports it in GET _remote/info.
 	Links map[string]Link `koanf:"links"`
@@ -93,6 +97,21 @@ type Link struct {
 	// name on both clusters, with the privileges that side needs for that purpose; the exporter reads
 	// them on both sides (GET /_security/role, which needs read_security or manage_security).
 	Roles LinkRoles `koanf:"roles"`
+	// APIKeyID is, for a link in the API-key model, the id of the cross-cluster API key the local
+	// keystore holds for the alias (cluster.remote.<alias>.credentials); the credential itself is never
+	// visible. The key is looked up on the remote cluster (clusters[].name of Cluster): its expiry
+	// counts among the link's, and an expired, invalidated or REST key shows on the link.
+	APIKeyID string `koanf:"api_key_id"`
+}
+
+// RemoteClusterClient configures what the exporter knows of a cluster's remote cluster client, the TLS
+// client of API-key links.
+type RemoteClusterClient struct {
+	// CAFile is a PEM bundle of the CAs the cluster's nodes trust for remote cluster servers
+	// (xpack.security.remote_cluster_client.ssl.certificate_authorities). The exporter verifies the
+	// chain an API-key link's remote presents against them, as Elasticsearch does (verification mode
+	// full).
+	CAFile string `koanf:"ca_file"`
 }
 
 // LinkRoles are the roles a link relies on, per purpose.

@@ -442,7 +442,7 @@ func TestLoadUnknownKeys(t *testing.T) {
 		{
 			name: "dotted key is not nesting",
 			yaml: "clusters:\n  - name: a\n    urls: [https://a]\n    tls.ca_file: /ca.pem\n",
-			want: []string{"clusters[0].tls.ca_file: unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links"},
+			want: []string{"clusters[0].tls.ca_file: unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, remote_cluster_client, links"},
 		},
 		{
 			name: "every unknown key at once",
@@ -499,7 +499,7 @@ func TestLoadUnknownKeys(t *testing.T) {
 			want: []string{
 				"clusters[0].transport.keystore_password (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD): unknown key; did you mean ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__KEYSTORE_PASSWORD_FILE?",
 				"clusters[0].transport.- (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT__-): unknown key; valid keys here are ca_file,",
-				"clusters[0].transport_ca_file (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT_CA_FILE): unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links; nesting levels in variable names are separated by a double underscore",
+				"clusters[0].transport_ca_file (from ES_REMOTE_EXPORTER_CLUSTERS__0__TRANSPORT_CA_FILE): unknown key; valid keys here are name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, remote_cluster_client, links; nesting levels in variable names are separated by a double underscore",
 			},
 		},
 		{
@@ -575,7 +575,7 @@ func TestLoadTypeErrors(t *testing.T) {
 			yaml: "clusters:\n  - https://a:9200\n  - name: b\n    urls: {a: b}\n    tls: true\n    password_file: {}\n  - name: c\n    urls: [https://c]\n    tls: {insecure_skip_verify: \"yes\"}\n  -\n",
 			want: []string{
 				"clusters[0]: must be a mapping with the keys name, urls, username,",
-				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, links, not nothing (an empty entry)",
+				"clusters[3]: must be a mapping with the keys name, urls, username, password, password_file, api_key, api_key_file, poll_interval, timeout, tls, transport, remote_cluster_client, links, not nothing (an empty entry)",
 				"clusters[1].urls: must be a list of strings, not a mapping",
 				"clusters[1].tls: must be a mapping with the keys ca_file, cert_file, key_file, server_name, insecure_skip_verify, not a boolean",
 				"clusters[1].password_file: must be a string, not a mapping",
@@ -1059,7 +1059,10 @@ func TestValidate(t *testing.T) {
 					"unknown": {Cluster: "asia"},
 					"self":    {Cluster: "prod"},
 					"roles":   {Cluster: "us", Roles: LinkRoles{Search: []string{" ", "a,b", "r*", "x", "x"}}},
+					"key":     {Cluster: "us", APIKeyID: "aWQ6a2V5 encoded"},
+					"goodkey": {Cluster: "us", APIKeyID: "VuaCfGcBCdbkQm-e5aOx"},
 				}
+				c.Clusters[0].RemoteClusterClient.CAFile = "/nonexistent/remote-cluster-ca.pem"
 			},
 			want: []string{
 				`clusters[0].links.none.cluster: required: name the monitored cluster behind remote "none" (a clusters[].name)`,
@@ -1069,6 +1072,8 @@ func TestValidate(t *testing.T) {
 				`clusters[0].links.roles.roles.search[4]: "x" is listed twice`,
 				"clusters[0].links.self.cluster: a cluster cannot be its own remote",
 				`clusters[0].links.unknown.cluster: "asia" is not the name of a configured cluster; use one of the clusters[].name values`,
+				`clusters[0].links.key.api_key_id: "aWQ6a2V5 encoded" is not an API key id: give the id field of the cross-cluster API key (GET /_security/api_key on the remote), not the encoded credential`,
+				"clusters[0].remote_cluster_client.ca_file: ",
 			},
 		},
 	}
@@ -1550,8 +1555,10 @@ func TestLoadFullExample(t *testing.T) {
 
 					CertificatesFromAllNodes: true,
 				},
+				RemoteClusterClient: RemoteClusterClient{CAFile: "testdata/files/ca.pem"},
 				Links: map[string]Link{"staging_search": {Cluster: "staging", Roles: LinkRoles{
-					Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}}},
+					Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}},
+					"staging_replication": {Cluster: "staging", APIKeyID: "VuaCfGcBCdbkQm-e5aOx"}},
 			},
 			{
 				Name:       "staging",

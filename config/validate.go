@@ -60,6 +60,10 @@ func (c *Config) validate(open openFunc) error {
 			case target == cl.Name:
 				ps.add(lp, "a cluster cannot be its own remote")
 			}
+			if id := cl.Links[alias].APIKeyID; id != "" && (strings.TrimSpace(id) != id || strings.ContainsAny(id, ", ")) {
+				ps.add(fmt.Sprintf("clusters[%d].links.%s.api_key_id", i, alias),
+					"%q is not an API key id: give the id field of the cross-cluster API key (GET /_security/api_key on the remote), not the encoded credential", id)
+			}
 			roles := cl.Links[alias].Roles
 			for _, purpose := range []struct {
 				key   string
@@ -133,6 +137,11 @@ func (ps *problems) cluster(p string, cl Cluster, open openFunc) {
 	}
 
 	ps.transport(p+".transport", cl.Transport, open)
+	if f := cl.RemoteClusterClient.CAFile; f != "" {
+		if err := checkReadable(open, f); err != nil {
+			ps.add(p+".remote_cluster_client.ca_file", "%v", err)
+		}
+	}
 }
 
 // transport checks a cluster's transport TLS settings. Transport.KeystorePassword is not checked: Load
