@@ -508,23 +508,29 @@ func complianceException(feature string) esError {
 	return e
 }
 
-// ccrStatsParams are the query parameters RestCcrStatsAction and
-// RestFollowStatsAction consume: none up to 8.13; timeout (and for
-// _ccr/stats master_timeout) from 8.14 (NOTES.md; the boundary of
-// master_timeout is unverified).
-func ccrStatsParams(ver esVersion, withMaster bool) []string {
-	if !ver.atLeast(8, 14) {
-		return nil
+// ccrParams are the query parameters the CCR REST handlers consume. The
+// 7.x handlers consume none (RestCcrStatsAction, RestFollowStatsAction
+// and RestFollowInfoAction read only the path), so e.g. ?master_timeout
+// is a 400 there. master_timeout: RestCcrStatsAction and
+// RestFollowInfoAction from elastic/elasticsearch#105168 (opened
+// 2024-02-05; 8.13 inferred, unverified). timeout: GET /_ccr/stats from
+// 8.14 (NOTES.md: transport gate in CcrStatsAction) and GET
+// /<index>/_ccr/stats (in the API specification; the 8.14 boundary there
+// is unverified).
+func ccrParams(ver esVersion, masterTimeout, timeout bool) []string {
+	var out []string
+	if masterTimeout && ver.atLeast(8, 13) {
+		out = append(out, "master_timeout")
 	}
-	if withMaster {
-		return []string{"master_timeout", "timeout"}
+	if timeout && ver.atLeast(8, 14) {
+		out = append(out, "timeout")
 	}
-	return []string{"timeout"}
+	return out
 }
 
 // ccrStatsAction is GET /_ccr/stats.
 func (c *Cluster) ccrStatsAction(r *http.Request, ver esVersion) response {
-	if _, deny := c.begin(r, ver, ccrStatsParams(ver, true), clusterAction("cluster:monitor/ccr/stats")); deny != nil {
+	if _, deny := c.begin(r, ver, ccrParams(ver, true, true), clusterAction("cluster:monitor/ccr/stats")); deny != nil {
 		return *deny
 	}
 	c.mu.Lock()
@@ -551,7 +557,7 @@ func (c *Cluster) ccrStatsAction(r *http.Request, ver esVersion) response {
 
 // followStatsAction is GET /<expr>/_ccr/stats.
 func (c *Cluster) followStatsAction(r *http.Request, ver esVersion, expr string) response {
-	if _, deny := c.begin(r, ver, ccrStatsParams(ver, false), clusterAction("cluster:monitor/ccr/follow_stats")); deny != nil {
+	if _, deny := c.begin(r, ver, ccrParams(ver, false, true), clusterAction("cluster:monitor/ccr/follow_stats")); deny != nil {
 		return *deny
 	}
 	c.mu.Lock()
@@ -686,7 +692,7 @@ func followParameters() obj {
 // expansions come sorted (the metadata's sorted index lookup); duplicates
 // once (unverified ordering details). Exclusions ("-x") are not modelled.
 func (c *Cluster) followInfoAction(r *http.Request, ver esVersion, expr string) response {
-	if _, deny := c.begin(r, ver, []string{"master_timeout"}, clusterAction("cluster:monitor/ccr/follow_info")); deny != nil {
+	if _, deny := c.begin(r, ver, ccrParams(ver, true, false), clusterAction("cluster:monitor/ccr/follow_info")); deny != nil {
 		return *deny
 	}
 	c.mu.Lock()

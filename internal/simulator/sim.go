@@ -74,9 +74,9 @@
 //     from the merge date of #104015); no license check in _ccr/info on
 //     8.x/9.x (read in 7.x source); the stall model (time since the last
 //     read growing, one failed read per read_poll_timeout, the receive
-//     timeout read exception); the 8.14 boundary of timeout/master_timeout
-//     and master_timeout of _ccr/info on 7.17; the order of _ccr/info
-//     entries; read/write times and bytes.
+//     timeout read exception); the minors that added master_timeout
+//     (8.13) and timeout (8.14); the order of _ccr/info entries;
+//     read/write times and bytes.
 //   - clustersettings.go: setting key names and the dynamic-wins rule from
 //     memory of the setting classes; parameter acceptance per version; the
 //     version boundary of cluster:monitor/settings.
