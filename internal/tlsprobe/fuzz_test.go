@@ -130,15 +130,9 @@ func FuzzLoadPEMIdentity(f *testing.F) {
 	for _, k := range s.keyPEM {
 		f.Add(s.certPEM[0], k)
 	}
+	certs, keys := newScratchFile(f, "node.crt"), newScratchFile(f, "node.key")
 	f.Fuzz(func(t *testing.T, certPEM, keyPEM []byte) {
-		dir := t.TempDir()
-		certFile, keyFile := filepath.Join(dir, "node.crt"), filepath.Join(dir, "node.key")
-		if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		certFile, keyFile := certs.write(t, certPEM), keys.write(t, keyPEM)
 		id, err := LoadPEMIdentity(certFile, keyFile)
 		if err != nil {
 			noKeyMaterial(t, err, keyPEM)
@@ -159,11 +153,9 @@ func FuzzLoadPKCS12Identity(f *testing.F) {
 		f.Add(p.data, p.password)
 		f.Add(p.data, "wrong-"+p.password)
 	}
+	keystore := newScratchFile(f, "node.p12")
 	f.Fuzz(func(t *testing.T, data []byte, password string) {
-		path := filepath.Join(t.TempDir(), "node.p12")
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		path := keystore.write(t, data)
 		id, err := LoadPKCS12Identity(path, password)
 		if err != nil {
 			if secretLooking(password) && strings.Contains(err.Error(), password) {
@@ -177,6 +169,33 @@ func FuzzLoadPKCS12Identity(f *testing.F) {
 		}
 		checkIdentity(t, id, append([]*x509.Certificate{first}, rest...))
 	})
+}
+
+// scratchFile is a file a fuzz target rewrites for every input, in place through one descriptor: a
+// fuzzing process runs its inputs one after the other. (os.WriteFile truncates on open, and ext4 then
+// flushes the file when it is closed: milliseconds per input instead of microseconds.)
+type scratchFile struct{ f *os.File }
+
+func newScratchFile(f *testing.F, name string) *scratchFile {
+	f.Helper()
+	file, err := os.Create(filepath.Join(f.TempDir(), name))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = file.Close() })
+	return &scratchFile{file}
+}
+
+// write replaces the file's content with data and returns its path.
+func (s *scratchFile) write(t *testing.T, data []byte) string {
+	t.Helper()
+	if err := s.f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.f.WriteAt(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	return s.f.Name()
 }
 
 // checkIdentity asserts what the transport probe relies on.
