@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,11 +18,15 @@ import (
 )
 
 const (
-	ruleFile      = "es_remote_exporter.rules.yml"
-	unitTestFile  = "tests.yml"
-	runbookFile   = "runbook.md"
-	amConfigFile  = "alertmanager.example.yml"
-	runbookPrefix = "https://github.com/es-remote-exporter/es_remote_exporter/blob/main/alert/runbook.md#"
+	ruleFile     = "es_remote_exporter.rules.yml"
+	unitTestFile = "tests.yml"
+	runbookFile  = "runbook.md"
+	amConfigFile = "alertmanager.example.yml"
+	// runbookBase stands for where the runbook is published; the install
+	// step of docs/alerts.md replaces it (see TestRunbookBaseIsSetAtInstall).
+	runbookBase   = "RUNBOOK_BASE_URL"
+	runbookPrefix = runbookBase + "#"
+	alertsDoc     = "../docs/alerts.md"
 )
 
 func readYAML(t *testing.T, path string, into any) {
@@ -231,5 +236,47 @@ func TestConfigurationReasonsAgree(t *testing.T) {
 	}
 	if n < 2 {
 		t.Fatalf("%s: %d reason=~/!~ matchers on es_remote_exporter_check_failures_total, want at least 2 (did the expressions change?)", ruleFile, n)
+	}
+}
+
+// installCommand is how docs/alerts.md tells operators to set the runbook's
+// address; $RUNBOOK is theirs.
+const installCommand = `sed "s|RUNBOOK_BASE_URL|$RUNBOOK|g" alert/es_remote_exporter.rules.yml`
+
+// TestRunbookBaseIsSetAtInstall runs the documented install step and checks
+// that the result is valid and every runbook_url points into the runbook
+// at the address the operator gave, whatever it is.
+func TestRunbookBaseIsSetAtInstall(t *testing.T) {
+	doc, err := os.ReadFile(alertsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte(installCommand)) {
+		t.Fatalf("%s does not show the install step %s", alertsDoc, installCommand)
+	}
+	const base = "https://wiki.example.com/ops/es_remote_exporter/runbook.md"
+	cmd := exec.Command("sh", "-c", installCommand)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "RUNBOOK="+base)
+	installed, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", installCommand, err)
+	}
+	file := filepath.Join(t.TempDir(), "es_remote_exporter.rules.yml")
+	if err := os.WriteFile(file, installed, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, promtool(t), "check", "rules", file)
+	rules, err := LoadRules(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if r.Alert != "" && r.Annotations["runbook_url"] != base+"#"+strings.ToLower(r.Alert) {
+			t.Errorf("installed %s: runbook_url %q, want %s#%s", r.Alert, r.Annotations["runbook_url"], base, strings.ToLower(r.Alert))
+		}
+	}
+	if bytes.Contains(installed, []byte(runbookBase)) {
+		t.Errorf("the installed rules still contain %s", runbookBase)
 	}
 }
