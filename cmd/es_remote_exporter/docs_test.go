@@ -103,3 +103,29 @@ func TestReadmeFirstScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemdUnit: the shipped unit starts the daemon with flags it
+// accepts, reloads with SIGHUP and keeps its sandbox.
+func TestSystemdUnit(t *testing.T) {
+	unit, err := os.ReadFile("../../contrib/systemd/es_remote_exporter.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(unit)
+	exec := regexp.MustCompile(`(?m)^ExecStart=(\S+)((?: \S+)*)$`).FindStringSubmatch(text)
+	if exec == nil || filepath.Base(exec[1]) != programName {
+		t.Fatalf("no ExecStart running %s: %q", programName, exec)
+	}
+	o := newFlagSet()
+	name, rest := findCommand(o.fs, strings.Fields(exec[2]))
+	if err := o.fs.Parse(rest); err != nil || name != "" {
+		t.Errorf("ExecStart %s: command %q, %v; want the daemon with valid flags", exec[2], name, err)
+	}
+	for _, want := range []string{"ExecReload=/bin/kill -HUP $MAINPID", "NoNewPrivileges=yes", "ProtectSystem=strict",
+		"ProtectHome=yes", "PrivateTmp=yes", "CapabilityBoundingSet=\n", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
+		"SystemCallFilter=@system-service", "DynamicUser=yes"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the unit lacks %q", want)
+		}
+	}
+}
