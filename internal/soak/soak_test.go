@@ -54,8 +54,8 @@ func soakParams(t *testing.T) params {
 		if err != nil || d < time.Minute {
 			t.Fatalf("SOAK_DURATION=%q: want a duration of at least 1m, like 10m", v)
 		}
-		p = params{duration: d, clusters: 100, step: 2 * time.Second, hold: 10 * time.Second,
-			pollInterval: 2 * time.Second, timeout: time.Second, settle: 3 * time.Minute,
+		p = params{duration: d, clusters: 100, step: 3 * time.Second, hold: 15 * time.Second,
+			pollInterval: 5 * time.Second, timeout: 2 * time.Second, settle: 3 * time.Minute,
 			sampleEvery: 10 * time.Second, plateau: d >= 3*time.Minute}
 	}
 	if v := os.Getenv("SOAK_CLUSTERS"); v != "" {
@@ -76,7 +76,7 @@ const probeInterval = 10 * time.Second
 // (healthy, before it): value_end <= value_start * factor + slack. They
 // leave room for garbage-collector timing and for connections that are
 // re-established, not for anything that grows with the number of faults:
-// the full soak injects 300 of them, the smoke 20.
+// the full soak injects 200 of them, the smoke 20.
 var thresholds = []struct {
 	name   string
 	factor float64
@@ -142,7 +142,16 @@ func TestSoak(t *testing.T) {
 	}
 
 	t.Logf("faults: %s", formatCounts(counts))
-	t.Logf("what the exporter counted (es_remote_exporter_check_failures_total by reason): %s", failuresByReason(healed))
+	t.Logf("what the exporter counted at the end (es_remote_exporter_check_failures_total by reason): %s", failuresByReason(healed))
+	// The faults must have reached the exporter, or the soak proves nothing.
+	// (A reload that changes a cluster's settings, like the password of the
+	// unauthorized fault, rebuilds its poller and so restarts its counters:
+	// they are checked over every scrape, not at the end.)
+	for _, want := range []string{"connection", "timeout", "unauthorized", "server_error", "invalid_response"} {
+		if !sc.reasons[want] {
+			t.Errorf("no scrape showed a check failed with reason %q: the faults that cause it did not reach the exporter", want)
+		}
+	}
 	t.Logf("scrapes: %d every second, %d failed, slowest %s", scrapes, len(failures), slowest.Round(time.Millisecond))
 	if healedAfter >= 0 {
 		t.Logf("healed state (equal to the start but for counters) %s after the last fault ended", healedAfter.Round(time.Second))
@@ -660,7 +669,7 @@ func healthy(fams families, clusters int) (bool, string) {
 // a transport probe round and a poll, and returns it.
 func waitStable(t *testing.T, client *http.Client, url string, p params) (map[string]string, families) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
 	window := probeInterval + 2*p.pollInterval
 	var last map[string]string
 	var since time.Time
@@ -686,7 +695,7 @@ func waitStable(t *testing.T, client *http.Client, url string, p params) (map[st
 			return s, fams
 		}
 	}
-	t.Fatalf("no stable healthy state within 3 minutes of the start: %s", why)
+	t.Fatalf("no stable healthy state within 5 minutes of the start: %s", why)
 	return nil, nil
 }
 
@@ -805,13 +814,14 @@ type scraper struct {
 	stopCh   chan struct{}
 	done     chan struct{}
 	samples  []sample
+	reasons  map[string]bool // check failure reasons any scrape showed
 	scrapes  int
 	failures []string
 	slowest  time.Duration
 }
 
 func startScraper(client *http.Client, url string, d *daemon, sampleEvery time.Duration) *scraper {
-	s := &scraper{stopCh: make(chan struct{}), done: make(chan struct{})}
+	s := &scraper{stopCh: make(chan struct{}), done: make(chan struct{}), reasons: map[string]bool{}}
 	go func() {
 		defer close(s.done)
 		tick := time.NewTicker(time.Second)
@@ -829,6 +839,13 @@ func startScraper(client *http.Client, url string, d *daemon, sampleEvery time.D
 			if err != nil {
 				s.failures = append(s.failures, fmt.Sprintf("%s: %v", time.Now().Format(time.TimeOnly), err))
 				continue
+			}
+			for _, m := range fams["es_remote_exporter_check_failures_total"].GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "reason" && m.GetCounter().GetValue() > 0 {
+						s.reasons[l.GetValue()] = true
+					}
+				}
 			}
 			if time.Since(lastSample) >= sampleEvery {
 				if u, err := readUsage(d.pid(), fams); err == nil {
