@@ -123,6 +123,8 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 	addr := ln.Addr().String()
 	node := fmt.Sprintf(`{"name":"n1","transport_address":%q,"host":"127.0.0.1","ip":"127.0.0.1","version":"8.19.7","roles":["master","remote_cluster_client","data"]}`, addr)
 	nodeSettings := `{"name":"n1","version":"8.19.7","roles":["remote_cluster_client"],"settings":{"xpack.security.transport.ssl.enabled":"true","cluster.remote.r.seeds":["` + addr + `","` + addr + `"]}}`
+	ccrShard := `{"remote_cluster":"r","leader_index":"l","follower_index":"f","shard_id":0,"leader_global_checkpoint":5,` +
+		`"follower_global_checkpoint":3,"failed_read_requests":0,"failed_write_requests":0,"operations_written":3,"time_since_last_read_millis":10}`
 	cert := `{"path":"certs/node.crt","format":"PEM","alias":null,"subject_dn":"CN=node","serial_number":"01","has_private_key":true,"expiry":"2030-01-01T00:00:00.000Z","issuer":"CN=Adversarial CA"}`
 	answers := map[string]string{
 		"/":                     `{"name":"n1","cluster_name":"adv","cluster_uuid":"u","version":{"number":"8.19.7"}}`,
@@ -134,6 +136,12 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 		"/_remote/info": `{"r":{"connected":true,"mode":"sniff","seeds":["` + addr + `","` + addr + `","` + addr + `"],` +
 			`"num_nodes_connected":1,"max_connections_per_cluster":3,"initial_connect_timeout":"30s","skip_unavailable":true}}`,
 		"/_resolve/cluster": `{"r":{"connected":true,"skip_unavailable":true,"version":{"number":"8.19.7"}}}`,
+		// A follower index listed twice by both CCR APIs, with a repeated shard.
+		"/_all/_ccr/info": `{"follower_indices":[{"follower_index":"f","remote_cluster":"r","leader_index":"l","status":"active"},` +
+			`{"follower_index":"f","remote_cluster":"r","leader_index":"l","status":"active"}]}`,
+		"/_ccr/stats": `{"auto_follow_stats":{"number_of_failed_follow_indices":0,"number_of_failed_remote_cluster_state_requests":0,` +
+			`"number_of_successful_follow_indices":0,"recent_auto_follow_errors":[],"auto_followed_clusters":[]},"follow_stats":{"indices":[` +
+			`{"index":"f","shards":[` + ccrShard + `,` + ccrShard + `]},{"index":"f","shards":[` + ccrShard + `]}]}}`,
 		"/_security/role/remote-search": `{"remote-search":{"cluster":["cross_cluster_search"],"indices":[` +
 			`{"names":["logs-*"],"privileges":["read","read_cross_cluster"]},{"names":["logs-*"],"privileges":["read","read_cross_cluster"]}]}}`,
 	}
@@ -171,7 +179,8 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The repeats reached the renderer: each of these families has samples.
-	for _, fam := range []*Family{famLinkProbeSuccess, famLinkPresentedNotAfter, famLocalProbeSuccess, famClusterCertNotAfter, famNodeInfo, famLinkRoleStatus} {
+	for _, fam := range []*Family{famLinkProbeSuccess, famLinkPresentedNotAfter, famLocalProbeSuccess, famClusterCertNotAfter, famNodeInfo, famLinkRoleStatus,
+		famCCRFollowerInfo, famCCRLag} {
 		if !strings.Contains(text.String(), "\n"+fam.Name+"{") {
 			t.Errorf("%s has no samples: the adversarial input did not reach it", fam.Name)
 		}

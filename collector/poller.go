@@ -34,7 +34,10 @@ type Facts struct {
 	// linksKnown: GET /_remote/info succeeded in this poll.
 	linksKnown bool
 	Resolved   []Resolved
-	Analyses   []LinkAnalysis
+	// CCR is the follower side of cross-cluster replication; nil when the
+	// check did not run or failed.
+	CCR      *CCRFacts
+	Analyses []LinkAnalysis
 	// SlowFacts are the slow listings' facts, replayed between listings.
 	SlowFacts
 	// LinkSettings says where each link is defined (cluster settings, each
@@ -83,6 +86,8 @@ type SlowFacts struct {
 	// Roles is this cluster's read of the roles the configured links name
 	// (its own and those of links to it); zero when none are named.
 	Roles RoleSet
+	// CCRInfo is the last follower listing (nil when it failed).
+	CCRInfo *CCRInfo
 }
 
 // Poller polls one cluster. It is not safe for concurrent use: the scheduler

@@ -43,6 +43,10 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 			file = "nodes_settings.json"
 		case p == "/_ssl/certificates":
 			file = "ssl_certificates.json"
+		case p == "/_ccr/stats":
+			file = "ccr_stats.json"
+		case p == "/_all/_ccr/info":
+			file = "ccr_info.json"
 		case p == "/_cluster/settings":
 			if r.URL.Query().Get("flat_settings") != "true" {
 				t.Errorf("%s: cluster settings asked without flat_settings=true", version)
@@ -111,6 +115,10 @@ var comparedMetrics = []string{
 	"es_remote_cluster_certificate_not_after_timestamp_seconds",
 	"es_remote_cluster_node_security_enabled", "es_remote_cluster_node_transport_tls_enabled", "es_remote_link_prerequisites_met",
 	"es_remote_cluster_remote_client_nodes", "es_remote_link_settings_nodes", "es_remote_link_setting_conflict",
+	"es_remote_ccr_follower_info", "es_remote_ccr_follower_lag_operations", "es_remote_ccr_follower_time_since_last_read_seconds",
+	"es_remote_ccr_follower_fatal_exception", "es_remote_ccr_follower_failed_read_requests_total", "es_remote_ccr_follower_operations_written_total",
+	"es_remote_ccr_auto_follow_failed_follow_indices_total", "es_remote_ccr_auto_follow_successful_follow_indices_total",
+	"es_remote_ccr_auto_follow_recent_errors", "es_remote_link_ccr_follower_indices",
 }
 
 func TestPollPerVersion(t *testing.T) {
@@ -153,6 +161,23 @@ es_remote_exporter_last_success_timestamp_seconds{check="prerequisites",es_clust
 es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
+es_remote_ccr_auto_follow_failed_follow_indices_total{es_cluster="local"} 0
+es_remote_ccr_auto_follow_recent_errors{es_cluster="local"} 0
+es_remote_ccr_auto_follow_successful_follow_indices_total{es_cluster="local"} 1
+es_remote_ccr_follower_failed_read_requests_total{es_cluster="local",follower_index="logs-old",remote="old_search"} 1
+es_remote_ccr_follower_fatal_exception{es_cluster="local",follower_index="logs-old",remote="old_search"} 0
+es_remote_ccr_follower_info{es_cluster="local",follower_index="logs-old",leader_index="logs",remote="old_search",status="active"} 1
+es_remote_ccr_follower_info{es_cluster="local",follower_index="metrics-old",leader_index="metrics",remote="old_search",status="paused"} 1
+es_remote_ccr_follower_lag_operations{es_cluster="local",follower_index="logs-old",remote="old_search"} 20
+es_remote_ccr_follower_operations_written_total{es_cluster="local",follower_index="logs-old",remote="old_search"} 180
+es_remote_ccr_follower_time_since_last_read_seconds{es_cluster="local",follower_index="logs-old",remote="old_search"} 2.1
+es_remote_exporter_check_success{check="ccr",es_cluster="local"} 1
+es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="ccr",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
+es_remote_link_ccr_follower_indices{es_cluster="local",remote="old_search",status="active"} 1
+es_remote_link_ccr_follower_indices{es_cluster="local",remote="old_search",status="paused"} 1
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="old_search",remote_version="",rule="ccr",verdict="unknown"} 1
 `,
 		},
 		{
@@ -209,6 +234,22 @@ es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cl
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+es_remote_ccr_auto_follow_failed_follow_indices_total{es_cluster="local"} 2
+es_remote_ccr_auto_follow_recent_errors{es_cluster="local"} 1
+es_remote_ccr_auto_follow_successful_follow_indices_total{es_cluster="local"} 3
+es_remote_ccr_follower_failed_read_requests_total{es_cluster="local",follower_index="orders",remote="cert_sniff"} 0
+es_remote_ccr_follower_fatal_exception{es_cluster="local",follower_index="orders",remote="cert_sniff"} 1
+es_remote_ccr_follower_info{es_cluster="local",follower_index="orders",leader_index="orders",remote="cert_sniff",status="active"} 1
+es_remote_ccr_follower_lag_operations{es_cluster="local",follower_index="orders",remote="cert_sniff"} 30
+es_remote_ccr_follower_operations_written_total{es_cluster="local",follower_index="orders",remote="cert_sniff"} 500
+es_remote_ccr_follower_time_since_last_read_seconds{es_cluster="local",follower_index="orders",remote="cert_sniff"} 0.4
+es_remote_exporter_check_success{check="ccr",es_cluster="local"} 1
+es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="ccr",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
+es_remote_link_ccr_follower_indices{es_cluster="local",remote="cert_sniff",status="active"} 1
+es_remote_link_ccr_follower_indices{es_cluster="local",remote="cert_sniff",status="paused"} 0
+es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="ccr",verdict="unknown"} 1
 `,
 		},
 		{
@@ -276,6 +317,13 @@ es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cl
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+es_remote_ccr_auto_follow_failed_follow_indices_total{es_cluster="local"} 0
+es_remote_ccr_auto_follow_recent_errors{es_cluster="local"} 0
+es_remote_ccr_auto_follow_successful_follow_indices_total{es_cluster="local"} 0
+es_remote_exporter_check_success{check="ccr",es_cluster="local"} 1
+es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="ccr",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
 `,
 		},
 		{
@@ -304,6 +352,8 @@ es_remote_exporter_last_success_timestamp_seconds{check="cluster_settings",es_cl
 es_remote_exporter_last_success_timestamp_seconds{check="remote_info",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
+es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
 `,
 		},
 	} {

@@ -31,13 +31,19 @@ type LinkAnalysis struct {
 	// PartialCensus: a side's census missed nodes, so the verdicts are
 	// unknown unless a known pair is already incompatible.
 	PartialCensus bool
+	// Followers: the link carries follower indices of this cluster, so the
+	// replication rule applies (compat.CCR: the follower not older than the
+	// leader); CCR is its verdict on the worst pair CCRLocal/CCRRemote.
+	Followers           bool
+	CCR                 compat.Verdict
+	CCRLocal, CCRRemote esversion.Version
 }
 
 // analyzeLinks judges every link of one poll. locals are the local cluster's
 // node versions; the remote side comes from the fleet (when the alias maps
 // to a monitored cluster with a node list) or from _resolve/cluster.
 // localComplete is false when the local census missed nodes.
-func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[string]config.Link, locals []esversion.Version, localComplete bool, fleet *Fleet) []LinkAnalysis {
+func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[string]config.Link, locals []esversion.Version, localComplete bool, ccr *CCRFacts, fleet *Fleet) []LinkAnalysis {
 	byAlias := make(map[string]*Resolved, len(resolved))
 	for i := range resolved {
 		byAlias[resolved[i].Alias] = &resolved[i]
@@ -67,6 +73,14 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 			}
 		}
 		a.judge(locals)
+		if len(ccr.FollowersOf(l.Alias)) > 0 {
+			a.Followers = true
+			var ok bool
+			a.CCRLocal, a.CCRRemote, a.CCR, ok = compat.WorstCCR(locals, a.RemoteVersions)
+			if !ok {
+				a.CCR = compat.Verdict{Status: compat.Unknown}
+			}
+		}
 		if !localComplete || !remoteComplete {
 			a.partialCensus()
 		}
@@ -80,7 +94,7 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 // is known to be compatible; an incompatible pair already seen stays.
 func (a *LinkAnalysis) partialCensus() {
 	a.PartialCensus = true
-	for _, v := range []*compat.Verdict{&a.Supported.Supported, &a.Wire.Wire} {
+	for _, v := range []*compat.Verdict{&a.Supported.Supported, &a.Wire.Wire, &a.CCR} {
 		if v.Status != compat.Incompatible {
 			v.Status = compat.Unknown
 		}
@@ -100,7 +114,7 @@ var (
 		"A version the remote side of the link runs, value 1 per distinct version; source is nodes (every node of the monitored remote cluster) or resolve_cluster (the version GET /_resolve/cluster reports). Polled.",
 		"es_cluster", "remote", "version", "source")
 	famLinkCompatibility = gauge("link", "compatibility_info",
-		"Version compatibility of the link's worst local/remote node pair, value 1. rule is supported (Elastic's compatibility table and policy) or wire (the transport handshake's minimum wire version); verdict is compatible, incompatible or unknown (no rule, or a side's versions unknown); local_version and remote_version name the deciding pair. Polled.",
+		"Version compatibility of the link's worst local/remote node pair, value 1. rule is supported (Elastic's compatibility table and policy), wire (the transport handshake's minimum wire version) or ccr (for links that carry follower indices: the follower cluster not older than the leader, and a supported pair); verdict is compatible, incompatible or unknown (no rule, or a side's versions unknown); local_version and remote_version name the deciding pair. Polled.",
 		"es_cluster", "remote", "rule", "verdict", "local_version", "remote_version")
 )
 
@@ -111,7 +125,7 @@ var compatibilityCheck = &check{
 	schedule: everyPoll,
 	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
-		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, p.fleet)
+		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
 		return nil
 	},
 	render: func(p *Poller, f *Facts, add emit) {
@@ -131,6 +145,13 @@ var compatibilityCheck = &check{
 			}
 			verdict("supported", a.Supported, a.Supported.Supported)
 			verdict("wire", a.Wire, a.Wire.Wire)
+			if a.Followers {
+				local, remote := "", ""
+				if a.Judged {
+					local, remote = a.CCRLocal.String(), a.CCRRemote.String()
+				}
+				add(famLinkCompatibility, 1, p.name, a.Alias, "ccr", a.CCR.Status.String(), local, remote)
+			}
 		}
 	},
 }
