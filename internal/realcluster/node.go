@@ -26,6 +26,7 @@ type Harness struct {
 
 	mu    sync.Mutex
 	nodes []*Node
+	pgids []int // every process group a node ran in
 }
 
 // New makes an empty harness.
@@ -76,6 +77,20 @@ func (h *Harness) Close() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// Leftovers are the process groups of this harness's nodes that still have
+// a live process (after Close: none).
+func (h *Harness) Leftovers() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var alive []int
+	for _, g := range h.pgids {
+		if signalGroup(g, 0) {
+			alive = append(alive, g)
+		}
+	}
+	return alive
 }
 
 // NodeSpec describes one node.
@@ -167,9 +182,14 @@ func (n *Node) config() string {
 		"node.portsfile: true",
 		// No disk-based shard allocation decisions on a shared CI disk.
 		"cluster.routing.allocation.disk.threshold_enabled: false",
-		// Stage 1 runs without security (x-pack-security is in the zip but
-		// off here: no TLS, no users).
-		"xpack.security.enabled: false",
+	}
+	// Stage 1 runs without security (x-pack-security is in the zip but off
+	// here: no TLS, no users). 8.x/9.x need the explicit false (security is
+	// on by default from 8.0); 7.17 leaves it unset, security then being
+	// off by the basic license, as in most 7.17 clusters without security
+	// (it answers with the "security features are not enabled" Warning).
+	if Major(s.Version) >= 8 {
+		lines = append(lines, "xpack.security.enabled: false")
 	}
 	switch {
 	case len(s.Join) > 0:
@@ -187,9 +207,10 @@ func (n *Node) config() string {
 }
 
 // writeJVMOptions keeps the heap small (several nodes share 2 cores) and
-// drops the distribution's GC log and heap dump options: their paths are
-// relative (7.17: logs/gc.log, resolved against the distribution's home,
-// which the nodes cannot write). jvm.options.d is read since 7.7.
+// drops the distribution's G1 choice and its GC log and heap dump options,
+// whose paths are relative (7.17: logs/gc.log, resolved against the
+// distribution's home, which the nodes cannot write). jvm.options.d is read
+// since 7.7.
 func writeJVMOptions(conf string) error {
 	p := filepath.Join(conf, "jvm.options")
 	b, err := os.ReadFile(p)
@@ -198,7 +219,8 @@ func writeJVMOptions(conf string) error {
 	}
 	var keep []string
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.Contains(line, "-Xlog:") || strings.Contains(line, "HeapDump") || strings.Contains(line, "ErrorFile") {
+		if strings.Contains(line, "-Xlog:") || strings.Contains(line, "HeapDump") || strings.Contains(line, "ErrorFile") ||
+			strings.Contains(line, "UseG1GC") {
 			continue
 		}
 		keep = append(keep, line)
@@ -206,7 +228,11 @@ func writeJVMOptions(conf string) error {
 	if err := os.WriteFile(p, []byte(strings.Join(keep, "\n")), 0o644); err != nil {
 		return err
 	}
-	heap := "-Xms256m\n-Xmx256m\n"
+	// Startup is CPU-bound and the machine has 2 cores for six nodes and
+	// the rest of the test suite: the client compiler only (C1 reaches
+	// steady state sooner; these nodes serve a few requests) and the
+	// serial collector (no parallel GC threads, fine for a 256 MB heap).
+	heap := "-Xms256m\n-Xmx256m\n-XX:TieredStopAtLevel=1\n-XX:+UseSerialGC\n-XX:CICompilerCount=1\n"
 	return os.WriteFile(filepath.Join(conf, "jvm.options.d", "harness.options"), []byte(heap), 0o644)
 }
 
@@ -263,6 +289,9 @@ func (n *Node) start(home string) error {
 	n.mu.Lock()
 	n.cmd, n.done = cmd, done
 	n.mu.Unlock()
+	n.h.mu.Lock()
+	n.h.pgids = append(n.h.pgids, cmd.Process.Pid)
+	n.h.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()

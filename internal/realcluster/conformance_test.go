@@ -1,0 +1,272 @@
+package realcluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+)
+
+// TestSimulatorConformance sends the exporter's requests to the real
+// clusters and to a simulator playing the same topology (versions, node
+// names and roles, links with the same aliases, modes and sources, security
+// off), and compares the answers' shapes: status, the headers the exporter
+// reads, and every JSON path with its type. Values (ids, ports, hashes,
+// dates) are not compared. Every difference must be listed in
+// knownDifferences with its reason, and every entry there must still occur.
+func TestSimulatorConformance(t *testing.T) {
+	sim := mirror(t)
+	type pair struct {
+		real *Node
+		sim  string // simulated cluster
+	}
+	pairs := []pair{{fx.a, "a"}, {fx.c, "c"}, {fx.d, "d"}, {fx.m0, "m"}}
+	var diffs []difference
+	for _, p := range pairs {
+		simURL := sim.Cluster(p.sim).URL()
+		for _, req := range conformanceRequests(p.real.Spec.Version) {
+			real, err := fetchShape(p.real.URL() + req)
+			if err != nil {
+				t.Fatalf("real %s %s: %v", p.real.Spec.Cluster, req, err)
+			}
+			simulated, err := fetchShape(simURL + req)
+			if err != nil {
+				t.Fatalf("simulated %s %s: %v", p.sim, req, err)
+			}
+			for _, d := range compareShapes(real, simulated) {
+				diffs = append(diffs, difference{Version: p.real.Spec.Version, Request: req, What: d})
+			}
+		}
+	}
+	used := make([]bool, len(knownDifferences))
+	var unexplained []string
+	for _, d := range diffs {
+		i := explain(d)
+		if i < 0 {
+			unexplained = append(unexplained, d.String())
+			continue
+		}
+		used[i] = true
+	}
+	for _, u := range unexplained {
+		t.Errorf("difference not in knownDifferences: %s", u)
+	}
+	for i, k := range knownDifferences {
+		if !used[i] {
+			t.Errorf("knownDifferences[%d] (%s %s %s) no longer occurs: remove it", i, k.Version, k.Request, k.What)
+		}
+	}
+	t.Logf("%d differences, all listed with their reason", len(diffs))
+}
+
+// conformanceRequests are the requests the exporter sends (collector/), in
+// the form it sends them, for a cluster of version v.
+func conformanceRequests(v string) []string {
+	reqs := []string{
+		"/",
+		"/_nodes/_all/_none",
+		"/_nodes/_all/settings?flat_settings=true",
+		"/_remote/info",
+		"/_cluster/settings?flat_settings=true",
+		"/_xpack?categories=features",
+		"/_ssl/certificates",
+		"/_security/role/remote_monitor",
+	}
+	if Major(v) >= 8 {
+		reqs = append(reqs, "/_resolve/cluster?timeout=5s")
+	}
+	return reqs
+}
+
+// mirror builds the fixture's topology in the simulator.
+func mirror(t *testing.T) *simulator.Sim {
+	t.Helper()
+	sim, err := simulator.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	off := false
+	add := func(spec simulator.ClusterSpec) *simulator.Cluster {
+		spec.Security, spec.PlainHTTP = &off, true
+		c, err := sim.AddCluster(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	add(simulator.ClusterSpec{Name: "b", Version: V8, Nodes: []simulator.NodeSpec{{Name: "b0"}}})
+	c := add(simulator.ClusterSpec{Name: "c", Version: V9, Nodes: []simulator.NodeSpec{{Name: "c0"}}})
+	d := add(simulator.ClusterSpec{Name: "d", Version: V7, Nodes: []simulator.NodeSpec{{Name: "d0"}}})
+	a := add(simulator.ClusterSpec{Name: "a", Version: V8, Nodes: []simulator.NodeSpec{{Name: "a0"}}})
+	add(simulator.ClusterSpec{Name: "m", Version: V8, Nodes: []simulator.NodeSpec{
+		{Name: "m0"}, {Name: "m1", Version: V9, Roles: []string{"data", "ingest", "remote_cluster_client"}}}})
+	f, tr := false, true
+	links := []struct {
+		on *simulator.Cluster
+		l  simulator.LinkSpec
+	}{
+		{a, simulator.LinkSpec{Alias: "static_b", Remote: "b", Static: true}},
+		{a, simulator.LinkSpec{Alias: "both_b", Remote: "b", Static: true, SkipUnavailable: &f}},
+		{a, simulator.LinkSpec{Alias: "both_b", Remote: "b", SkipUnavailable: &tr}},
+		{a, simulator.LinkSpec{Alias: "sniff_b", Remote: "b"}},
+		{a, simulator.LinkSpec{Alias: "proxy_b", Remote: "b", Mode: "proxy"}},
+		{a, simulator.LinkSpec{Alias: "to_c", Remote: "c"}},
+		{a, simulator.LinkSpec{Alias: "to_d", Remote: "d"}},
+		{c, simulator.LinkSpec{Alias: "to_a", Remote: "a"}},
+		{c, simulator.LinkSpec{Alias: "to_d", Remote: "d"}},
+		{d, simulator.LinkSpec{Alias: "static_b", Remote: "b", Static: true}},
+		{d, simulator.LinkSpec{Alias: "both_b", Remote: "b", Static: true, SkipUnavailable: &tr}},
+		{d, simulator.LinkSpec{Alias: "both_b", Remote: "b", SkipUnavailable: &f}},
+		{d, simulator.LinkSpec{Alias: "to_c", Remote: "c"}},
+	}
+	for _, l := range links {
+		if err := l.on.AddLink(l.l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sim
+}
+
+// shape is what is compared of one answer.
+type shape struct {
+	status  int
+	headers map[string]string // the headers the exporter reads
+	paths   map[string]string // JSON path -> type
+}
+
+// The headers the exporter reads (collector/client.go, errors.go): the
+// product check, the content type it decodes, and on errors the
+// authentication challenge and deprecation warnings.
+var comparedHeaders = []string{"X-Elastic-Product", "Content-Type", "Www-Authenticate", "Warning"}
+
+func fetchShape(url string) (*shape, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	s := &shape{status: resp.StatusCode, headers: map[string]string{}, paths: map[string]string{}}
+	for _, h := range comparedHeaders {
+		if v := resp.Header.Values(h); len(v) > 0 {
+			// The warn-agent names the build hash, a value (the simulator's
+			// are synthetic): compare the rest.
+			s.headers[h] = warnAgentHash.ReplaceAllString(strings.Join(v, " | "), "$1<hash>")
+		}
+	}
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		s.paths["$"] = "not JSON"
+		return s, nil
+	}
+	walk(doc, "$", s.paths)
+	return s, nil
+}
+
+var warnAgentHash = regexp.MustCompile(`(Elasticsearch-[0-9][^ -]*-)[0-9a-f]{7,40}`)
+
+// dynamicKeys are the objects whose keys are data (node ids), not fields:
+// their members are merged under "*".
+var dynamicKeys = map[string]bool{"$.nodes": true}
+
+func walk(v any, path string, out map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		out[path] = "object"
+		for k, child := range x {
+			p := path + "." + k
+			if dynamicKeys[path] {
+				p = path + ".*"
+			}
+			walk(child, p, out)
+		}
+	case []any:
+		out[path] = "array"
+		for _, child := range x {
+			walk(child, path+"[]", out)
+		}
+	case string:
+		out[path] = "string"
+	case float64:
+		out[path] = "number"
+	case bool:
+		out[path] = "bool"
+	case nil:
+		out[path] = "null"
+	}
+}
+
+func compareShapes(real, sim *shape) []string {
+	var d []string
+	if real.status != sim.status {
+		d = append(d, fmt.Sprintf("status: real %d, sim %d", real.status, sim.status))
+	}
+	for _, h := range comparedHeaders {
+		if real.headers[h] != sim.headers[h] {
+			d = append(d, fmt.Sprintf("header %s: real %q, sim %q", h, real.headers[h], sim.headers[h]))
+		}
+	}
+	keys := map[string]bool{}
+	for k := range real.paths {
+		keys[k] = true
+	}
+	for k := range sim.paths {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		r, s := real.paths[k], sim.paths[k]
+		switch {
+		case r == s:
+		case s == "":
+			d = append(d, fmt.Sprintf("%s: real %s, sim absent", k, r))
+		case r == "":
+			d = append(d, fmt.Sprintf("%s: sim %s, real absent", k, s))
+		default:
+			d = append(d, fmt.Sprintf("%s: real %s, sim %s", k, r, s))
+		}
+	}
+	return d
+}
+
+type difference struct {
+	Version, Request, What string
+}
+
+func (d difference) String() string {
+	return fmt.Sprintf("{%q, %q, %q, \"\"}", d.Version, d.Request, d.What)
+}
+
+// explain returns the index of the knownDifferences entry that explains d,
+// or -1.
+func explain(d difference) int {
+	for i, k := range knownDifferences {
+		if (k.Version == "" || k.Version == d.Version) && (k.Request == "" || k.Request == d.Request) &&
+			knownDifferenceRE(i).MatchString(d.What) {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,174 @@
+package realcluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fixture is the set of real clusters every test of this package shares;
+// TestMain starts them once per test binary (a node takes 10-40 s to start
+// on 2 cores) and tears them down at the end.
+//
+//	a  8.19  local: static remote static_b (elasticsearch.yml), both_b
+//	         (elasticsearch.yml and cluster settings) and dynamic remotes
+//	         sniff_b, proxy_b (to b), to_c (9.x), to_d (7.17)
+//	b  8.19  a remote that TestRemoteNodeDownAndBack stops and restarts
+//	c  9.x   (Temurin 25) remotes to_a (8.19) and to_d (7.17: the wire rule
+//	         forbids it)
+//	d  7.17  static_b and both_b like a, remote to_c (9.x: forbidden from
+//	         this side too)
+//	m  8.19 master m0 + 9.x data node m1: a rolling upgrade half done
+type fixture struct {
+	h                  *Harness
+	a, b, c, d, m0, m1 *Node
+	started            time.Duration
+}
+
+var fx *fixture
+
+func TestMain(m *testing.M) {
+	start := time.Now()
+	f, err := startFixture()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "realcluster: starting the real clusters failed:", err)
+		if f != nil && f.h != nil {
+			f.h.Close()
+		}
+		os.Exit(1) // a real-cluster test that cannot run fails, never skips
+	}
+	f.started = time.Since(start)
+	fmt.Fprintf(os.Stderr, "realcluster: 6 nodes of 4 versions up and linked in %v\n", f.started.Round(time.Second))
+	fx = f
+	code := m.Run()
+	stop := time.Now()
+	if err := f.h.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "realcluster: tear-down:", err)
+		code = 1
+	}
+	if err := checkNoLeftovers(f.h); err != nil {
+		fmt.Fprintln(os.Stderr, "realcluster: tear-down left something behind:", err)
+		code = 1
+	}
+	fmt.Fprintf(os.Stderr, "realcluster: torn down in %v; total %v\n", time.Since(stop).Round(time.Millisecond), time.Since(start).Round(time.Second))
+	os.Exit(code)
+}
+
+func startFixture() (*fixture, error) {
+	// Fetch and unpack first, one version at a time (unzip and javac are
+	// CPU-bound; nodes then start in parallel).
+	for _, v := range []string{V8, V9, V7} {
+		if _, err := Distribution(v); err != nil {
+			return nil, err
+		}
+	}
+	h, err := New()
+	if err != nil {
+		return nil, err
+	}
+	f := &fixture{h: h}
+	// Remotes first: the elasticsearch.yml of a and d names b's transport
+	// address.
+	if err := parallel(
+		func() (err error) { f.b, err = h.Start(NodeSpec{Cluster: "b", Name: "b0", Version: V8}); return },
+		func() (err error) { f.c, err = h.Start(NodeSpec{Cluster: "c", Name: "c0", Version: V9}); return },
+		func() (err error) {
+			f.m0, err = h.Start(NodeSpec{Cluster: "m", Name: "m0", Version: V8, Bootstrap: true})
+			return
+		},
+	); err != nil {
+		return f, err
+	}
+	// Static links: static_b only in elasticsearch.yml; both_b in
+	// elasticsearch.yml and (below) in the cluster settings with another
+	// skip_unavailable, which wins key by key.
+	static := func(skip string) []string {
+		return []string{
+			`cluster.remote.static_b.seeds: ["` + f.b.TransportAddress() + `"]`,
+			`cluster.remote.both_b.seeds: ["` + f.b.TransportAddress() + `"]`,
+			`cluster.remote.both_b.skip_unavailable: ` + skip,
+		}
+	}
+	if err := parallel(
+		func() (err error) {
+			f.a, err = h.Start(NodeSpec{Cluster: "a", Name: "a0", Version: V8, Settings: static("false")})
+			return
+		},
+		func() (err error) {
+			f.d, err = h.Start(NodeSpec{Cluster: "d", Name: "d0", Version: V7, Settings: static("true")})
+			return
+		},
+		func() (err error) {
+			// A 9.x node joins the 8.19 cluster, as in a rolling upgrade;
+			// not master-eligible, so the 8.19 master stays elected.
+			f.m1, err = h.Start(NodeSpec{Cluster: "m", Name: "m1", Version: V9, Join: []string{f.m0.TransportAddress()},
+				Roles: []string{"data", "ingest", "remote_cluster_client"}})
+			return
+		},
+	); err != nil {
+		return f, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	links := []struct {
+		on       *Node
+		settings map[string]any
+	}{
+		{f.a, map[string]any{
+			"cluster.remote.both_b.seeds":            []string{f.b.TransportAddress()},
+			"cluster.remote.both_b.skip_unavailable": true,
+			"cluster.remote.sniff_b.seeds":           []string{f.b.TransportAddress()},
+			"cluster.remote.proxy_b.mode":            "proxy",
+			"cluster.remote.proxy_b.proxy_address":   f.b.TransportAddress(),
+			"cluster.remote.to_c.seeds":              []string{f.c.TransportAddress()},
+			"cluster.remote.to_d.seeds":              []string{f.d.TransportAddress()},
+		}},
+		{f.c, map[string]any{
+			"cluster.remote.to_a.seeds": []string{f.a.TransportAddress()},
+			"cluster.remote.to_d.seeds": []string{f.d.TransportAddress()},
+		}},
+		{f.d, map[string]any{
+			"cluster.remote.both_b.seeds":            []string{f.b.TransportAddress()},
+			"cluster.remote.both_b.skip_unavailable": false,
+			"cluster.remote.to_c.seeds":              []string{f.c.TransportAddress()},
+		}},
+	}
+	for _, l := range links {
+		if err := l.on.PutClusterSettings(ctx, l.settings); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// parallel runs fns concurrently and returns their first error.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNoLeftovers verifies the tear-down: no directory and no process of
+// any node's group.
+func checkNoLeftovers(h *Harness) error {
+	if _, err := os.Stat(h.Dir()); !os.IsNotExist(err) {
+		return fmt.Errorf("%s still exists (%v)", h.Dir(), err)
+	}
+	if g := h.Leftovers(); len(g) > 0 {
+		return fmt.Errorf("process groups %v still have processes", g)
+	}
+	return nil
+}
