@@ -1112,7 +1112,7 @@ clusters:
 	_, err := Load(LoadOptions{File: file, Environ: []string{"ES_REMOTE_EXPORTER_MAX_CONCURRENCY=0"}})
 	checkErrors(t, err, []string{
 		"poll_interval: must be at least 1s, got 100ms",
-		"max_concurrency: must be at least 1, got 0",
+		"max_concurrency (from ES_REMOTE_EXPORTER_MAX_CONCURRENCY): must be at least 1, got 0",
 		`clusters[0].urls[0]: "ftp://es:9200" is not an http:// or https:// URL`,
 		"clusters[0].password: required because username is set",
 		`clusters[1].name: duplicate of clusters[0].name "prod"`,
@@ -1510,7 +1510,7 @@ func TestRegisterFlags(t *testing.T) {
 		t.Errorf("flags not applied: %+v", cfg)
 	}
 	_, err = Load(LoadOptions{Flags: parseFlags(t, "--es.poll-interval=10ms")})
-	checkErrors(t, err, []string{"poll_interval: must be at least 1s, got 10ms"})
+	checkErrors(t, err, []string{"poll_interval (from --es.poll-interval): must be at least 1s, got 10ms"})
 
 	// A caller that registers a flag with another type still gets errors naming the flag.
 	custom := pflag.NewFlagSet("custom", pflag.ContinueOnError)
@@ -1760,4 +1760,23 @@ func TestWarnings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidationNamesTheSource: a value that fails validation names the
+// flag or variable it came from, like a value that fails to decode.
+func TestValidationNamesTheSource(t *testing.T) {
+	file := writeConfig(t, "poll_interval: 30s\nclusters:\n  - name: a\n    urls: [\"https://a:9200\"]\n")
+	fs := parseFlags(t, "--es.poll-interval=500ms")
+	_, err := Load(LoadOptions{File: file, Flags: fs, Environ: []string{
+		"ES_REMOTE_EXPORTER_CLUSTERS__0__URLS=https://a:9200,ftp://b",
+		"ES_REMOTE_EXPORTER_CLUSTERS__0__TIMEOUT=1ms",
+	}})
+	checkErrors(t, err, []string{
+		"poll_interval (from --es.poll-interval): must be at least 1s, got 500ms",
+		"clusters[0].timeout (from ES_REMOTE_EXPORTER_CLUSTERS__0__TIMEOUT): must be at least",
+		"clusters[0].urls[1] (from ES_REMOTE_EXPORTER_CLUSTERS__0__URLS): ",
+	})
+	// From the file, the key path alone.
+	_, err = Load(LoadOptions{File: writeConfig(t, "poll_interval: 500ms\n")})
+	checkErrors(t, err, []string{"poll_interval: must be at least 1s, got 500ms"})
 }

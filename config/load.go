@@ -85,7 +85,7 @@ func load(opts LoadOptions, open openFunc) (*Config, error) {
 	}
 
 	cfg.readSecretFiles(open)
-	if err := errors.Join(append(conflicts, cfg.validate(open))...); err != nil {
+	if err := errors.Join(append(conflicts, nameSources(cfg.validate(open), layers))...); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
@@ -277,6 +277,53 @@ func mergeLayers(layers []layer) (merged map[string]any, conflicts []error, err 
 	}
 	merged["clusters"] = list
 	return merged, conflicts, nil
+}
+
+// nameSources says which environment variable or flag set the key each validation problem is about,
+// as the decoder does for a layer's own problems: "poll_interval (from --es.poll-interval): ...".
+// Keys from the file keep their plain path. The highest source that set a key is the one named.
+func nameSources(err error, layers []layer) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	from := map[string]string{} // key path -> variable or flag
+	for _, l := range layers {
+		if _, file := l.src.(fileSource); file {
+			continue
+		}
+		walkLeaves(nil, l.data, func(p keyPath) { from[p.String()] = l.src.spell(p) })
+	}
+	var out []error
+	for _, e := range joined.Unwrap() {
+		path, msg, found := strings.Cut(e.Error(), ": ")
+		name, ok := from[path]
+		if i := strings.LastIndex(path, "["); !ok && i > 0 && strings.HasSuffix(path, "]") {
+			name, ok = from[path[:i]] // urls[1] of a list a variable set
+		}
+		if found && ok {
+			e = fmt.Errorf("%s (from %s): %s", path, name, msg)
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+// walkLeaves calls fn with the key path of every value that is set in a layer's raw map (a list of
+// clusters from the environment is a map keyed by index).
+func walkLeaves(p keyPath, m map[string]any, fn func(keyPath)) {
+	for k, v := range m {
+		kp := p.key(k)
+		if _, isIndex := parseIndex(k); isIndex && len(p) == 1 && p[0].key == "clusters" {
+			kp = p.index(k)
+		}
+		switch sub, isMap := asMap(v); {
+		case isMap:
+			walkLeaves(kp, sub, fn)
+		case v != nil:
+			fn(kp)
+		}
+	}
 }
 
 // secretAlternatives are the keys of a cluster that say the same thing two ways: the inline secret
