@@ -74,6 +74,8 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		// oslo's node certificates expire in 20 days: the expiry warning.
 		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2),
 			Transport: simulator.TransportSpec{NotAfter: time.Now().Add(20 * 24 * time.Hour)}},
+		// tokyo serves the API-key model: remote_cluster_server.enabled on
+		// every node, with its own remote cluster CA.
 		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
 			apiKeyID: {Key: apiKey, Name: "es_remote_exporter", Owner: exporterUser,
 				ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"}},
@@ -81,12 +83,23 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			"remote-search": {},
 			"remote-replication": {Cluster: []string{"manage_ccr"}, Indices: []simulator.IndicesPrivileges{
 				{Names: []string{"follower-*"}, Privileges: []string{"monitor", "read", "write", "manage_follow_index"}}}},
-		}},
+		}, RemoteClusterServer: &simulator.RemoteClusterServerSpec{Enabled: true}},
 	}
 	for _, spec := range specs {
 		if _, err := t.Sim.AddCluster(spec); err != nil {
 			return fmt.Errorf("simulated cluster %s: %w", spec.Name, err)
 		}
+	}
+	// paris -> tokyo uses the API-key model: paris's remote cluster client
+	// trusts tokyo's remote cluster CA, and its keystore holds a
+	// cross-cluster key of tokyo with search access.
+	if err := t.Sim.Cluster(Paris).TrustRemoteClusterServer(t.Sim.Cluster(Tokyo)); err != nil {
+		return err
+	}
+	ccsKeyID, _, err := t.Sim.Cluster(Tokyo).CreateCrossClusterAPIKey("paris",
+		simulator.CrossClusterAccess{Search: []simulator.CrossClusterIndices{{Names: []string{"*"}}}}, time.Time{})
+	if err != nil {
+		return fmt.Errorf("cross-cluster API key of %s: %w", Tokyo, err)
 	}
 	no, yes := false, true
 	links := []struct {
@@ -102,7 +115,7 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		// elasticsearch.yml, under the cluster setting true.
 		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", Static: true, StaticNodes: []string{Paris + "-es01"},
 			SkipUnavailable: &no}},
-		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, ServerName: "tokyo.es.internal",
+		{Paris, simulator.LinkSpec{Alias: Tokyo, Remote: Tokyo, Mode: "proxy", APIKeyAuth: true, APIKeyID: ccsKeyID, ServerName: "tokyo.es.internal",
 			SkipUnavailable: &yes}},
 		// berlin-es02 alone has a link to oslo in its elasticsearch.yml:
 		// a search coordinated by berlin-es01 does not know it.

@@ -124,6 +124,7 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 	withIndices := slices.Contains(metrics, "_all") || slices.Contains(metrics, "indices")
 	withSettings := slices.Contains(metrics, "_all") || slices.Contains(metrics, "settings")
 	withHTTP := slices.Contains(metrics, "_all") || slices.Contains(metrics, "http")
+	withRCS := slices.Contains(metrics, "_all") || slices.Contains(metrics, "remote_cluster_server")
 	flat := false
 	if q := r.URL.Query(); withSettings && q.Has("flat_settings") {
 		// Settings#toXContent reads the parameter while rendering.
@@ -138,12 +139,16 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 	nodes := make([]nodeView, len(c.nodes))
 	settings := map[string]map[string]any{}
 	httpPorts := map[string]int{}
+	rcsAddrs := map[string]string{} // remotecluster.go
 	for i, n := range c.nodes {
 		nodes[i] = nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr, unresponsive: n.unresponsive && i != local}
 		if withSettings {
 			settings[n.id] = c.nodeSettingsLocked(n, ver)
 		}
 		httpPorts[n.id] = n.httpPort
+		var nv nodeView
+		c.rcsViewLocked(i, &nv)
+		rcsAddrs[n.id] = nv.rcsAddr
 	}
 	c.mu.Unlock()
 	var selected []nodeView
@@ -192,6 +197,11 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 		// between settings and http in NodesInfoResponse.toXContent.
 		if withHTTP {
 			o = o.set("http", httpInfo(r, httpPorts[n.id]))
+		}
+		if a := rcsAddrs[n.id]; withRCS && a != "" {
+			// RemoteClusterServerInfo#toXContent, right after http
+			// (remotecluster.go).
+			o = o.set("remote_cluster_server", obj{}.set("bound_address", []any{a}).set("publish_address", a))
 		}
 		nodesObj = nodesObj.set(n.id, o)
 	}

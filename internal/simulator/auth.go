@@ -101,6 +101,9 @@ func (c *Cluster) authenticate(ver esVersion, r *http.Request) (*principal, *res
 			break // unverified: malformed ApiKey credentials treated as missing
 		}
 		const reason = "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
+		if resp := c.restKeyCheck(ver, r, id, key, reason); resp != nil {
+			return nil, resp // key type and lifecycle (remotecluster.go)
+		}
 		k, known := c.apiKeys[id]
 		if !known {
 			resp := c.unauthorized(ver, r, reason, obj{}.set("additional_unsuccessful_credentials",

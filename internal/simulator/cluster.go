@@ -59,6 +59,13 @@ type ClusterSpec struct {
 	LicenseExpiry time.Time
 	// Roles are the native roles (GET /_security/role, roles.go), by name.
 	Roles map[string]RoleSpec
+	// RemoteClusterServer is every node's remote cluster server (NodeSpec
+	// overrides it per node); nil = not configured (remotecluster.go).
+	RemoteClusterServer *RemoteClusterServerSpec
+	// RemoteClusterClientCAs (PEM) is what
+	// xpack.security.remote_cluster_client.ssl.certificate_authorities
+	// trusts; nil = nothing simulated (see TrustRemoteClusterServer).
+	RemoteClusterClientCAs []byte
 }
 
 // NodeSpec describes one node. Version "" = the cluster's version; Roles nil =
@@ -77,6 +84,8 @@ type NodeSpec struct {
 	// cannot connect to it nor it to them. A node whose security is
 	// explicitly off serves plain TCP whatever this says.
 	TransportTLS *bool
+	// RemoteClusterServer overrides ClusterSpec.RemoteClusterServer.
+	RemoteClusterServer *RemoteClusterServerSpec
 }
 
 // User is a native-realm user. Roles are only reported in 403 texts; the
@@ -130,6 +139,7 @@ type Cluster struct {
 	tfault   atomic.Int32 // transportOK / transportHang / transportDrop
 	lic      license
 	ccr      ccrState // cross-cluster replication (ccr.go)
+	rcs      rcsState // API-key model (remotecluster.go)
 }
 
 type node struct {
@@ -259,6 +269,9 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 			return nil, fmt.Errorf("simulator: cluster %q node %q: %w", spec.Name, n.name, err)
 		}
 		c.nodes = append(c.nodes, n)
+	}
+	if err := c.initRemoteCluster(spec, nodeSpecs); err != nil {
+		return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
 	}
 	c.refreshNodeConfigs()
 	c.refreshNodeModes()
@@ -401,6 +414,14 @@ func (c *Cluster) Start() error {
 		}
 		started = append(started, n)
 	}
+	if err := c.listenRemoteClusterServersLocked(); err != nil {
+		for _, m := range started {
+			m.close()
+		}
+		closeHTTP()
+		c.mu.Unlock()
+		return err
+	}
 	type serving struct {
 		srv  *http.Server
 		ln   net.Listener
@@ -510,6 +531,7 @@ func (c *Cluster) stop() {
 	for _, n := range nodes {
 		n.close()
 	}
+	c.closeRemoteClusterServers()
 	// Links of this cluster are torn down with it: a node that is not running
 	// has no connections (they are re-established by Start).
 	c.mu.Lock()

@@ -43,6 +43,7 @@ import (
 type linkDef struct {
 	remote   string   // the simulated cluster behind it
 	apiKey   bool     // cluster_credentials in the keystore
+	apiKeyID string   // the key those credentials are (LinkSpec.APIKeyID)
 	nodes    []string // static definition: the nodes that have it
 	settings map[string]any
 	legacy   bool // written under search.remote.* (LinkSpec.LegacySearchRemote)
@@ -105,7 +106,7 @@ func effectiveLink(l *link, alias, nodeName string) (LinkSpec, bool) {
 	if base == nil {
 		return LinkSpec{}, false
 	}
-	spec := LinkSpec{Alias: alias, Remote: base.remote, APIKeyAuth: base.apiKey, Mode: "sniff",
+	spec := LinkSpec{Alias: alias, Remote: base.remote, APIKeyAuth: base.apiKey, APIKeyID: base.apiKeyID, Mode: "sniff",
 		NodeConnections: 3, ProxySocketConnections: 18, Static: l.dynamic == nil}
 	str := func(k string) string { s, _ := merged[k].(string); return s }
 	if m := str("mode"); m != "" {

@@ -391,6 +391,10 @@ func (c *Cluster) handle(r *http.Request) response {
 			names = strings.Split(segs[2], ",")
 		}
 		rt = &route{[]string{"GET"}, func() response { return c.getRolesAction(r, ver, names) }}
+	case len(segs) == 2 && segs[0] == "_security" && segs[1] == "api_key" && c.answeringPluginActive(r):
+		// RestGetApiKeyAction (apikeys.go); creating and invalidating keys
+		// through REST is not simulated (Go API: remotecluster.go).
+		rt = &route{[]string{"GET"}, func() response { return c.getAPIKeysAction(r, ver) }}
 	case len(segs) == 1 && segs[0] == "_xpack":
 		// RestXPackInfoAction: GET and HEAD /_xpack.
 		rt = &route{[]string{"GET", "HEAD"}, func() response { return c.xpackInfoAction(r, ver) }}

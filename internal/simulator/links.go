@@ -14,12 +14,18 @@ type LinkSpec struct {
 	Alias string
 	// Remote names a simulated cluster of the same Sim. "" with Seeds or
 	// ProxyAddress set is a remote nobody answers for (always disconnected).
-	Remote          string
-	Mode            string // "sniff" (default) or "proxy"
-	APIKeyAuth      bool   // API-key security model: cluster_credentials present (8.10+)
-	SkipUnavailable *bool  // nil = the version's default (false <= 8.14, true >= 8.15)
-	// Seeds default to up to 3 of the remote's transport addresses;
-	// ProxyAddress to the remote's first node; ServerName to "".
+	Remote     string
+	Mode       string // "sniff" (default) or "proxy"
+	APIKeyAuth bool   // API-key security model: cluster_credentials present (8.10+)
+	// APIKeyID names the remote's API key whose credential the local
+	// keystore holds as cluster.remote.<alias>.credentials (APIKeyAuth
+	// only); "" = a valid cross-cluster key with full access that the
+	// remote's key store does not model (remotecluster.go).
+	APIKeyID        string
+	SkipUnavailable *bool // nil = the version's default (false <= 8.14, true >= 8.15)
+	// Seeds default to up to 3 of the remote's transport addresses (of its
+	// remote cluster server addresses for APIKeyAuth, when it has any);
+	// ProxyAddress to the remote's first such address; ServerName to "".
 	Seeds                    []string
 	ProxyAddress, ServerName string
 	// 0 = defaults 3 (node_connections) / 18 (proxy_socket_connections).
@@ -102,6 +108,9 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 			return fmt.Errorf("simulator: link %q: no simulated cluster %q", l.Alias, l.Remote)
 		}
 		addrs := tgt.TransportAddresses()
+		if rcs := tgt.RemoteClusterAddresses(); l.APIKeyAuth && len(rcs) > 0 {
+			addrs = rcs // remotecluster.go
+		}
 		if mode == "sniff" && len(l.Seeds) == 0 {
 			l.Seeds = addrs[:min(3, len(addrs))]
 		}
@@ -109,7 +118,10 @@ func (c *Cluster) AddLink(l LinkSpec) error {
 			l.ProxyAddress = addrs[0]
 		}
 	}
-	def := linkDef{remote: l.Remote, apiKey: l.APIKeyAuth, settings: remoteSettings(l), legacy: l.LegacySearchRemote}
+	if l.APIKeyID != "" && !l.APIKeyAuth {
+		return fmt.Errorf("simulator: link %q: APIKeyID without APIKeyAuth", l.Alias)
+	}
+	def := linkDef{remote: l.Remote, apiKey: l.APIKeyAuth, apiKeyID: l.APIKeyID, settings: remoteSettings(l), legacy: l.LegacySearchRemote}
 	if l.Static {
 		def.nodes = slices.Clone(l.StaticNodes)
 		if def.nodes == nil {
@@ -198,6 +210,12 @@ type nodeView struct {
 	addr         string
 	chain        []*x509.Certificate // transport certificate chain
 	mode         transportMode       // transport TLS and security (security.go)
+	// The remote cluster server (remotecluster.go): address ("" = not
+	// enabled), TLS, certificate chain, client certificate required.
+	rcsAddr       string
+	rcsTLS        bool
+	rcsChain      []*x509.Certificate
+	rcsClientCert bool
 }
 
 func (c *Cluster) view() remoteView {
@@ -217,9 +235,11 @@ func (c *Cluster) view() remoteView {
 		indices: c.indices,
 		tls:     tlsSide{store: c.tpki.store, mode: c.tpki.mode},
 	}
-	for _, n := range c.nodes {
-		v.nodes = append(v.nodes, nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr,
-			chain: n.cert.chain, mode: c.nodeModeLocked(n)})
+	for i, n := range c.nodes {
+		nv := nodeView{id: n.id, name: n.name, ver: n.ver, roles: n.roles, addr: n.addr,
+			chain: n.cert.chain, mode: c.nodeModeLocked(n)}
+		c.rcsViewLocked(i, &nv)
+		v.nodes = append(v.nodes, nv)
 	}
 	return v
 }
@@ -257,10 +277,11 @@ func capacity(local esVersion, lm transportMode, l LinkSpec, v remoteView, canCo
 	if l.Remote == "" || !v.exists || !v.running || v.hang || v.drop || len(v.nodes) == 0 {
 		return 0, nodeView{}
 	}
-	// Unverified: an API-key link to a remote without the remote cluster
-	// server (< 8.10) cannot connect.
-	if l.APIKeyAuth && !v.nodes[0].ver.atLeast(8, 10) {
-		return 0, nodeView{}
+	if l.APIKeyAuth {
+		return apiKeyCapacity(local, lm, l, v, canConnect) // remotecluster.go
+	}
+	if atRemoteClusterPort(l, v) {
+		return 0, nodeView{} // symptom 7 (remotecluster.go)
 	}
 	if l.Mode == "proxy" {
 		target := v.nodes[0]

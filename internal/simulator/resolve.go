@@ -252,19 +252,33 @@ func (c *Cluster) resolveRemote(r *http.Request, p *principal, local esVersion, 
 		}
 		if n == 0 {
 			// Connect failure / NoSuchRemoteClusterException path:
-			// isRemoteUnavailableException -> connected false, no error.
+			// isRemoteUnavailableException -> connected false, no error;
+			// a security exception of the remote's handshake has its
+			// message as error (remotecluster.go).
 			c.setEstablished(l, false)
+			if why := c.linkSecurityFailure(l.spec, v); why != "" && !established {
+				return disconnected.set("error", why), false
+			}
 			return disconnected, false
 		}
 		c.setEstablished(l, true)
+		indices := v.indices
 		if !l.spec.APIKeyAuth {
 			// The remote authorizes the user's role names once connected
 			// (remoteauth.go); its denial still reads connected:false.
 			if why := remoteDenial(c, tgt, local, p, l); why != "" {
 				return disconnected.set("error", why), false
 			}
+		} else {
+			// The key authenticates each request; the key's access and the
+			// user's remote_indices decide what it sees (remotecluster.go).
+			visible, why := c.apiKeyRequest(tgt, p, l.spec, v.indices, patterns, clusterInfoOnly)
+			if why != "" {
+				return disconnected.set("error", why), false
+			}
+			indices = visible
 		}
-		return remoteEntry(node, v.indices, patterns, skip, clusterInfoOnly, ignoreUnavailable), false
+		return remoteEntry(node, indices, patterns, skip, clusterInfoOnly, ignoreUnavailable), false
 	}
 }
 

@@ -364,8 +364,13 @@ func (c *Cluster) reconfigureNode(nodeName string, change func(*node) error) err
 // refreshNodeModes publishes every node's transport mode to its listener.
 // Callers hold c.mu.
 func (c *Cluster) refreshNodeModes() {
-	for _, n := range c.nodes {
+	for i, n := range c.nodes {
 		n.plain.Store(!n.transportTLS())
+		if i < len(c.rcs.nodes) && c.rcs.nodes[i].spec != nil {
+			// The remote cluster server's TLS also comes from the security
+			// plugin (remotecluster.go).
+			c.rcs.nodes[i].srv.plain.Store(!c.rcs.nodes[i].ssl() || !n.pluginActive())
+		}
 	}
 }
 

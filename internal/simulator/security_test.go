@@ -712,8 +712,8 @@ func TestLinksFollowSecurityOverPlainTransport(t *testing.T) {
 		{"both insecure", plain("l", false), plain("r", false), true, true, false},
 		{"insecure local, secure remote", plain("l", false), plain("r", true), false, false, false},
 		{"secure local, insecure remote", plain("l", true), plain("r", false), true, true, false},
-		// API-key links use the remote cluster server port (not simulated),
-		// which only needs security on both sides.
+		// API-key links use the remote cluster server port (its own TLS,
+		// remotecluster.go), which needs security on both sides.
 		{"TLS local, plain remote", ClusterSpec{Name: "l", Version: "8.19.2"}, plain("r", true), false, false, true},
 		{"both TLS: API-key link", ClusterSpec{Name: "l", Version: "8.19.2"}, ClusterSpec{Name: "r", Version: "8.19.2"}, true, true, true},
 		{"API-key link to an insecure remote", ClusterSpec{Name: "l", Version: "8.19.2"}, plain("r", false), false, false, false},
@@ -722,7 +722,11 @@ func TestLinksFollowSecurityOverPlainTransport(t *testing.T) {
 			t.Parallel()
 			s := newSim(t)
 			local := addCluster(t, s, tc.local)
-			addCluster(t, s, tc.remote)
+			tc.remote.RemoteClusterServer = &RemoteClusterServerSpec{Enabled: true}
+			remote := addCluster(t, s, tc.remote)
+			if err := local.TrustRemoteClusterServer(remote); err != nil {
+				t.Fatal(err)
+			}
 			addLink(t, local, LinkSpec{Alias: "sniff", Remote: "r"})
 			addLink(t, local, LinkSpec{Alias: "proxy", Remote: "r", Mode: "proxy"})
 			addLink(t, local, LinkSpec{Alias: "key", Remote: "r", Mode: "proxy", APIKeyAuth: true})

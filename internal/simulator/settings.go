@@ -107,6 +107,10 @@ func (c *Cluster) nodeSettingsLocked(n *node, attrVer esVersion) map[string]any 
 			m[sslKey+"verification_mode"] = c.tpki.spec.VerificationMode
 		}
 	}
+	// remote_cluster_server.*, remote_cluster.port and the
+	// xpack.security.remote_cluster_{server,client}.ssl.* settings
+	// (remotecluster.go).
+	c.remoteClusterSettingsLocked(n, m)
 	if c.lic.typ == "trial" {
 		m["xpack.license.self_generated.type"] = "trial"
 	}
@@ -117,9 +121,11 @@ func (c *Cluster) nodeSettingsLocked(n *node, attrVer esVersion) map[string]any 
 
 // filteredSetting reports whether SettingsFilter hides a setting from the
 // REST API (every xpack.security.{transport,http}.ssl.* setting but
-// .enabled, see above).
+// .enabled, see above; likewise the remote cluster server and client SSL
+// settings, remotecluster.go).
 func filteredSetting(key string) bool {
-	for _, p := range []string{"xpack.security.transport.ssl.", "xpack.security.http.ssl."} {
+	for _, p := range []string{"xpack.security.transport.ssl.", "xpack.security.http.ssl.",
+		"xpack.security.remote_cluster_server.ssl.", "xpack.security.remote_cluster_client.ssl."} {
 		if strings.HasPrefix(key, p) && key != p+"enabled" {
 			return true
 		}

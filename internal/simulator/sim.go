@@ -45,6 +45,20 @@
 // Cluster.TrustCluster, Cluster.RotateTransportCA). Links connect only when
 // both sides trust each other's certificates at connection time.
 //
+// API-key model (remotecluster.go): per node a remote cluster server
+// (NodeSpec/ClusterSpec.RemoteClusterServer: remote_cluster_server.enabled,
+// its own TLS, CA and client authentication) on a port of its own with real
+// TLS, reported in GET /_nodes (remote_cluster_server), /_nodes/settings
+// and /_ssl/certificates; the local remote cluster client's truststore
+// (ClusterSpec.RemoteClusterClientCAs, Cluster.TrustRemoteClusterServer);
+// cross-cluster and REST API keys (Cluster.CreateCrossClusterAPIKey,
+// CreateRESTAPIKey, InvalidateAPIKey, DeleteAPIKey) listed by GET
+// /_security/api_key (apikeys.go). API-key links (LinkSpec.APIKeyAuth,
+// APIKeyID) dial the remote cluster server and connect only when it is
+// enabled, trusted and the key authenticates; the key's access and the
+// user's remote_indices authorize their requests, with the troubleshooting
+// guide's texts in _resolve/cluster.
+//
 // Links are dynamic (cluster settings API: GET /_cluster/settings, every
 // node) or static (elasticsearch.yml of some nodes: their GET
 // /_nodes/settings and _remote/info only), or both, dynamic settings
@@ -67,6 +81,21 @@
 //     Basic/ApiKey credentials treated as missing; the order of index
 //     privileges in denial texts; role order; no " on indices" context when
 //     a principal has no privilege for the action.
+//   - remotecluster.go: that a failed remote cluster handshake (wrong key
+//     type, unknown/expired/invalidated key, missing credentials at the
+//     remote cluster server port) surfaces as _resolve/cluster's error
+//     rather than as an unreachable remote; the key id as the "user" of
+//     "unable to authenticate user [..]"; the ", this action is granted
+//     by the index privileges [..]" suffix of the remote's denial and the
+//     sorted "assigned roles"; the texts of invalidated/expired REST keys;
+//     the implicit key of a link without APIKeyID; the settings written
+//     for the server (remote_cluster.port with the bound port); sniff mode
+//     needing a seed that is a remote cluster server address.
+//   - apikeys.go: the version boundaries of invalidation (8.12),
+//     realm_type (8.14), metadata (7.13), active_only (8.10); the order of
+//     the listed keys; 200 with an empty list when nothing matches; the
+//     privileges listed by the denial; the "role" descriptor name of
+//     ClusterSpec.APIKeys.
 //   - remoteauth.go: an API key's privileges applying on the remote in the
 //     certificate model; the "(assigned roles [..] were not found)" suffix
 //     from 8.5; no " on indices [dummy*]" context in the remote's denial.

@@ -43,6 +43,7 @@ func (c *Cluster) configuredCertificates(idx int) []storedCert {
 	c.mu.Lock()
 	n := c.nodes[idx]
 	nc, store, name, withTransport := n.cert, c.tpki.store, n.name, n.tlsSetting
+	rcs := c.remoteClusterCertificatesLocked(idx) // remotecluster.go
 	c.mu.Unlock()
 	var out []storedCert
 	if withTransport {
@@ -54,6 +55,7 @@ func (c *Cluster) configuredCertificates(idx int) []storedCert {
 			out = append(out, storedCert{path: e.path, format: "PEM", cert: e.cert})
 		}
 	}
+	out = append(out, rcs...)
 	if !c.plain {
 		http, httpCA := "http", "http_ca"
 		leaf, ca := c.sim.pki.leaf.Leaf, c.sim.pki.caCert

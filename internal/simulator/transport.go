@@ -52,7 +52,7 @@ import (
 // which ExceptionsHelper#isRemoteUnavailableException counts as "remote
 // unavailable": _resolve/cluster reports connected:false without an error
 // field, exactly as for an unreachable remote. API-key links (LinkSpec.
-// APIKeyAuth) use the remote cluster server port, which is not simulated;
+// APIKeyAuth) use the remote cluster server port (remotecluster.go);
 // transport trust does not apply to them.
 
 // SharedTransportCADN is the subject of the Sim's shared transport CA.
@@ -516,7 +516,10 @@ func (c *Cluster) localTLS() tlsSide {
 // trustFilter returns the predicate of remote nodes a link can connect to
 // as far as TLS goes, or nil when trust does not apply.
 func (c *Cluster) trustFilter(l LinkSpec, v remoteView) func(nodeView) bool {
-	if l.APIKeyAuth || !v.exists {
+	if l.APIKeyAuth {
+		return c.remoteClusterTrustFilter(l, v) // remotecluster.go
+	}
+	if !v.exists {
 		return nil
 	}
 	local := c.localTLS()
