@@ -115,8 +115,8 @@ type handlerOptions struct{ lifecycle bool }
 // /metrics could otherwise make the exporter reload at will.
 func WithLifecycle() HandlerOption { return func(o *handlerOptions) { o.lifecycle = true } }
 
-// LifecycleDisabled is the 403 answer to /-/reload without WithLifecycle.
-const LifecycleDisabled = "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload over HTTP, or send it SIGHUP"
+// lifecycleDisabled is the 403 answer to /-/reload without WithLifecycle.
+const lifecycleDisabled = "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle to reload over HTTP, or send it SIGHUP"
 
 // Handler serves /metrics, the landing page, /-/healthy, /-/ready and
 // /-/reload.
@@ -139,7 +139,7 @@ func (d *Daemon) Handler(opts ...HandlerOption) (http.Handler, error) {
 	})
 	reload := func(w http.ResponseWriter, _ *http.Request) {
 		if !o.lifecycle {
-			http.Error(w, LifecycleDisabled, http.StatusForbidden)
+			http.Error(w, lifecycleDisabled, http.StatusForbidden)
 			return
 		}
 		if err := d.Reload(); err != nil {
