@@ -144,7 +144,8 @@ func TestFlagErrors(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
 		}
-	}	// A value the configuration rejects names the flag it came from.
+	}
+	// A value the configuration rejects names the flag it came from.
 	if code, _, errOut := runSplit("--es.poll-interval=500ms", "--config.check"); code != 1 ||
 		!strings.Contains(errOut, "poll_interval (from --es.poll-interval): must be at least 1s, got 500ms") {
 		t.Errorf("--es.poll-interval=500ms --config.check: exit %d, stderr %q; want 1 and the flag named", code, errOut)
