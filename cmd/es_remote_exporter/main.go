@@ -119,6 +119,15 @@ Elasticsearch does not support in one step). The log stays quiet unless --log.le
 	{name: "help", synopsis: "help [COMMAND]", summary: "print the usage of a command", maxArgs: 1},
 }
 
+// commandNames lists the commands for messages: "demo, check, ... and help".
+func commandNames() string {
+	var names []string
+	for _, c := range commands[1:] {
+		names = append(names, c.name)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
 func lookupCommand(name string) *command {
 	for _, c := range commands {
 		if c.name == name {
@@ -218,7 +227,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", programName, flagError(o, err), programName)
 			return 2
 		}
-		fmt.Fprintf(stderr, "%s: unknown command %q; commands are demo, check, compat, plan-upgrade, version and help\n", programName, name)
+		fmt.Fprintf(stderr, "%s: unknown command %q; commands are %s\n", programName, name, commandNames())
 		return 2
 	}
 	usageHint := fmt.Sprintf("Run '%s help %s' for usage.", programName, o.cmd.name)
@@ -259,7 +268,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		}
 		c := lookupCommand(o.args[0])
 		if c == nil || c.name == "" {
-			fmt.Fprintf(stderr, "%s help: unknown command %q; commands are demo, check, compat, plan-upgrade, version and help\n", programName, o.args[0])
+			fmt.Fprintf(stderr, "%s help: unknown command %q; commands are %s\n", programName, o.args[0], commandNames())
 			return 2
 		}
 		printUsage(stdout, c)
