@@ -115,13 +115,13 @@ func TestRemoteInfoDefaultsPerVersion(t *testing.T) {
 func TestRemoteInfoClusterCredentials(t *testing.T) {
 	s := newSim(t)
 	cl := newClient(t, s)
-	target := addCluster(t, s, ClusterSpec{Name: "target", Version: "8.19.2",
+	target := addCluster(t, s, ClusterSpec{Name: "target", Version: "8.19.2", License: "enterprise",
 		RemoteClusterServer: &RemoteClusterServerSpec{Enabled: true}})
 	old := addCluster(t, s, ClusterSpec{Name: "old", Version: "8.9.2"})
 	if err := old.AddLink(LinkSpec{Alias: "k", Remote: "target", APIKeyAuth: true}); err == nil {
 		t.Error("API-key link accepted on 8.9")
 	}
-	c := addCluster(t, s, ClusterSpec{Name: "c", Version: "8.19.2", RemoteClusterClientCAs: target.RemoteClusterCACertPEM()})
+	c := addCluster(t, s, ClusterSpec{Name: "c", Version: "8.19.2", License: "enterprise", RemoteClusterClientCAs: target.RemoteClusterCACertPEM()})
 	addLink(t, c, LinkSpec{Alias: "sniffkey", Remote: "target", APIKeyAuth: true})
 	addLink(t, c, LinkSpec{Alias: "proxykey", Remote: "target", Mode: "proxy", APIKeyAuth: true})
 	got := parseOrdered(t, get(t, cl, c.URL()+"/_remote/info").body)

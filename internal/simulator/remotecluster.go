@@ -104,6 +104,16 @@ import (
 //     the handshake; RemoteClusterSecurityRestIT sees "unable to
 //     authenticate user" for an unknown key).
 //
+// The license. The model is the enterprise feature
+// "advanced-remote-cluster-security" (Security.ADVANCED_REMOTE_CLUSTER
+// _SECURITY_FEATURE, License.OperationMode.ENTERPRISE, verified): with a
+// license below enterprise (trial allows everything) or expired on either
+// side the connection cannot be established and requests fail with the
+// security exception "current license is non-compliant for
+// [advanced-remote-cluster-security]" (403;
+// RemoteClusterSecurityLicensingAndFeatureUsageRestIT, verified for basic
+// on either or both sides).
+//
 // Such security exceptions reach _resolve/cluster's entry as
 // connected:false with the message as error (TransportResolveClusterAction
 // turns any ElasticsearchSecurityException into that); that a failed
@@ -418,7 +428,8 @@ func (c *Cluster) remoteClusterTrustFilter(l LinkSpec, v remoteView) func(nodeVi
 	if !v.exists {
 		return nil
 	}
-	if c.sim.Cluster(l.Remote).keyProblem(l.APIKeyID, handshakeAction) != "" {
+	tgt := c.sim.Cluster(l.Remote)
+	if !c.rcsLicensed() || !tgt.rcsLicensed() || tgt.keyProblem(l.APIKeyID, handshakeAction) != "" {
 		return func(nodeView) bool { return false }
 	}
 	c.mu.Lock()
@@ -516,6 +527,9 @@ func (c *Cluster) linkSecurityFailure(l LinkSpec, v remoteView) string {
 			!c.sim.verify(entry.rcsChain, store, x509.ExtKeyUsageServerAuth, trust.ModeFull, linkHosts(l, entry.rcsAddr), time.Now()) {
 			return ""
 		}
+		if why := licenseProblem(c, tgt); why != "" {
+			return why
+		}
 		return tgt.keyProblem(l.APIKeyID, handshakeAction)
 	}
 	if !atRemoteClusterPort(l, v) {
@@ -583,6 +597,9 @@ func matchesAny(patterns []string, name string) bool {
 // l on the remote tgt: the indices the intersection lets it see, or the
 // error the remote answers.
 func (c *Cluster) apiKeyRequest(tgt *Cluster, p *principal, l LinkSpec, indices, patterns []string, clusterInfoOnly bool) ([]string, string) {
+	if why := licenseProblem(c, tgt); why != "" {
+		return nil, why
+	}
 	keyPats, id, owner, failure := c.keyAccess(tgt, l)
 	if failure != "" {
 		return nil, failure
@@ -755,6 +772,8 @@ func (c *Cluster) SetRemoteClusterClientCAs(pemBytes []byte) error {
 // (keeping the port it had) or goes away, and links through it lose their
 // connections.
 func (c *Cluster) SetNodeRemoteClusterServer(nodeName string, spec *RemoteClusterServerSpec) error {
+	c.life.Lock() // serialised with Start and Stop, which bind and close the servers
+	defer c.life.Unlock()
 	c.mu.Lock()
 	idx, err := c.nodeIndexLocked(nodeName)
 	if err != nil {
@@ -789,7 +808,18 @@ func (c *Cluster) SetNodeRemoteClusterServer(nodeName string, spec *RemoteCluste
 			return fmt.Errorf("simulator: cluster %q node %q: remote cluster server listen: %w", c.name, nodeName, err)
 		}
 	}
-	c.sim.dropLinksTo(c.name)
+	// The node restarted: API-key links through its server lose their
+	// connections; the others keep theirs unless they can no longer hold any.
+	for _, other := range c.sim.all() {
+		other.mu.Lock()
+		for _, l := range other.links {
+			if l.spec.Remote == c.name && l.spec.APIKeyAuth {
+				l.established = false
+			}
+		}
+		other.mu.Unlock()
+	}
+	c.sim.revalidateLinksTo(c.name)
 	return nil
 }
 
@@ -970,4 +1000,26 @@ func (c *Cluster) restKeyCheck(ver esVersion, r *http.Request, id, secret, reaso
 		return unsuccessful("api key is expired")
 	}
 	return nil
+}
+
+// rcsLicensed: the cluster's license allows the API-key model (enterprise
+// or trial, active).
+func (c *Cluster) rcsLicensed() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return licenseRank(c.lic.typ) >= licenseRank("enterprise") && c.lic.active(time.Now())
+}
+
+// licenseProblem is the security exception of an API-key connection or
+// request between local and remote whose licenses do not allow the model
+// (the local check first: the querying cluster's interceptor refuses to
+// send).
+func licenseProblem(local, remote *Cluster) string {
+	if !local.rcsLicensed() || !remote.rcsLicensed() {
+		return "current license is non-compliant for [advanced-remote-cluster-security]"
+	}
+	return ""
 }

@@ -16,10 +16,11 @@ import (
 // every node, the local's remote cluster client trusting its CA.
 func rcsPair(t *testing.T, s *Sim, remoteSpec RemoteClusterServerSpec) (local, remote *Cluster) {
 	t.Helper()
-	remote = addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2", Nodes: []NodeSpec{{Name: "r1"}, {Name: "r2"}},
+	// The model needs an enterprise (or trial) license on both sides.
+	remote = addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2", License: "enterprise", Nodes: []NodeSpec{{Name: "r1"}, {Name: "r2"}},
 		RemoteClusterServer: &remoteSpec, Indices: []string{"logs-1", "metrics-1", "secret"}})
 	// The monitor user's role has remote_indices for every alias.
-	local = addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2", Roles: map[string]RoleSpec{
+	local = addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2", License: "trial", Roles: map[string]RoleSpec{
 		"ccs_monitor_role": {RemoteIndices: []RemoteIndicesPrivileges{
 			{Clusters: []string{"*"}, Names: []string{"*"}, Privileges: []string{"view_index_metadata"}}}}}})
 	if err := local.TrustRemoteClusterServer(remote); err != nil {
@@ -262,7 +263,7 @@ func TestAPIKeyLinkPrerequisites(t *testing.T) {
 func TestRemoteClusterServerWrongPorts(t *testing.T) {
 	s := newSim(t)
 	local, remote := rcsPair(t, s, RemoteClusterServerSpec{Enabled: true})
-	shared := addCluster(t, s, ClusterSpec{Name: "shared", Version: "8.19.2",
+	shared := addCluster(t, s, ClusterSpec{Name: "shared", Version: "8.19.2", License: "enterprise",
 		RemoteClusterServer: &RemoteClusterServerSpec{Enabled: true, CA: "transport"}})
 	key := searchKey(t, remote, "*")
 	// Symptom 6: an API-key link pointed at the transport port.
@@ -363,9 +364,9 @@ func TestAPIKeyLinkKeys(t *testing.T) {
 
 func TestAPIKeyLinkAuthorization(t *testing.T) {
 	s := newSim(t)
-	remote := addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2",
+	remote := addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2", License: "enterprise",
 		RemoteClusterServer: &RemoteClusterServerSpec{Enabled: true}, Indices: []string{"logs-1", "metrics-1", "secret"}})
-	local := addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2",
+	local := addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2", License: "enterprise",
 		RemoteClusterClientCAs: remote.RemoteClusterCACertPEM(),
 		Users: map[string]User{
 			"searcher": {Password: "pw", Roles: []string{"remote_search", "local"}, IndexPrivileges: []string{"view_index_metadata"}},
@@ -537,5 +538,43 @@ func TestAPIKeysOnTheRESTLayer(t *testing.T) {
 	wantString(t, parseOrdered(t, res.body), "API key: unable to find apikey with id "+restID, "error", "additional_unsuccessful_credentials")
 	if _, _, err := c.CreateCrossClusterAPIKey("none", CrossClusterAccess{}, time.Time{}); err == nil {
 		t.Error("a cross-cluster key without access was created")
+	}
+}
+
+func TestAPIKeyModelNeedsEnterpriseLicense(t *testing.T) {
+	const want = "current license is non-compliant for [advanced-remote-cluster-security]"
+	for _, side := range []string{"local", "remote"} {
+		t.Run(side, func(t *testing.T) {
+			s := newSim(t)
+			local, remote := rcsPair(t, s, RemoteClusterServerSpec{Enabled: true})
+			key := searchKey(t, remote, "*")
+			addLink(t, local, LinkSpec{Alias: "r", Remote: "remote", Mode: "proxy", APIKeyAuth: true, APIKeyID: key})
+			downgraded := map[string]*Cluster{"local": local, "remote": remote}[side]
+			// A license change restarts nothing: the open connections stay,
+			// each request fails.
+			if err := downgraded.SetLicense("platinum", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := remoteCount(t, local, "r"); !ok {
+				t.Error("the license change dropped the connections")
+			}
+			wantResolveError(t, resolveEntry(t, local, "r:*", "r"), want)
+			// A new connection cannot be established.
+			local.Stop()
+			if err := local.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := remoteCount(t, local, "r"); ok {
+				t.Error("connected with a platinum license")
+			}
+			wantResolveError(t, resolveEntry(t, local, "r:*", "r"), want)
+			// Back to trial: connects again.
+			if err := downgraded.SetLicense("trial", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if e := resolveEntry(t, local, "r:*", "r"); !e.mustGet(t, "connected").b {
+				t.Errorf("with a trial license: %s", e.shape())
+			}
+		})
 	}
 }

@@ -721,6 +721,8 @@ func TestLinksFollowSecurityOverPlainTransport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := newSim(t)
+			// The API-key model needs a server and an enterprise license.
+			tc.local.License, tc.remote.License = "enterprise", "enterprise"
 			local := addCluster(t, s, tc.local)
 			tc.remote.RemoteClusterServer = &RemoteClusterServerSpec{Enabled: true}
 			remote := addCluster(t, s, tc.remote)
