@@ -68,7 +68,7 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			simulator.NodeSpec{Name: Berlin + "-es02", Version: "7.17.28"})},
 		// paris is the remote of tokyo's roles: its remote-search lacks
 		// read_cross_cluster, and it has no remote-replication at all.
-		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3), Roles: map[string]simulator.RoleSpec{
+		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3), License: "trial", Roles: map[string]simulator.RoleSpec{
 			"remote-search": {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: []string{"read"}}}},
 		}},
 		// oslo's node certificates expire in 20 days: the expiry warning.
@@ -76,7 +76,7 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			Transport: simulator.TransportSpec{NotAfter: time.Now().Add(20 * 24 * time.Hour)}},
 		// tokyo serves the API-key model: remote_cluster_server.enabled on
 		// every node, with its own remote cluster CA.
-		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), APIKeys: map[string]simulator.APIKey{
+		{Name: Tokyo, Version: "9.1.5", Nodes: nodes(Tokyo, 3), License: "trial", APIKeys: map[string]simulator.APIKey{
 			apiKeyID: {Key: apiKey, Name: "es_remote_exporter", Owner: exporterUser,
 				ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"}},
 		}, Roles: map[string]simulator.RoleSpec{
