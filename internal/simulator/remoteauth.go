@@ -29,7 +29,9 @@ import (
 // alias before anything is sent, and denies with
 // AuthorizationDenialMessages.remoteActionDenied: "action [a] towards
 // remote cluster [alias] is unauthorized for <user> because no remote
-// indices privileges apply for the target cluster".
+// indices privileges apply for the target cluster". Once connected, the
+// remote authorizes the request against the cross-cluster key's access
+// intersected with the user's remote_indices (remotecluster.go).
 //
 // Either denial reaches the REST answer through
 // TransportResolveClusterAction's listener, which turns ANY

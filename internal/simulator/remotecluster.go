@@ -85,12 +85,17 @@ import (
 // _resolve/cluster reports connected:false without an error. A
 // certificate-model link dialling remote cluster server addresses
 // (symptom 7) fails trust, or, when its transport truststore trusts the
-// server's chain, the remote rejects its handshake with
-// CrossClusterAccessAuthenticationService's "Cross cluster requests
-// through the dedicated remote cluster server port require transport
-// header [_cross_cluster_access_credentials] but none found. Please ensure
-// you have configured remote cluster credentials on the cluster
-// originating the request." (text verified in source).
+// server's chain, the remote rejects its handshake: CrossClusterAccess
+// AuthenticationService#authenticate cannot read the credentials header
+// (IllegalArgumentException "Cross cluster requests through the dedicated
+// remote cluster server port require transport header
+// [_cross_cluster_access_credentials] but none found. Please ensure you
+// have configured remote cluster credentials on the cluster originating
+// the request.", the text the troubleshooting guide quotes from the logs)
+// and withRequestProcessingFailure wraps it through
+// DefaultAuthenticationFailureHandler#exceptionProcessingRequest into the
+// security exception "error attempting to authenticate request" (both
+// verified in source), whose message is what _resolve/cluster shows.
 //
 // The key. The remote authenticates the credential of
 // cluster.remote.<alias>.credentials on the connection's handshake
@@ -100,9 +105,11 @@ import (
 //     (ApiKeyService#validateApiKeyTypeAndExpiration, verified;
 //     RemoteClusterSecurityRestIT asserts it for a search);
 //   - an unknown, expired or invalidated key: "unable to authenticate user
-//     [<id>] for action [<action>]" (the troubleshooting guide's text for
-//     the handshake; RemoteClusterSecurityRestIT sees "unable to
-//     authenticate user" for an unknown key).
+//     [<id>] for action [<action>]" (DefaultAuthenticationFailureHandler
+//     #failedAuthentication with the key id as the token's principal,
+//     verified; the troubleshooting guide's text for the handshake;
+//     RemoteClusterSecurityRestIT sees "unable to authenticate user" for an
+//     unknown key).
 //
 // The license. The model is the enterprise feature
 // "advanced-remote-cluster-security" (Security.ADVANCED_REMOTE_CLUSTER
@@ -541,9 +548,11 @@ func (c *Cluster) linkSecurityFailure(l LinkSpec, v remoteView) string {
 		!c.sim.verify(entry.rcsChain, local.store, x509.ExtKeyUsageServerAuth, local.mode, linkHosts(l, entry.rcsAddr), time.Now())) {
 		return ""
 	}
-	return "Cross cluster requests through the dedicated remote cluster server port require transport header " +
-		"[_cross_cluster_access_credentials] but none found. Please ensure you have configured remote cluster " +
-		"credentials on the cluster originating the request."
+	// The cause, "Cross cluster requests through the dedicated remote
+	// cluster server port require transport header
+	// [_cross_cluster_access_credentials] but none found. ...", is only in
+	// the logs (see above).
+	return "error attempting to authenticate request"
 }
 
 // implicitKeyID names the unmodelled key of an API-key link without

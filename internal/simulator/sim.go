@@ -83,15 +83,16 @@
 //     a principal has no privilege for the action.
 //   - remotecluster.go: that a failed remote cluster handshake (wrong key
 //     type, unknown/expired/invalidated key, missing credentials at the
-//     remote cluster server port) surfaces as _resolve/cluster's error
-//     rather than as an unreachable remote; the key id as the "user" of
-//     "unable to authenticate user [..]"; the ", this action is granted
+//     remote cluster server port, license) surfaces as _resolve/cluster's
+//     error rather than as an unreachable remote (a ConnectTransportException
+//     wrapper would hide it); the ", this action is granted
 //     by the index privileges [..]" suffix of the remote's denial and the
 //     sorted "assigned roles"; the texts of invalidated/expired REST keys;
 //     the implicit key of a link without APIKeyID; the settings written
 //     for the server (remote_cluster.port with the bound port); sniff mode
 //     needing a seed that is a remote cluster server address.
-//   - apikeys.go: the version boundaries of invalidation (8.12),
+//   - apikeys.go: the version boundaries of type (8.10, with cross-cluster
+//     keys), invalidation (8.12),
 //     realm_type (8.14), metadata (7.13), active_only (8.10); the order of
 //     the listed keys; 200 with an empty list when nothing matches; the
 //     privileges listed by the denial; the "role" descriptor name of
