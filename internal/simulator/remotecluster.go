@@ -46,7 +46,9 @@ import (
 //   - GET /_nodes (metric remote_cluster_server or _all): a
 //     "remote_cluster_server" object {bound_address: [..], publish_address}
 //     after "http" (RemoteClusterServerInfo#toXContent and
-//     NodesInfoResponse#toXContent, verified), only for nodes that have
+//     NodesInfoResponse#toXContent, verified; added by PR #94444, merged
+//     2023-03-21, so 8.8+, which also keeps the "_remote_cluster" profile
+//     out of the transport section), only for nodes that have
 //     the server enabled (the info is null otherwise, as
 //     RemoteClusterNodesAction's filter shows); the REST test
 //     RemoteClusterSecurityRestIT#testNodesInfo reads exactly these two

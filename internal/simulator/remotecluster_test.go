@@ -193,6 +193,20 @@ func TestAPIKeyLinkConnectsThroughRemoteClusterServer(t *testing.T) {
 	if !e.mustGet(t, "connected").b || !e.mustGet(t, "matching_indices").b {
 		t.Errorf("resolve through the API-key link: %s", e.shape())
 	}
+	// The local side: the client's CA file is a (filtered) setting and
+	// listed by GET /_ssl/certificates.
+	if raw, _ := local.NodeSettings("local-es01"); raw["xpack.security.remote_cluster_client.ssl.certificate_authorities"] == nil {
+		t.Errorf("local settings lack the remote cluster client CAs: %v", raw)
+	}
+	listed := false
+	for _, c := range parseOrdered(t, get(t, newClient(t, s), local.URL()+"/_ssl/certificates").body).vals {
+		if c.mustGet(t, "path").str == "certs/remote-cluster/remote-ca.crt" && c.mustGet(t, "subject_dn").str == "CN=remote Remote Cluster CA" {
+			listed = true
+		}
+	}
+	if !listed {
+		t.Error("the remote cluster client's CA is not in the local _ssl/certificates")
+	}
 }
 
 func TestAPIKeyLinkPrerequisites(t *testing.T) {
