@@ -113,7 +113,12 @@ func (c *Cluster) nodesInfoAction(r *http.Request, ver esVersion, rest []string)
 	switch len(rest) {
 	case 1:
 		toks := strings.Split(rest[0], ",")
-		if !slices.ContainsFunc(toks, func(t string) bool { return !slices.Contains(nodeInfoMetrics, t) }) {
+		// remote_cluster_server is a metric from 8.8 (PR #94444); before,
+		// the token names nodes (none match): remotecluster.go.
+		isMetric := func(t string) bool {
+			return slices.Contains(nodeInfoMetrics, t) && (t != "remote_cluster_server" || ver.atLeast(8, 8))
+		}
+		if !slices.ContainsFunc(toks, func(t string) bool { return !isMetric(t) }) {
 			metrics = toks
 		} else {
 			nodeIDs = toks

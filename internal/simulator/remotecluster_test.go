@@ -165,6 +165,11 @@ func TestRemoteClusterServerReported(t *testing.T) {
 		t.Error("RemoteClusterAddresses lists a disabled server")
 	}
 
+	// Before 8.8 remote_cluster_server is no metric: the path names nodes.
+	old := addCluster(t, s, ClusterSpec{Name: "seven", Version: "7.17.22"})
+	if n := parseOrdered(t, get(t, cl, old.URL()+"/_nodes/remote_cluster_server").body).mustGet(t, "nodes"); len(n.keys) != 0 {
+		t.Errorf("7.17 /_nodes/remote_cluster_server selected nodes %v", n.keys)
+	}
 	if _, err := s.AddCluster(ClusterSpec{Name: "old", Version: "8.9.2",
 		RemoteClusterServer: &RemoteClusterServerSpec{Enabled: true}}); err == nil {
 		t.Error("remote_cluster_server.enabled accepted on 8.9")
