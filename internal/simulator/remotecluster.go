@@ -183,8 +183,7 @@ type CrossClusterAccess struct {
 // rcsState is a cluster's state of the API-key model, under Cluster.mu.
 type rcsState struct {
 	ca      *certgen.Cert // the own remote cluster CA; nil until a node needs it
-	caDN    string
-	nodes   []*rcsNode // index-aligned with Cluster.nodes
+	nodes   []*rcsNode    // index-aligned with Cluster.nodes
 	client  *trustStore
 	keys    map[string]*keyMeta // every API key's lifecycle, by id
 	created time.Time
@@ -287,7 +286,7 @@ func (c *Cluster) issueRCSLocked(n *node, r *rcsNode) error {
 			if err != nil {
 				return fmt.Errorf("remote cluster CA: %w", err)
 			}
-			c.rcs.ca, c.rcs.caDN = ca, dn
+			c.rcs.ca = ca
 		}
 		issuer = c.rcs.ca
 	}
