@@ -91,6 +91,13 @@ var distMu sync.Mutex
 func Distribution(version string) (string, error) {
 	distMu.Lock()
 	defer distMu.Unlock()
+	if _, err := os.Stat(filepath.Join(JavaHome(version), "bin", "java")); err != nil {
+		env := EnvJava17
+		if Major(version) >= 9 {
+			env = EnvJava25
+		}
+		return "", fmt.Errorf("Elasticsearch %s needs a JDK at %s (or set %s): %w", version, JavaHome(version), env, err)
+	}
 	cache, err := CacheDir()
 	if err != nil {
 		return "", err

@@ -2,11 +2,16 @@ package realcluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
 )
 
 // fixture is the set of real clusters every test of this package shares;
@@ -22,9 +27,20 @@ import (
 //	d  7.17  static_b and both_b like a, remote to_c (9.x: forbidden from
 //	         this side too)
 //	m  8.19 master m0 + 9.x data node m1: a rolling upgrade half done
+//
+// With security (x-pack-security of the same zip, transport TLS with
+// certificates from internal/certgen, file and native realm users):
+//
+//	sa 8.19  remotes to_sb (same CA) and to_sx (sx's CA is not trusted)
+//	sb 8.19  trusts ca1 like sa
+//	sx 8.19  its own CA, ca2
 type fixture struct {
 	h                  *Harness
 	a, b, c, d, m0, m1 *Node
+	sa, sb, sx         *Node
+	ca1, ca2           *certgen.Cert
+	leaves             map[string]*certgen.Cert // transport certificates by node name
+	admin              FileUser                 // superuser of the secured clusters
 	started            time.Duration
 }
 
@@ -41,7 +57,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1) // a real-cluster test that cannot run fails, never skips
 	}
 	f.started = time.Since(start)
-	fmt.Fprintf(os.Stderr, "realcluster: 6 nodes of 4 versions up and linked in %v\n", f.started.Round(time.Second))
+	fmt.Fprintf(os.Stderr, "realcluster: 9 nodes of 3 versions up and linked in %v\n", f.started.Round(time.Second))
 	fx = f
 	code := m.Run()
 	stop := time.Now()
@@ -69,7 +85,36 @@ func startFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fixture{h: h}
+	f := &fixture{h: h, leaves: map[string]*certgen.Cert{}, admin: FileUser{Name: "harness_admin", Password: randomPassword(), Roles: []string{"superuser"}}}
+	f.ca1, f.ca2 = certgen.MustNew(certgen.Options{Subject: "CN=ca1, O=realcluster", IsCA: true}, nil),
+		certgen.MustNew(certgen.Options{Subject: "CN=ca2, O=realcluster", IsCA: true}, nil)
+	// The exporter's users and roles, in the file realm: remote_monitor
+	// exists on sa and sb, local_only on sa only, so that lonely (holding
+	// local_only) is denied on sb: the certificate model authorizes a
+	// cross-cluster request on the remote by the role names the local
+	// cluster sends ("Remote clusters, TLS certificate authentication",
+	// reference docs).
+	const monitorRole = `:
+  cluster: [monitor, read_security]
+  indices:
+    - names: ["*"]
+      privileges: [view_index_metadata]
+`
+	secured := func(cluster, name string, ca *certgen.Cert, roles []string, users ...FileUser) NodeSpec {
+		leaf := certgen.MustNew(certgen.Options{Subject: "CN=" + name + ", O=realcluster",
+			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}, ca)
+		f.leaves[name] = leaf // written before the nodes start, read after
+		var yml string
+		for _, r := range roles {
+			yml += r + monitorRole
+		}
+		return NodeSpec{Cluster: cluster, Name: name, Version: V8, Security: &Security{
+			CertPEM: leaf.CertPEM(), KeyPEM: leaf.KeyPEM(), CAsPEM: ca.CertPEM(),
+			Users: append([]FileUser{f.admin}, users...), RolesYML: yml,
+		}}
+	}
+	exporterUser := FileUser{Name: "exporter", Password: exporterPassword, Roles: []string{"remote_monitor"}}
+	lonelyUser := FileUser{Name: "lonely", Password: exporterPassword, Roles: []string{"local_only"}}
 	// Remotes first: the elasticsearch.yml of a and d names b's transport
 	// address.
 	if err := parallel(
@@ -77,6 +122,10 @@ func startFixture() (*fixture, error) {
 		func() (err error) { f.c, err = h.Start(NodeSpec{Cluster: "c", Name: "c0", Version: V9}); return },
 		func() (err error) {
 			f.m0, err = h.Start(NodeSpec{Cluster: "m", Name: "m0", Version: V8, Bootstrap: true})
+			return
+		},
+		func() (err error) {
+			f.sb, err = h.Start(secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser))
 			return
 		},
 	); err != nil {
@@ -108,6 +157,14 @@ func startFixture() (*fixture, error) {
 				Roles: []string{"data", "ingest", "remote_cluster_client"}})
 			return
 		},
+		func() (err error) {
+			f.sa, err = h.Start(secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser))
+			return
+		},
+		func() (err error) {
+			f.sx, err = h.Start(secured("sx", "sx0", f.ca2, []string{"remote_monitor"}, exporterUser))
+			return
+		},
 	); err != nil {
 		return f, err
 	}
@@ -130,6 +187,10 @@ func startFixture() (*fixture, error) {
 			"cluster.remote.to_a.seeds": []string{f.a.TransportAddress()},
 			"cluster.remote.to_d.seeds": []string{f.d.TransportAddress()},
 		}},
+		{f.sa, map[string]any{
+			"cluster.remote.to_sb.seeds": []string{f.sb.TransportAddress()},
+			"cluster.remote.to_sx.seeds": []string{f.sx.TransportAddress()},
+		}},
 		{f.d, map[string]any{
 			"cluster.remote.both_b.seeds":            []string{f.b.TransportAddress()},
 			"cluster.remote.both_b.skip_unavailable": false,
@@ -142,6 +203,18 @@ func startFixture() (*fixture, error) {
 		}
 	}
 	return f, nil
+}
+
+// exporterPassword is the password of the exporter's users (generated per
+// run).
+var exporterPassword = randomPassword()
+
+func randomPassword() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
 }
 
 // parallel runs fns concurrently and returns their first error.

@@ -108,6 +108,39 @@ type NodeSpec struct {
 	// Settings are extra elasticsearch.yml lines, e.g.
 	// `cluster.remote.x.seeds: ["127.0.0.1:9300"]`.
 	Settings []string
+	// Security, when set, turns x-pack security on (it is in the
+	// integ-test-zip) with TLS on the transport port; nil = security off.
+	Security *Security
+}
+
+// Security is a node's security setup: transport TLS from PEM files and
+// file-realm users (config/users, written by bin/elasticsearch-users before
+// the node starts). HTTP stays plain: the tests authenticate with basic auth
+// over loopback.
+type Security struct {
+	// CertPEM (the node's certificate, optionally followed by
+	// intermediates), KeyPEM (PKCS#8) and CAsPEM (the CAs it trusts for
+	// transport connections, xpack.security.transport.ssl.
+	// certificate_authorities).
+	CertPEM, KeyPEM, CAsPEM []byte
+	// Users are file-realm users; the first is the harness's own (Do,
+	// GetJSON and the readiness check authenticate as it) and should have
+	// the superuser role.
+	Users []FileUser
+	// RolesYML is config/roles.yml: file-realm roles. (The native realm
+	// needs the .security index, whose mapping uses the pattern_capture
+	// token filter of the analysis-common module, absent from the
+	// integ-test-zip: see the README.)
+	RolesYML string
+	// Settings are extra elasticsearch.yml lines that only apply with
+	// security (e.g. xpack.license.self_generated.type: trial).
+	Settings []string
+}
+
+// FileUser is a file-realm user.
+type FileUser struct {
+	Name, Password string
+	Roles          []string
 }
 
 // Node is one running (or stopped) Elasticsearch node.
@@ -155,6 +188,11 @@ func (h *Harness) Start(spec NodeSpec) (*Node, error) {
 	if err := writeJVMOptions(filepath.Join(n.dir, "config")); err != nil {
 		return nil, err
 	}
+	if spec.Security != nil {
+		if err := n.writeSecurity(home); err != nil {
+			return nil, err
+		}
+	}
 	h.mu.Lock()
 	h.nodes = append(h.nodes, n)
 	h.mu.Unlock()
@@ -162,6 +200,52 @@ func (h *Harness) Start(spec NodeSpec) (*Node, error) {
 		return n, err
 	}
 	return n, nil
+}
+
+// writeSecurity writes the transport PEM files and adds the file-realm
+// users with bin/elasticsearch-users (the documented tool; it writes
+// config/users and config/users_roles).
+func (n *Node) writeSecurity(home string) error {
+	sec := n.Spec.Security
+	conf := filepath.Join(n.dir, "config")
+	files := map[string][]byte{"transport.crt": sec.CertPEM, "transport.key": sec.KeyPEM, "transport-ca.crt": sec.CAsPEM}
+	if sec.RolesYML != "" {
+		files["roles.yml"] = []byte(sec.RolesYML)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(conf, name), b, 0o600); err != nil {
+			return err
+		}
+	}
+	if err := filepath.WalkDir(n.dir, func(p string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return chown(p, n.h.cred)
+	}); err != nil {
+		return err
+	}
+	for _, u := range sec.Users {
+		cmd := exec.Command(filepath.Join(home, "bin", "elasticsearch-users"), "useradd", u.Name, "-p", u.Password, "-r", strings.Join(u.Roles, ","))
+		cmd.Dir = n.dir
+		cmd.Env = n.env()
+		cmd.SysProcAttr = sysProcAttr(n.h.cred)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("elasticsearch-users useradd %s: %w\n%s", u.Name, err, tail(out, 2000))
+		}
+	}
+	return nil
+}
+
+func (n *Node) env() []string {
+	return []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + n.dir,
+		"LANG=C.UTF-8",
+		"ES_JAVA_HOME=" + JavaHome(n.Spec.Version),
+		"ES_PATH_CONF=" + filepath.Join(n.dir, "config"),
+		"ES_TMPDIR=" + filepath.Join(n.dir, "tmp"),
+	}
 }
 
 // config is the node's elasticsearch.yml. Ports are 0 on the first start
@@ -188,7 +272,22 @@ func (n *Node) config() string {
 	// on by default from 8.0); 7.17 leaves it unset, security then being
 	// off by the basic license, as in most 7.17 clusters without security
 	// (it answers with the "security features are not enabled" Warning).
-	if Major(s.Version) >= 8 {
+	switch {
+	case s.Security != nil:
+		// Transport TLS with PEM files (xpack.security.transport.ssl.*,
+		// "Security settings in Elasticsearch", reference docs); the
+		// certificates name 127.0.0.1, so full verification holds.
+		lines = append(lines,
+			"xpack.security.enabled: true",
+			"xpack.security.http.ssl.enabled: false",
+			"xpack.security.transport.ssl.enabled: true",
+			"xpack.security.transport.ssl.verification_mode: full",
+			"xpack.security.transport.ssl.key: transport.key",
+			"xpack.security.transport.ssl.certificate: transport.crt",
+			"xpack.security.transport.ssl.certificate_authorities: [transport-ca.crt]",
+		)
+		lines = append(lines, s.Security.Settings...)
+	case Major(s.Version) >= 8:
 		lines = append(lines, "xpack.security.enabled: false")
 	}
 	switch {
@@ -267,14 +366,7 @@ func (n *Node) start(home string) error {
 	cmd := exec.Command(filepath.Join(home, "bin", "elasticsearch"))
 	cmd.Dir = n.dir
 	cmd.Stdout, cmd.Stderr = console, console
-	cmd.Env = []string{
-		"PATH=/usr/local/bin:/usr/bin:/bin",
-		"HOME=" + n.dir,
-		"LANG=C.UTF-8",
-		"ES_JAVA_HOME=" + JavaHome(n.Spec.Version),
-		"ES_PATH_CONF=" + filepath.Join(n.dir, "config"),
-		"ES_TMPDIR=" + filepath.Join(n.dir, "tmp"),
-	}
+	cmd.Env = n.env()
 	cmd.SysProcAttr = sysProcAttr(n.h.cred)
 	if err := cmd.Start(); err != nil {
 		console.Close()
@@ -432,6 +524,9 @@ func (n *Node) Do(ctx context.Context, method, path string, body any) (*http.Res
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if sec := n.Spec.Security; sec != nil && len(sec.Users) > 0 {
+		req.SetBasicAuth(sec.Users[0].Name, sec.Users[0].Password)
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
