@@ -103,7 +103,7 @@ func startFixture() (*fixture, error) {
 	secured := func(cluster, name string, ca *certgen.Cert, roles []string, users ...FileUser) NodeSpec {
 		leaf := certgen.MustNew(certgen.Options{Subject: "CN=" + name + ", O=realcluster",
 			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}, ca)
-		f.leaves[name] = leaf // written before the nodes start, read after
+		f.leaves[name] = leaf // called before the parallel starts, not in them
 		var yml string
 		for _, r := range roles {
 			yml += r + monitorRole
@@ -115,6 +115,9 @@ func startFixture() (*fixture, error) {
 	}
 	exporterUser := FileUser{Name: "exporter", Password: exporterPassword, Roles: []string{"remote_monitor"}}
 	lonelyUser := FileUser{Name: "lonely", Password: exporterPassword, Roles: []string{"local_only"}}
+	sbSpec := secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser)
+	saSpec := secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser)
+	sxSpec := secured("sx", "sx0", f.ca2, []string{"remote_monitor"}, exporterUser)
 	// Remotes first: the elasticsearch.yml of a and d names b's transport
 	// address.
 	if err := parallel(
@@ -124,10 +127,7 @@ func startFixture() (*fixture, error) {
 			f.m0, err = h.Start(NodeSpec{Cluster: "m", Name: "m0", Version: V8, Bootstrap: true})
 			return
 		},
-		func() (err error) {
-			f.sb, err = h.Start(secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser))
-			return
-		},
+		func() (err error) { f.sb, err = h.Start(sbSpec); return },
 	); err != nil {
 		return f, err
 	}
@@ -157,14 +157,8 @@ func startFixture() (*fixture, error) {
 				Roles: []string{"data", "ingest", "remote_cluster_client"}})
 			return
 		},
-		func() (err error) {
-			f.sa, err = h.Start(secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser))
-			return
-		},
-		func() (err error) {
-			f.sx, err = h.Start(secured("sx", "sx0", f.ca2, []string{"remote_monitor"}, exporterUser))
-			return
-		},
+		func() (err error) { f.sa, err = h.Start(saSpec); return },
+		func() (err error) { f.sx, err = h.Start(sxSpec); return },
 	); err != nil {
 		return f, err
 	}
