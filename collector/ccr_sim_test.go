@@ -28,7 +28,9 @@ func TestCCRFollowers(t *testing.T) {
 	e.watch("oslo", nil)
 	e.watch("paris", nil)
 	e.poll("oslo")
-	follower := func(index string) map[string]string { return map[string]string{"remote": "oslo", "follower_index": index} }
+	follower := func(index string) map[string]string {
+		return map[string]string{"remote": "oslo", "follower_index": index}
+	}
 
 	paris.AdvanceLeader("logs", 100)
 	f, snap := e.poll("paris")

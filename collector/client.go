@@ -270,7 +270,7 @@ func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request,
 	body := buf.Bytes() // valid until return: everything kept from it is copied
 	if readErr == nil && len(body) > maxBodyBytes {
 		return &CheckError{Reason: ReasonInvalidResponse, Status: res.StatusCode,
-			Msg: fmt.Sprintf("%s: the response is larger than %d MiB, the most the exporter reads of one answer; it stopped reading there", what, maxBodyBytes>>20),
+			Msg:  fmt.Sprintf("%s: the response is larger than %d MiB, the most the exporter reads of one answer; it stopped reading there", what, maxBodyBytes>>20),
 			Hint: "Elasticsearch's answers to these requests are far smaller: check what answers at the URL (a proxy streaming something else?)"}
 	}
 	answer := slices.Contains(answers, res.StatusCode) && res.Header.Get("X-Elastic-Product") == "Elasticsearch"

@@ -127,12 +127,12 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 		`"follower_global_checkpoint":3,"failed_read_requests":0,"failed_write_requests":0,"operations_written":3,"time_since_last_read_millis":10}`
 	cert := `{"path":"certs/node.crt","format":"PEM","alias":null,"subject_dn":"CN=node","serial_number":"01","has_private_key":true,"expiry":"2030-01-01T00:00:00.000Z","issuer":"CN=Adversarial CA"}`
 	answers := map[string]string{
-		"/":                     `{"name":"n1","cluster_name":"adv","cluster_uuid":"u","version":{"number":"8.19.7"}}`,
-		"/_nodes/_all/_none":    `{"nodes":{"id1":` + node + `,"id2":` + node + `}}`,
-		"/_xpack":               `{"features":{"security":{"available":true,"enabled":true}}}`,
-		"/_nodes/_all/settings": `{"nodes":{"id1":` + nodeSettings + `,"id2":` + nodeSettings + `}}`,
-		"/_cluster/settings":    `{"persistent":{"cluster.remote.r.seeds":["` + addr + `","` + addr + `"]},"transient":{}}`,
-		"/_ssl/certificates":    `[` + cert + `,` + cert + `]`,
+		"/":                                  `{"name":"n1","cluster_name":"adv","cluster_uuid":"u","version":{"number":"8.19.7"}}`,
+		"/_nodes/_all/remote_cluster_server": `{"nodes":{"id1":` + node + `,"id2":` + node + `}}`,
+		"/_xpack":                            `{"features":{"security":{"available":true,"enabled":true}}}`,
+		"/_nodes/_all/settings":              `{"nodes":{"id1":` + nodeSettings + `,"id2":` + nodeSettings + `}}`,
+		"/_cluster/settings":                 `{"persistent":{"cluster.remote.r.seeds":["` + addr + `","` + addr + `"]},"transient":{}}`,
+		"/_ssl/certificates":                 `[` + cert + `,` + cert + `]`,
 		"/_remote/info": `{"r":{"connected":true,"mode":"sniff","seeds":["` + addr + `","` + addr + `","` + addr + `"],` +
 			`"num_nodes_connected":1,"max_connections_per_cluster":3,"initial_connect_timeout":"30s","skip_unavailable":true}}`,
 		"/_resolve/cluster": `{"r":{"connected":true,"skip_unavailable":true,"version":{"number":"8.19.7"}}}`,

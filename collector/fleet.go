@@ -106,14 +106,22 @@ func (f *Fleet) unindex(cluster string) {
 	}
 }
 
-// nodeAddresses are the spellings of a node's transport address a seed may
-// use: the published ip:port, and the node's host name with the same port.
+// nodeAddresses are the spellings of a node's addresses a seed or proxy
+// address may use: its transport address (certificate links) and its
+// remote cluster server address (API-key links), each as published and
+// with the node's host name and IP on the same port.
 func nodeAddresses(n Node) []string {
-	out := []string{n.TransportAddress}
-	if _, port, err := net.SplitHostPort(n.TransportAddress); err == nil {
-		for _, h := range []string{n.Host, n.IP} {
-			if h != "" {
-				out = append(out, net.JoinHostPort(strings.ToLower(h), port))
+	var out []string
+	for _, a := range []string{n.TransportAddress, n.RemoteClusterAddress()} {
+		if a == "" {
+			continue
+		}
+		out = append(out, a)
+		if _, port, err := net.SplitHostPort(a); err == nil {
+			for _, h := range []string{n.Host, n.IP} {
+				if h != "" {
+					out = append(out, net.JoinHostPort(strings.ToLower(h), port))
+				}
 			}
 		}
 	}

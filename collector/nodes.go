@@ -26,6 +26,22 @@ type Node struct {
 	IP               string   `json:"ip"`
 	Version          string   `json:"version"`
 	Roles            []string `json:"roles"`
+	// RemoteClusterServer is where the node's remote cluster server (the
+	// API-key model's endpoint, remote_cluster.port) listens; nil when the
+	// node has none enabled or the cluster is older than 8.10
+	// (RemoteClusterServerInfo in NodesInfoResponse, after http).
+	RemoteClusterServer *struct {
+		PublishAddress string `json:"publish_address"`
+	} `json:"remote_cluster_server"`
+}
+
+// RemoteClusterAddress is the host:port of the node's remote cluster
+// server ("" when it has none).
+func (n *Node) RemoteClusterAddress() string {
+	if n.RemoteClusterServer == nil || n.RemoteClusterServer.PublishAddress == "" {
+		return ""
+	}
+	return publishHostPort(n.RemoteClusterServer.PublishAddress)
 }
 
 type nodesInfo struct {
@@ -61,11 +77,18 @@ func (f NodeFailure) String() string {
 }
 
 // nodes asks for every node's basic info; the _none metric keeps the answer
-// small (no settings, os, jvm sections).
-func (c *Client) nodes(ctx context.Context) ([]Node, NodesHeader, *CheckError) {
+// small (no settings, os, jvm sections). From 8.10, where the API-key model
+// exists, the remote_cluster_server metric adds only each node's remote
+// cluster server address, which API-key links dial (NodesInfoMetrics gained
+// REMOTE_CLUSTER_SERVER then; an older node refuses the unknown metric).
+func (c *Client) nodes(ctx context.Context, withRCS bool) ([]Node, NodesHeader, *CheckError) {
 	var raw nodesInfo
-	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"_none"}}
-	if err := c.do(ctx, "GET /_nodes/_all/_none", req, &raw); err != nil {
+	metric := "_none"
+	if withRCS {
+		metric = "remote_cluster_server"
+	}
+	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{metric}}
+	if err := c.do(ctx, "GET /_nodes/_all/"+metric, req, &raw); err != nil {
 		return nil, NodesHeader{}, err
 	}
 	out := make([]Node, 0, len(raw.Nodes))
@@ -84,7 +107,7 @@ var (
 		"Nodes of the cluster running each version, from GET /_nodes/_all/_none. More than one version is a rolling upgrade in progress or stuck. Polled.",
 		"es_cluster", "version")
 	famNodeInfo = gauge("cluster", "node_info",
-		"One node of the cluster from GET /_nodes/_all/_none, value 1; roles comma-joined. Polled.",
+		"One node of the cluster from GET /_nodes/_all/_none (_all/remote_cluster_server from 8.10), value 1; roles comma-joined. Polled.",
 		"es_cluster", "node", "version", "roles")
 	famNodesFailed = gauge("cluster", "nodes_failed",
 		"Nodes that did not answer GET /_nodes/_all/_none (its _nodes.failed): they are missing from the version census, so no link of the cluster is judged compatible until they answer. Polled.",
@@ -106,7 +129,11 @@ var nodesCheck = &check{
 			err    *CheckError
 			header NodesHeader
 		)
-		f.Nodes, header, err = p.client.nodes(ctx)
+		withRCS := false
+		if v, perr := esversion.Parse(f.Identity.Version.Number); perr == nil {
+			withRCS = v.AtLeast(8, 10)
+		}
+		f.Nodes, header, err = p.client.nodes(ctx, withRCS)
 		f.NodesFailed = -1
 		if err == nil {
 			f.NodesFailed = header.Failed

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
 )
 
 // Snapshot is the result of one poll of one cluster: its metrics, rendered
@@ -103,13 +105,16 @@ type Poller struct {
 	logger  *slog.Logger
 	now     func() time.Time
 
-	lastSuccess   map[string]time.Time
-	failures      map[string]map[Reason]float64
-	lastProblem   map[string]string // per key: the problem last logged (logChange)
-	transport     transportFiles
-	probeInterval time.Duration // 0 = every poll
-	probeLocal    bool
-	roleNames     []string // the roles this cluster reads (config.RoleNames)
+	lastSuccess map[string]time.Time
+	failures    map[string]map[Reason]float64
+	lastProblem map[string]string // per key: the problem last logged (logChange)
+	transport   transportFiles
+	// remoteClusterCAs are what the nodes' remote cluster client trusts
+	// (clusters[].remote_cluster_client.ca_file); nil = not configured.
+	remoteClusterCAs []*x509.Certificate
+	probeInterval    time.Duration // 0 = every poll
+	probeLocal       bool
+	roleNames        []string // the roles this cluster reads (config.RoleNames)
 
 	// The slow schedules (check.go): when each last ran, what the listings
 	// read and their results (replayed between listings), and the series
@@ -163,22 +168,30 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 		client.Close()
 		return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
 	}
+	var rcCAs []*x509.Certificate
+	if f := cl.RemoteClusterClient.CAFile; f != "" {
+		if rcCAs, err = tlsprobe.LoadCABundle(f); err != nil {
+			client.Close()
+			return nil, fmt.Errorf("cluster %q: remote_cluster_client.ca_file: %w", cl.Name, err)
+		}
+	}
 	return &Poller{
-		name:          cl.Name,
-		cfg:           cl,
-		links:         cl.Links,
-		transport:     tf,
-		probeInterval: o.ProbeInterval,
-		probeLocal:    cl.Transport.ProbeLocalNodes,
-		roleNames:     o.RoleNames,
-		fleet:         fleet,
-		timeout:       timeout,
-		client:        client,
-		logger:        logger.With("es_cluster", cl.Name),
-		now:           now,
-		lastSuccess:   map[string]time.Time{},
-		failures:      map[string]map[Reason]float64{},
-		lastProblem:   map[string]string{},
+		name:             cl.Name,
+		cfg:              cl,
+		links:            cl.Links,
+		transport:        tf,
+		remoteClusterCAs: rcCAs,
+		probeInterval:    o.ProbeInterval,
+		probeLocal:       cl.Transport.ProbeLocalNodes,
+		roleNames:        o.RoleNames,
+		fleet:            fleet,
+		timeout:          timeout,
+		client:           client,
+		logger:           logger.With("es_cluster", cl.Name),
+		now:              now,
+		lastSuccess:      map[string]time.Time{},
+		failures:         map[string]map[Reason]float64{},
+		lastProblem:      map[string]string{},
 	}, nil
 }
 

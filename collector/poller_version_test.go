@@ -32,7 +32,12 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 		switch p := r.URL.Path; {
 		case p == "/":
 			file = "root.json"
-		case p == "/_nodes/_all/_none":
+		case p == "/_nodes/_all/_none" || p == "/_nodes/_all/remote_cluster_server":
+			// From 8.10 the remote_cluster_server metric (API-key links dial
+			// its address); before, an unknown metric would be refused.
+			if want := map[bool]string{true: "/_nodes/_all/remote_cluster_server", false: "/_nodes/_all/_none"}[version != "7.17"]; p != want {
+				t.Errorf("%s: asked %s, want %s", version, p, want)
+			}
 			file = "nodes.json"
 		case p == "/_xpack":
 			file = "xpack.json"

@@ -193,6 +193,7 @@ func ResolveErrorReason(msg string) string {
 		return ""
 	case strings.Contains(m, "is unauthorized for") || strings.Contains(m, "unable to authenticate") ||
 		strings.Contains(m, "missing authentication") || strings.Contains(m, "security_exception") ||
+		strings.Contains(m, "license is non-compliant") ||
 		strings.Contains(m, "elasticsearchsecurityexception"):
 		return ResolveErrorForbidden
 	case strings.Contains(m, "timed out") || strings.Contains(m, "timeout") || strings.Contains(m, perRemoteTimeoutError):

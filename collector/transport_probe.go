@@ -13,8 +13,9 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
 )
 
-// Transport probes dial the transport endpoints a link depends on (the
-// remote's seeds or proxy address, and optionally this cluster's own nodes)
+// Transport probes dial the endpoints a link depends on (the remote's seeds
+// or proxy address: transport ports for certificate links, remote cluster
+// servers for API-key links; and optionally this cluster's own nodes)
 // and record the chain each presents, even when it does not verify. Every
 // probe shows in the probed node's log as a connection that closed without a
 // transport handshake, so probes run on their own, slower schedule
@@ -97,15 +98,16 @@ func linkAddresses(l *RemoteLink) []string {
 func (p *Poller) probeTransport(ctx context.Context, f *Facts) *probeState {
 	st := &probeState{at: p.now(), links: map[string][]tlsprobe.Result{}}
 	type job struct {
-		alias string // "" = a local node
-		addr  string
-		sni   string
+		alias  string // "" = a local node
+		addr   string
+		sni    string
+		apiKey bool // a remote cluster server: no client certificate
 	}
 	var jobs []job
 	for i := range f.Links {
 		l := &f.Links[i]
 		for _, a := range linkAddresses(l) {
-			jobs = append(jobs, job{alias: l.Alias, addr: a, sni: deref(l.ServerName)})
+			jobs = append(jobs, job{alias: l.Alias, addr: a, sni: deref(l.ServerName), apiKey: l.Auth() == "api_key"})
 		}
 	}
 	if p.probeLocal {
@@ -141,6 +143,12 @@ func (p *Poller) probeTransport(ctx context.Context, f *Facts) *probeState {
 			}
 			o := opts
 			o.ServerName = j.sni
+			if j.apiKey {
+				// The remote cluster client presents no certificate
+				// (client_authentication none by default), so neither do
+				// the exporter's probes of a remote cluster server.
+				o.ClientCertificate = nil
+			}
 			results[i] = tlsprobe.Probe(ctx, j.addr, o)
 		}()
 	}

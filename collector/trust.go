@@ -21,10 +21,10 @@ import (
 
 var (
 	famLinkTrust = gauge("link", "trust_info",
-		"Transport trust of a link, value 1 per direction: local_trusts_remote (the remote's presented chain against this cluster's transport CAs) and remote_trusts_local (this cluster's identity in a real handshake, or its chain against the remote's CAs); status trusted, untrusted or unknown; basis handshake, files or issuer_match; reason when not trusted. Polled and probed.",
+		"TLS trust of a link, value 1 per direction: local_trusts_remote (the remote's presented chain against this cluster's transport CAs; for an API-key link, its remote cluster server's chain against the remote cluster client's CAs) and, for certificate links only, remote_trusts_local (this cluster's identity in a real handshake, or its chain against the remote's CAs); status trusted, untrusted or unknown; basis handshake, files or issuer_match; reason when not trusted. Polled and probed.",
 		"es_cluster", "remote", "direction", "status", "basis", "reason")
 	famLinkEarliest = gauge("link", "certificate_earliest_not_after_timestamp_seconds",
-		"The earliest expiry among the certificates the link depends on that the exporter has seen (both sides' leaf, intermediates and CAs), as a Unix time; the labels name that certificate. Probed.",
+		"The earliest expiry among the certificates the link depends on that the exporter has seen (certificate links: both sides' transport leaf, intermediates and CAs; API-key links: the remote cluster server's chain and the CAs the local remote cluster client trusts), as a Unix time; the labels name that certificate. Probed.",
 		"es_cluster", "remote", "side", "role", "subject", "serial")
 	famLinkPrerequisites = gauge("link", "prerequisites_met",
 		"1 when every node on that side of the link has security and transport TLS enabled (the spec's prerequisites), else 0; side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
@@ -68,9 +68,16 @@ var trustCheck = &check{
 	},
 }
 
-// TrustAnalysis is the trust judgement of one link, both directions.
+// TrustAnalysis is the trust judgement of one link, both directions (one
+// for an API-key link).
 type TrustAnalysis struct {
-	Alias             string
+	Alias string
+	// APIKey: the link uses the API-key model. Its TLS is one way: the
+	// local remote cluster client verifies the remote cluster server's
+	// chain, which asks for no client certificate
+	// (xpack.security.remote_cluster_server.ssl.client_authentication
+	// defaults to none), so RemoteTrustsLocal does not apply.
+	APIKey            bool
 	LocalTrustsRemote trust.Verdict
 	RemoteTrustsLocal trust.Verdict
 	// Earliest is the certificate with the earliest not-after among those
@@ -135,6 +142,17 @@ func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]strin
 		}
 		probe, gotChain := firstChain(st.links[l.Alias])
 		chain := probe.PeerCertificates()
+		if l.Auth() == "api_key" {
+			ta.APIKey = true
+			ta.LocalTrustsRemote = p.trustRemoteClusterServer(l, probe, gotChain, st, localEntries, now)
+			// What the link depends on: the remote cluster server's chain
+			// and the CAs the local remote cluster client trusts.
+			ta.Earliest, ta.EarliestOK = trust.EarliestExpiry(
+				trust.ChainRefs(trust.SideLocal, nil, p.remoteClusterCAs),
+				trust.ChainRefs(trust.SideRemote, chain, nil))
+			out = append(out, ta)
+			continue
+		}
 
 		// Does this cluster accept the remote's nodes?
 		switch {
@@ -183,6 +201,30 @@ func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]strin
 	return out
 }
 
+// trustRemoteClusterServer judges whether the local remote cluster client
+// accepts the remote cluster server an API-key link dials: against
+// clusters[].remote_cluster_client.ca_file as Elasticsearch verifies it
+// (verification mode full: the SNI server_name, else the host dialled),
+// else by issuer against the CAs the local nodes list in
+// GET /_ssl/certificates (which includes
+// xpack.security.remote_cluster_client.ssl.certificate_authorities).
+func (p *Poller) trustRemoteClusterServer(l *RemoteLink, probe tlsprobe.Result, gotChain bool, st *probeState, localEntries []trust.Entry, now time.Time) trust.Verdict {
+	chain := probe.PeerCertificates()
+	switch {
+	case !gotChain:
+		return noData("no remote cluster server certificate seen at " + joinAddrs(st.links[l.Alias]))
+	case p.remoteClusterCAs != nil:
+		host, _, _ := net.SplitHostPort(probe.Addr)
+		hosts := []string{host}
+		if sn := deref(l.ServerName); sn != "" {
+			hosts = []string{sn}
+		}
+		return trust.VerifyPeer(chain, p.remoteClusterCAs, now, trust.Peer{
+			Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: hosts})
+	}
+	return trust.IssuerMatch(chainIssuers(chain), trust.CASubjects(localEntries))
+}
+
 func noData(detail string) trust.Verdict {
 	return trust.Verdict{Status: trust.Unknown, Basis: trust.BasisIssuerMatch, Reason: trust.ReasonNoData, Detail: detail}
 }
@@ -227,8 +269,12 @@ type DirectionVerdict struct {
 }
 
 // Directions lists the link's trust directions with their verdicts, in the
-// order they are rendered and logged.
+// order they are rendered and logged: both for a certificate link, only
+// local_trusts_remote for an API-key link.
 func (ta *TrustAnalysis) Directions() []DirectionVerdict {
+	if ta.APIKey {
+		return []DirectionVerdict{{"local_trusts_remote", ta.LocalTrustsRemote}}
+	}
 	return []DirectionVerdict{{"local_trusts_remote", ta.LocalTrustsRemote}, {"remote_trusts_local", ta.RemoteTrustsLocal}}
 }
 

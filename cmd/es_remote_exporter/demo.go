@@ -34,6 +34,7 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
 	}
 	defer topo.Close()
 	go topo.Flap(ctx, demoFlapPeriod, demoFlapDown, logger)
+	go topo.Replicate(ctx, demoPollInterval)
 	cfgFile, err := topo.WriteConfigFile(dir)
 	if err != nil {
 		logger.Error("writing the demo's configuration file", "err", err)
@@ -49,6 +50,8 @@ func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Wri
   setup mistakes: tokyo's link relies on roles paris lacks or grants in part, berlin-es02
   alone defines a link to oslo, paris-es01's elasticsearch.yml holds a value the cluster
   setting overrides
+  replication: paris follows oslo's orders, lagging, and its follower of oslo's logs is
+  paused
 
 Open http://localhost%s/metrics and look for es_remote_link_connected and es_remote_link_reachable
 (first poll within %s). Walk every link through the setup's four steps, in another terminal:

@@ -117,9 +117,14 @@ func (b *linkBuilder) trust() []Finding {
 		return []Finding{{Status: Warn, Summary: "trust not judged: the link is not in GET /_remote/info, so its transport endpoints are unknown"}}
 	}
 	local, remote := b.cluster.Name, b.remoteName()
-	out := []Finding{
-		trustFinding(ta.LocalTrustsRemote, local, remote, b.alias),
-		trustFinding(ta.RemoteTrustsLocal, remote, local, b.alias),
+	out := []Finding{trustFinding(ta.LocalTrustsRemote, local, remote, b.alias)}
+	if ta.APIKey {
+		// The API-key model's TLS is one way: the remote cluster server asks
+		// for no client certificate.
+		out = append(out, Finding{Status: OK,
+			Summary: "the remote does not need to trust " + local + ": an API-key link authenticates with its cross-cluster key, over TLS that asks no client certificate"})
+	} else {
+		out = append(out, trustFinding(ta.RemoteTrustsLocal, remote, local, b.alias))
 	}
 	if !ta.EarliestOK {
 		return append(out, Finding{Status: Warn, Summary: "certificate expiry unknown: no certificate of the link was seen"})
@@ -133,6 +138,9 @@ func (b *linkBuilder) trust() []Finding {
 	case left <= 0:
 		fd.Status, fd.Summary = Fail, fmt.Sprintf("a certificate of the link expired on %s", e.NotAfter.UTC().Format(time.DateOnly))
 		fd.Fix = "renew it and reload it on every node of the " + e.Side + " cluster (xpack.security.transport.ssl.* files are reloaded when they change)"
+		if ta.APIKey {
+			fd.Fix = "renew it on every node of the " + e.Side + " cluster (xpack.security.remote_cluster_server.ssl.* on the remote, xpack.security.remote_cluster_client.ssl.certificate_authorities locally; the files are reloaded when they change)"
+		}
 	case left < expiryWarning:
 		fd.Status = Warn
 		fd.Fix = "renew it before then on every node of the " + e.Side + " cluster"

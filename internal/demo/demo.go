@@ -68,6 +68,9 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			simulator.NodeSpec{Name: Berlin + "-es02", Version: "7.17.28"})},
 		// paris is the remote of tokyo's roles: its remote-search lacks
 		// read_cross_cluster, and it has no remote-replication at all.
+		// paris replicates from oslo (cross-cluster replication needs a
+		// platinum, enterprise or trial license; so does the API-key link
+		// paris -> tokyo, on both sides).
 		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3), License: "trial", Roles: map[string]simulator.RoleSpec{
 			"remote-search": {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: []string{"read"}}}},
 		}},
@@ -131,6 +134,21 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			return fmt.Errorf("link %s -> %s: %w", l.from, l.link.Alias, err)
 		}
 	}
+	// Replication: paris follows oslo's orders and lags 1,500 operations
+	// behind (Replicate keeps it moving), and its follower of oslo's logs is
+	// paused.
+	for _, f := range []simulator.FollowerSpec{
+		{Index: "orders-oslo", Remote: Oslo, LeaderIndex: "orders", Shards: 2},
+		{Index: "logs-oslo", Remote: Oslo, LeaderIndex: "logs"},
+	} {
+		if err := t.Sim.Cluster(Paris).AddFollower(f); err != nil {
+			return fmt.Errorf("follower %s on %s: %w", f.Index, Paris, err)
+		}
+	}
+	t.Sim.Cluster(Paris).AdvanceLeader("orders-oslo", 1500)
+	if err := t.Sim.Cluster(Paris).PauseFollower("logs-oslo"); err != nil {
+		return err
+	}
 	caFile, err := t.Sim.WriteCAFile(t.caDir)
 	if err != nil {
 		return err
@@ -192,6 +210,26 @@ func (t *Topology) Flap(ctx context.Context, period, down time.Duration, logger 
 			continue
 		}
 		logger.Info("demo: simulated cluster is back", "cluster", Oslo)
+	}
+}
+
+// Replicate keeps paris's follower of oslo's orders moving until ctx ends:
+// every `every` the leader indexes more than the follower reads, and every
+// tenth time the follower catches up, so the demo shows lag that grows and
+// drains.
+func (t *Topology) Replicate(ctx context.Context, every time.Duration) {
+	c := t.Sim.Cluster(Paris)
+	for i := 1; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+		if i%10 == 0 {
+			c.Drain("orders-oslo")
+			continue
+		}
+		c.AdvanceLeader("orders-oslo", 200)
 	}
 }
 
