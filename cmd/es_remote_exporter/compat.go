@@ -190,10 +190,16 @@ func writePlan(stdout io.Writer, cfg *config.Config, facts map[string]*collector
 			if remoteName == "" {
 				remoteName = "(unmonitored)"
 			}
+			verdict := linkVerdict
+			if a.Followers {
+				// The link carries follower indices: replication adds its
+				// own rule (a leader upgraded ahead of its followers breaks).
+				verdict = replicationVerdict
+			}
 			lines = append(lines, planLine{
 				from: name, alias: a.Alias, to: remoteName,
-				before: linkVerdict(f.LocalVersions, a.RemoteVersions),
-				after:  linkVerdict(versionsOf(name, f.LocalVersions), versionsOf(a.Target, a.RemoteVersions)),
+				before: verdict(f.LocalVersions, a.RemoteVersions),
+				after:  verdict(versionsOf(name, f.LocalVersions), versionsOf(a.Target, a.RemoteVersions)),
 			})
 		}
 		// Links the answering node does not know: defined in the
@@ -281,6 +287,23 @@ func writePlan(stdout io.Writer, cfg *config.Config, facts map[string]*collector
 }
 
 // linkVerdict is a link's overall verdict on its worst pair.
+// replicationVerdict is linkVerdict for a link that carries follower
+// indices of the local cluster: also the replication rule (compat.CCR, the
+// follower not older than the leader), which decides when it is the worse.
+func replicationVerdict(locals, remotes []esversion.Version) compat.Verdict {
+	v := linkVerdict(locals, remotes)
+	l, r, ccr, ok := compat.WorstCCR(locals, remotes)
+	if !ok || v.Status == compat.Incompatible {
+		return v
+	}
+	if ccr.Status == compat.Incompatible || (ccr.Status == compat.Unknown && v.Status == compat.Compatible) {
+		w := compat.CCR(l, r)
+		w.Rule = "replication: " + w.Rule
+		return w
+	}
+	return v
+}
+
 func linkVerdict(locals, remotes []esversion.Version) compat.Verdict {
 	sup, wire, ok := compat.Worst(locals, remotes)
 	if !ok {

@@ -106,6 +106,20 @@ func TestPlanUpgrade(t *testing.T) {
 		}
 	}
 
+	// paris follows indices of oslo: upgrading the leader ahead of its
+	// follower breaks replication although the pair is otherwise fine
+	// (8.19 reaches 9.0), and upgrading the follower first does not.
+	out.Reset()
+	code = runPlanUpgrade(context.Background(), load, []string{demo.Oslo, "9.0.4"}, discardLogger(), &out, &errOut)
+	if want := "BREAKS  paris -> oslo (alias oslo): replication: ccr: the follower cluster's 8.19.7 is older than the leader cluster's 9.0.4"; code != exitIncompatible || !strings.Contains(out.String(), want) {
+		t.Errorf("plan-upgrade oslo 9.0.4: exit %d, want 1 with %q:\n%s", code, want, out.String())
+	}
+	out.Reset()
+	runPlanUpgrade(context.Background(), load, []string{demo.Paris, "8.19.9"}, discardLogger(), &out, &errOut)
+	if want := "OK      paris -> oslo (alias oslo)"; !strings.Contains(out.String(), want) {
+		t.Errorf("plan-upgrade paris 8.19.9 (the follower first) lacks %q:\n%s", want, out.String())
+	}
+
 	// berlin-es02's elasticsearch.yml alone defines berlin's link to oslo:
 	// GET _remote/info (asked of berlin-es01) does not list it, the plan does.
 	out.Reset()

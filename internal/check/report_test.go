@@ -384,3 +384,39 @@ func TestResolveDenialIsARolesFinding(t *testing.T) {
 		t.Errorf("roles step should report the denial with the fix for both models: %+v", roles)
 	}
 }
+
+// The connect step reports the link's follower indices: replicating ones
+// in a line, a paused one as a warning, a fatal exception or a follower
+// that stopped reading as failures, and a broken replication version rule.
+func TestReplicationFindings(t *testing.T) {
+	cfg, facts := healthy()
+	facts["eu"].CCR = &collector.CCRFacts{Followers: []collector.Follower{
+		{Index: "a", Remote: "us", Leader: "a", Status: "active", Stats: true},
+		{Index: "b", Remote: "us", Leader: "b", Status: "active", Stats: true},
+		{Index: "c", Remote: "us", Leader: "c", Status: "paused"},
+		{Index: "d", Remote: "us", Leader: "d", Status: "active", Stats: true, Fatal: true, FatalReason: "mapping update rejected"},
+		{Index: "e", Remote: "us", Leader: "e", Status: "active", Stats: true, Lag: 40, SinceLastRead: 900, FailedReads: 15},
+		{Index: "x", Remote: "elsewhere", Leader: "x", Status: "paused"},
+	}}
+	a := &facts["eu"].Analyses[0]
+	a.Followers, a.CCR = true, compat.Verdict{Status: compat.Incompatible}
+	a.CCRLocal, a.CCRRemote = esversion.MustParse("8.19.7"), esversion.MustParse("9.1.5")
+	connect := findings(t, Build(cfg, facts, now), "connect")
+	for _, want := range []struct {
+		st    Status
+		frags []string
+	}{
+		{OK, []string{"2 follower indices replicate through this link"}},
+		{Warn, []string{"follower index c (leader c) is paused", "resume_follow"}},
+		{Fail, []string{"follower index d", "fatal exception", "mapping update rejected"}},
+		{Fail, []string{"follower index e", "40 operations behind", "15m0s", "15 failed read requests"}},
+		{Fail, []string{"replication version rule is broken", "8.19.7 is older than the leader cluster's 9.1.5"}},
+	} {
+		if !has(connect, want.st, want.frags...) {
+			t.Errorf("connect step lacks a %s finding with %q: %+v", want.st, want.frags, connect)
+		}
+	}
+	if has(connect, Warn, "follower index x") {
+		t.Error("a follower of another link is reported on this one")
+	}
+}

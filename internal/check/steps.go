@@ -209,6 +209,50 @@ func (b *linkBuilder) connect() []Finding {
 	if fd, ok := b.deprecatedModel(); ok {
 		out = append(out, fd)
 	}
+	return append(out, b.replication()...)
+}
+
+// notReading is how long a follower behind its leader may go without a
+// read before check calls it stuck (the alert ESRemoteCCRFollowerNotReading
+// waits as long; a healthy follower reads at least once a minute).
+const notReading = 5 * time.Minute
+
+// replication reports the follower indices of the local cluster that
+// replicate through the link (GET _ccr/stats and _ccr/info), and the
+// replication version rule.
+func (b *linkBuilder) replication() []Finding {
+	fs := b.f.CCR.FollowersOf(b.alias)
+	if len(fs) == 0 {
+		return nil
+	}
+	var out []Finding
+	active := 0
+	for _, fo := range fs {
+		what := fmt.Sprintf("follower index %s (leader %s)", fo.Index, fo.Leader)
+		switch {
+		case fo.Fatal:
+			out = append(out, Finding{Status: Fail, Summary: what + " stopped on a fatal exception", Evidence: []string{fo.FatalReason},
+				Fix: "fix the cause, then POST " + fo.Index + "/_ccr/pause_follow and POST " + fo.Index + "/_ccr/resume_follow"})
+		case fo.Status == "paused":
+			out = append(out, Finding{Status: Warn, Summary: what + " is paused: it falls behind its leader",
+				Fix: "POST " + fo.Index + "/_ccr/resume_follow, or unfollow it if the pause is meant to last"})
+		case fo.Stats && fo.Lag > 0 && time.Duration(fo.SinceLastRead*float64(time.Second)) > notReading:
+			out = append(out, Finding{Status: Fail,
+				Summary:  fmt.Sprintf("%s is %d operations behind and has not read from the leader for %s", what, fo.Lag, time.Duration(fo.SinceLastRead*float64(time.Second)).Round(time.Second)),
+				Evidence: []string{fmt.Sprintf("%.0f failed read requests since its tasks started", fo.FailedReads)},
+				Fix:      "check this link's reachability and trust above, and GET " + fo.Index + "/_ccr/stats for its read exceptions"})
+		default:
+			active++
+		}
+	}
+	if active > 0 {
+		out = append([]Finding{{Status: OK, Summary: plural(active, "follower index replicates", "follower indices replicate") + " through this link"}}, out...)
+	}
+	if a := b.analysis(); a != nil && a.Followers && a.Judged && a.CCR.Status == compat.Incompatible {
+		v := compat.CCR(a.CCRLocal, a.CCRRemote)
+		out = append(out, Finding{Status: Fail, Summary: "the replication version rule is broken: " + v.Rule,
+			Fix: "upgrade the follower cluster to at least the leader's version; upgrade followers first, leaders last"})
+	}
 	return out
 }
 
