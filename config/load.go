@@ -130,7 +130,7 @@ func sanitizeYAMLError(err error) error {
 func readEnv(environ []string) (layer, []error) {
 	src := envSource{names: map[string]string{}}
 	var errs []error
-	conflicts := map[string]bool{} // keys set by two variables
+	spellings := map[string][]string{} // key -> every variable name that sets it
 	p := env.Provider(".", env.Opt{
 		Prefix: EnvPrefix,
 		TransformFunc: func(name, value string) (string, any) {
@@ -138,10 +138,8 @@ func readEnv(environ []string) (layer, []error) {
 			if key == "" {
 				return "", nil
 			}
-			if prev, ok := src.names[key]; ok && prev != name {
-				first, second := min(prev, name), max(prev, name)
-				errs = append(errs, fmt.Errorf("%s and %s both set %s; remove one", first, second, keyPathOf(key)))
-				conflicts[key] = true
+			if !slices.Contains(spellings[key], name) {
+				spellings[key] = append(spellings[key], name)
 			}
 			src.names[key] = name
 			if value == "" {
@@ -157,8 +155,19 @@ func readEnv(environ []string) (layer, []error) {
 	}
 	// Which of two variables for one key wins depends on their order in the environment; so would
 	// any other error about the key or its value, and the variable it names. The conflict is the
-	// error to fix: the key is dropped.
-	for key := range conflicts {
+	// error to fix: it names every variable, sorted, and the key is dropped.
+	for key, names := range spellings {
+		if len(names) < 2 {
+			continue
+		}
+		slices.Sort(names)
+		if len(names) == 2 {
+			errs = append(errs, fmt.Errorf("%s and %s both set %s; remove one", names[0], names[1], keyPathOf(key)))
+		} else {
+			errs = append(errs, fmt.Errorf("%s and %s all set %s; keep one", strings.Join(names[:len(names)-1], ", "),
+				names[len(names)-1], keyPathOf(key)))
+		}
+		src.names[key] = names[0]
 		dropKey(data, strings.Split(key, "."))
 	}
 
