@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,6 +77,9 @@ func TestAPIKeyLinkTrustIsOneWay(t *testing.T) {
 		t.Error("an API-key link has a remote_trusts_local series; the model's TLS is one way")
 	}
 	mustValue(t, snap, "es_remote_link_transport_probe_info", map[string]string{"remote": "tokyo", "client_auth": "not_requested"})
+	if got := mustValue(t, snap, "es_remote_link_dials_wrong_port", map[string]string{"remote": "tokyo", "port": "remote_cluster_server"}); got != 0 {
+		t.Errorf("dials_wrong_port = %v for an API-key link at the remote cluster server, want 0", got)
+	}
 	mustValue(t, snap, "es_remote_link_certificate_earliest_not_after_timestamp_seconds", map[string]string{"remote": "tokyo"})
 
 	// The remote cluster client trusting another CA (here tokyo's transport
@@ -87,4 +91,120 @@ func TestAPIKeyLinkTrustIsOneWay(t *testing.T) {
 	e.watchRemoteClient("paris", wrong)
 	_, snap = e.poll("paris")
 	mustValue(t, snap, "es_remote_link_trust_info", map[string]string{"remote": "tokyo", "direction": "local_trusts_remote", "status": "untrusted"})
+}
+
+// watchKeyed polls paris with its tokyo link's api_key_id configured, and
+// tokyo (whose keys it lists, the exporter's user having read_security).
+func (e *fleetEnv) watchKeyed(t *testing.T, keyID, caFile string) {
+	t.Helper()
+	links := map[string]config.Link{"tokyo": {Cluster: "tokyo", APIKeyID: keyID}}
+	e.watchAs(testUser, "tokyo", nil, nil)
+	p, err := NewPoller(config.Cluster{
+		Name: "paris", URLs: []string{e.sim.Cluster("paris").URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}, RemoteClusterClient: config.RemoteClusterClient{CAFile: caFile}, Links: links,
+	}, PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Fleet: e.fleet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	e.pollers["paris"] = p
+}
+
+// TestAPIKeyLinkKey: the cross-cluster key behind a link, as its remote
+// lists it: an expiring key is the link's earliest expiry (role api_key),
+// an invalidated one, a REST key and an unknown id show as such.
+func TestAPIKeyLinkKey(t *testing.T) {
+	e, caFile := apiKeyEnv(t)
+	tokyo := e.sim.Cluster("tokyo")
+	soon := time.Now().Add(10 * 24 * time.Hour).Truncate(time.Millisecond)
+	id, _, err := tokyo.CreateCrossClusterAPIKey("paris-expiring", simulator.CrossClusterAccess{
+		Search: []simulator.CrossClusterIndices{{Names: []string{"*"}}}}, soon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.watchKeyed(t, id, caFile)
+	_, tokyoSnap := e.poll("tokyo")
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds", map[string]string{"id": id, "name": "paris-expiring"}); got != unixSeconds(soon) {
+		t.Errorf("key expiry %v, want %v", got, unixSeconds(soon))
+	}
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_cross_cluster_api_keys", map[string]string{"status": "active"}); got != 2 {
+		t.Errorf("active cross-cluster keys %v, want 2", got)
+	}
+	_, snap := e.poll("paris")
+	mustValue(t, snap, "es_remote_link_cross_cluster_api_key_info", map[string]string{"remote": "tokyo", "id": id, "status": "active"})
+	if got := mustValue(t, snap, "es_remote_link_certificate_earliest_not_after_timestamp_seconds", map[string]string{"remote": "tokyo", "role": "api_key", "serial": id}); got != unixSeconds(soon) {
+		t.Errorf("the link's earliest expiry %v, want the key's %v", got, unixSeconds(soon))
+	}
+
+	if err := tokyo.InvalidateAPIKey(id); err != nil {
+		t.Fatal(err)
+	}
+	e.poll("tokyo")
+	_, snap = e.poll("paris")
+	mustValue(t, snap, "es_remote_link_cross_cluster_api_key_info", map[string]string{"remote": "tokyo", "id": id, "status": "invalidated"})
+
+	rest, _, err := tokyo.CreateRESTAPIKey("a-rest-key", testUser, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for keyID, status := range map[string]string{rest: "rest", "no-such-key": "not_found"} {
+		e.watchKeyed(t, keyID, caFile)
+		e.poll("tokyo")
+		_, snap = e.poll("paris")
+		mustValue(t, snap, "es_remote_link_cross_cluster_api_key_info", map[string]string{"remote": "tokyo", "id": keyID, "status": status})
+	}
+}
+
+// TestAPIKeyLinkDialsTransportPort: an API-key link whose seeds are the
+// remote's transport addresses (troubleshooting symptom 6) is flagged.
+func TestAPIKeyLinkDialsTransportPort(t *testing.T) {
+	e, caFile := apiKeyEnv(t)
+	paris, tokyo := e.sim.Cluster("paris"), e.sim.Cluster("tokyo")
+	paris.RemoveLink("tokyo")
+	if err := paris.AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo", APIKeyAuth: true, Seeds: tokyo.TransportAddresses()[:1]}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("tokyo", nil)
+	e.watchRemoteClient("paris", caFile)
+	_, snap := e.poll("tokyo", "paris")
+	if got := mustValue(t, snap, "es_remote_link_dials_wrong_port", map[string]string{"remote": "tokyo", "port": "transport"}); got != 1 {
+		t.Errorf("dials_wrong_port{port=transport} = %v for an API-key link at the transport port, want 1", got)
+	}
+	if got := mustValue(t, snap, "es_remote_link_connected", map[string]string{"remote": "tokyo"}); got != 0 {
+		t.Errorf("an API-key link to a transport port connected (%v)", got)
+	}
+	mustValue(t, snap, "es_remote_cluster_node_remote_cluster_server_enabled", map[string]string{"es_cluster": "paris"})
+	_, tokyoSnap := e.poll("tokyo")
+	if got := mustValue(t, tokyoSnap, "es_remote_cluster_node_remote_cluster_server_enabled", map[string]string{"node": "n1"}); got != 1 {
+		t.Errorf("tokyo's n1 runs the remote cluster server; metric %v", got)
+	}
+}
+
+// TestAPIKeysUnreadable: without read_security the key listing is an
+// unmonitored extra (not a failure), unless a configured link names one of
+// the cluster's keys.
+func TestAPIKeysUnreadable(t *testing.T) {
+	e, _ := apiKeyEnv(t)
+	for _, required := range []bool{false, true} {
+		p, err := NewPoller(config.Cluster{Name: "tokyo", URLs: []string{e.sim.Cluster("tokyo").URL()}, Username: noSecurityUser,
+			Password: testPassword, TLS: config.TLS{CAFile: e.caFile}},
+			PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), APIKeysRequired: required})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, snap := p.Poll(t.Context())
+		p.Close()
+		c := checkResult(f, CheckAPIKeys)
+		switch {
+		case c == nil:
+			t.Fatalf("required=%v: no api_keys check on a 9.1 cluster", required)
+		case !required && c.Err != nil:
+			t.Errorf("keys no link names, unreadable: %v; want success (not monitored)", c.Err)
+		case required && (c.Err == nil || c.Err.Reason != ReasonForbidden || !strings.Contains(c.Err.Hint, "read_security")):
+			t.Errorf("keys a link names, unreadable: %+v; want forbidden naming read_security", c.Err)
+		}
+		if _, ok := value(t, snap, "es_remote_cluster_cross_cluster_api_keys", nil); ok {
+			t.Errorf("required=%v: key counts rendered although the keys could not be read", required)
+		}
+	}
 }

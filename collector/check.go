@@ -73,6 +73,7 @@ var checks = []*check{
 	prerequisitesCheck,
 	clusterSettingsCheck,
 	rolesCheck,
+	apiKeysCheck,
 	ccrFollowersCheck,
 	remoteInfoCheck,
 	resolveClusterCheck,

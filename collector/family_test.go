@@ -136,6 +136,9 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 		"/_remote/info": `{"r":{"connected":true,"mode":"sniff","seeds":["` + addr + `","` + addr + `","` + addr + `"],` +
 			`"num_nodes_connected":1,"max_connections_per_cluster":3,"initial_connect_timeout":"30s","skip_unavailable":true}}`,
 		"/_resolve/cluster": `{"r":{"connected":true,"skip_unavailable":true,"version":{"number":"8.19.7"}}}`,
+		// A cross-cluster key listed twice.
+		"/_security/api_key": `{"api_keys":[{"id":"k1","name":"n","type":"cross_cluster","expiration":1900000000000,"invalidated":false},` +
+			`{"id":"k1","name":"n","type":"cross_cluster","expiration":1900000000000,"invalidated":false}]}`,
 		// A follower index listed twice by both CCR APIs, with a repeated shard.
 		"/_all/_ccr/info": `{"follower_indices":[{"follower_index":"f","remote_cluster":"r","leader_index":"l","status":"active"},` +
 			`{"follower_index":"f","remote_cluster":"r","leader_index":"l","status":"active"}]}`,
@@ -180,7 +183,7 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 	}
 	// The repeats reached the renderer: each of these families has samples.
 	for _, fam := range []*Family{famLinkProbeSuccess, famLinkPresentedNotAfter, famLocalProbeSuccess, famClusterCertNotAfter, famNodeInfo, famLinkRoleStatus,
-		famCCRFollowerInfo, famCCRLag} {
+		famCCRFollowerInfo, famCCRLag, famCCKeyExpiry} {
 		if !strings.Contains(text.String(), "\n"+fam.Name+"{") {
 			t.Errorf("%s has no samples: the adversarial input did not reach it", fam.Name)
 		}

@@ -21,8 +21,10 @@ type Fleet struct {
 	versions  map[string][]esversion.Version // distinct node versions, sorted
 	transport map[string]TransportView
 	roles     map[string]RoleSet
-	polled    map[string]bool // clusters that finished a poll, successful or not
-	partial   map[string]bool // clusters whose last census missed nodes
+	apiKeys   map[string]*APIKeySet
+	polled    map[string]bool            // clusters that finished a poll, successful or not
+	partial   map[string]bool            // clusters whose last census missed nodes
+	rcs       map[string]map[string]bool // each cluster's remote cluster server addresses (spellings as in byAddr)
 	// probeSlots bounds the transport probes of all pollers together.
 	probeSlots chan struct{}
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
@@ -33,7 +35,7 @@ type Fleet struct {
 // NewFleet returns an empty fleet.
 func NewFleet() *Fleet {
 	return &Fleet{addrs: map[string][]string{}, versions: map[string][]esversion.Version{},
-		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, polled: map[string]bool{}, partial: map[string]bool{}, byAddr: map[string][]string{},
+		transport: map[string]TransportView{}, roles: map[string]RoleSet{}, apiKeys: map[string]*APIKeySet{}, polled: map[string]bool{}, partial: map[string]bool{}, rcs: map[string]map[string]bool{}, byAddr: map[string][]string{},
 		probeSlots: make(chan struct{}, fleetProbeConcurrency)}
 }
 
@@ -43,8 +45,12 @@ func NewFleet() *Fleet {
 // complete is false when some nodes did not answer the census.
 func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Version, complete bool) {
 	var addrs []string
+	rcs := map[string]bool{}
 	for _, n := range nodes {
 		addrs = append(addrs, nodeAddresses(n)...)
+		for _, a := range addressSpellings(n, n.RemoteClusterAddress()) {
+			rcs[a] = true
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -54,6 +60,7 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 	} else {
 		f.partial[cluster] = true
 	}
+	f.rcs[cluster] = rcs
 	if old, ok := f.addrs[cluster]; ok && slices.Equal(old, addrs) {
 		return
 	}
@@ -75,8 +82,10 @@ func (f *Fleet) Delete(cluster string) {
 	delete(f.versions, cluster)
 	delete(f.transport, cluster)
 	delete(f.roles, cluster)
+	delete(f.apiKeys, cluster)
 	delete(f.polled, cluster)
 	delete(f.partial, cluster)
+	delete(f.rcs, cluster)
 }
 
 // MarkPolled records that a cluster finished a poll. What a cluster shares
@@ -111,21 +120,52 @@ func (f *Fleet) unindex(cluster string) {
 // remote cluster server address (API-key links), each as published and
 // with the node's host name and IP on the same port.
 func nodeAddresses(n Node) []string {
-	var out []string
-	for _, a := range []string{n.TransportAddress, n.RemoteClusterAddress()} {
-		if a == "" {
-			continue
-		}
-		out = append(out, a)
-		if _, port, err := net.SplitHostPort(a); err == nil {
-			for _, h := range []string{n.Host, n.IP} {
-				if h != "" {
-					out = append(out, net.JoinHostPort(strings.ToLower(h), port))
-				}
+	return append(addressSpellings(n, n.TransportAddress), addressSpellings(n, n.RemoteClusterAddress())...)
+}
+
+// addressSpellings are the spellings of one of a node's addresses: as
+// published, and with the node's host name and IP on the same port.
+func addressSpellings(n Node, a string) []string {
+	if a == "" {
+		return nil
+	}
+	out := []string{a}
+	if _, port, err := net.SplitHostPort(a); err == nil {
+		for _, h := range []string{n.Host, n.IP} {
+			if h != "" {
+				out = append(out, net.JoinHostPort(strings.ToLower(h), port))
 			}
 		}
 	}
 	return out
+}
+
+// Ports a link's address may name on a monitored cluster.
+const (
+	PortTransport           = "transport"
+	PortRemoteClusterServer = "remote_cluster_server"
+)
+
+// PortsNamed says which of a monitored cluster's ports the addresses name:
+// its transport port, its remote cluster server, or both.
+func (f *Fleet) PortsNamed(cluster string, addrs []string) (transport, rcs bool) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, a := range addrs {
+		key := strings.TrimSpace(a)
+		if host, port, err := net.SplitHostPort(key); err == nil {
+			key = net.JoinHostPort(strings.ToLower(host), port)
+		}
+		if !slices.Contains(f.byAddr[key], cluster) {
+			continue
+		}
+		if f.rcs[cluster][key] {
+			rcs = true
+		} else {
+			transport = true
+		}
+	}
+	return transport, rcs
 }
 
 // SetTransport records what a cluster shares about its transport layer.
@@ -157,6 +197,20 @@ func (f *Fleet) Roles(cluster string) (RoleSet, bool) {
 	defer f.mu.RUnlock()
 	r, ok := f.roles[cluster]
 	return r, ok
+}
+
+// SetAPIKeys records a cluster's last read of its API keys.
+func (f *Fleet) SetAPIKeys(cluster string, keys *APIKeySet) {
+	f.mu.Lock()
+	f.apiKeys[cluster] = keys
+	f.mu.Unlock()
+}
+
+// APIKeys returns a cluster's last read of its API keys (nil: not read).
+func (f *Fleet) APIKeys(cluster string) *APIKeySet {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.apiKeys[cluster]
 }
 
 // Versions returns the distinct versions of a cluster's latest node list;

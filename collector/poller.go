@@ -79,6 +79,8 @@ type SlowFacts struct {
 	Certificates []SSLCertificate
 	// Security is every node's security prerequisites.
 	Security []NodeSecurity
+	// License is the cluster's license (GET /_xpack); nil when unknown.
+	License *License
 	// Listings says, with certificates_from_all_nodes, which nodes' listings
 	// succeeded in the last slow round.
 	Listings []NodeListing
@@ -90,6 +92,9 @@ type SlowFacts struct {
 	Roles RoleSet
 	// CCRInfo is the last follower listing (nil when it failed).
 	CCRInfo *CCRInfo
+	// APIKeys is the cluster's last read of its API keys (nil when not
+	// read: before 8.10, or not readable and not required).
+	APIKeys *APIKeySet
 }
 
 // Poller polls one cluster. It is not safe for concurrent use: the scheduler
@@ -115,6 +120,8 @@ type Poller struct {
 	probeInterval    time.Duration // 0 = every poll
 	probeLocal       bool
 	roleNames        []string // the roles this cluster reads (config.RoleNames)
+	keysRequired     bool     // PollerOptions.APIKeysRequired
+	keysApply        bool     // the cluster's last known version has cross-cluster API keys
 
 	// The slow schedules (check.go): when each last ran, what the listings
 	// read and their results (replayed between listings), and the series
@@ -149,6 +156,10 @@ type PollerOptions struct {
 	// RoleNames are the roles this cluster reads (config.RoleNames): its
 	// own links' and those of other clusters' links to it.
 	RoleNames []string
+	// APIKeysRequired: a configured link names one of this cluster's
+	// cross-cluster API keys (config.APIKeysNamed), so failing to read them
+	// is a failure, not just an unmonitored extra.
+	APIKeysRequired bool
 }
 
 // NewPoller builds the poller for one configured cluster. Files it needs
@@ -184,6 +195,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 		probeInterval:    o.ProbeInterval,
 		probeLocal:       cl.Transport.ProbeLocalNodes,
 		roleNames:        o.RoleNames,
+		keysRequired:     o.APIKeysRequired,
 		fleet:            fleet,
 		timeout:          timeout,
 		client:           client,

@@ -48,6 +48,8 @@ func fixtureServer(t *testing.T, version string) *httptest.Server {
 			file = "nodes_settings.json"
 		case p == "/_ssl/certificates":
 			file = "ssl_certificates.json"
+		case p == "/_security/api_key":
+			file = "api_keys.json"
 		case p == "/_ccr/stats":
 			file = "ccr_stats.json"
 		case p == "/_all/_ccr/info":
@@ -124,6 +126,7 @@ var comparedMetrics = []string{
 	"es_remote_ccr_follower_fatal_exception", "es_remote_ccr_follower_failed_read_requests_total", "es_remote_ccr_follower_operations_written_total",
 	"es_remote_ccr_auto_follow_failed_follow_indices_total", "es_remote_ccr_auto_follow_successful_follow_indices_total",
 	"es_remote_ccr_auto_follow_recent_errors", "es_remote_link_ccr_follower_indices",
+	"es_remote_cluster_cross_cluster_api_keys", "es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds",
 }
 
 func TestPollPerVersion(t *testing.T) {
@@ -255,6 +258,12 @@ es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_clust
 es_remote_link_ccr_follower_indices{es_cluster="local",remote="cert_sniff",status="active"} 1
 es_remote_link_ccr_follower_indices{es_cluster="local",remote="cert_sniff",status="paused"} 0
 es_remote_link_compatibility_info{es_cluster="local",local_version="",remote="cert_sniff",remote_version="",rule="ccr",verdict="unknown"} 1
+es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds{es_cluster="local",id="VuaCfGcBCdbkQm-e5aOx",name="paris-ccs"} 1.8e+09
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="active"} 1
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="expired"} 0
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="invalidated"} 0
+es_remote_exporter_check_success{check="api_keys",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="api_keys",es_cluster="local"} 1.7957808e+09
 `,
 		},
 		{
@@ -329,6 +338,11 @@ es_remote_exporter_check_success{check="ccr",es_cluster="local"} 1
 es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="ccr",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="active"} 1
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="expired"} 0
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="invalidated"} 1
+es_remote_exporter_check_success{check="api_keys",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="api_keys",es_cluster="local"} 1.7957808e+09
 `,
 		},
 		{
@@ -359,6 +373,11 @@ es_remote_exporter_last_success_timestamp_seconds{check="ssl_certificates",es_cl
 es_remote_exporter_last_success_timestamp_seconds{check="resolve_cluster",es_cluster="local"} 1.7957808e+09
 es_remote_exporter_check_success{check="ccr_followers",es_cluster="local"} 1
 es_remote_exporter_last_success_timestamp_seconds{check="ccr_followers",es_cluster="local"} 1.7957808e+09
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="active"} 0
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="expired"} 0
+es_remote_cluster_cross_cluster_api_keys{es_cluster="local",status="invalidated"} 0
+es_remote_exporter_check_success{check="api_keys",es_cluster="local"} 1
+es_remote_exporter_last_success_timestamp_seconds{check="api_keys",es_cluster="local"} 1.7957808e+09
 `,
 		},
 	} {

@@ -22,6 +22,9 @@ var (
 	famNodeSecurity = gauge("cluster", "node_security_enabled",
 		"1 when security is enabled on the node (xpack.security.enabled from GET /_nodes/settings, else Elasticsearch's default: on from 8.0, on 7.x what GET /_xpack reports), else 0. Polled every transport.probe_interval.",
 		"es_cluster", "node")
+	famNodeRCS = gauge("cluster", "node_remote_cluster_server_enabled",
+		"1 when the node runs the remote cluster server that API-key links dial (remote_cluster_server.enabled in GET /_nodes/settings, default false), else 0. Polled every transport.probe_interval.",
+		"es_cluster", "node")
 	famNodeTransportTLS = gauge("cluster", "node_transport_tls_enabled",
 		"1 when TLS is on for the node's transport interface (security enabled and xpack.security.transport.ssl.enabled true in GET /_nodes/settings), else 0. Polled every transport.probe_interval.",
 		"es_cluster", "node")
@@ -33,10 +36,10 @@ var (
 var prerequisitesCheck = &check{
 	name:     CheckPrerequisites,
 	schedule: slowListing,
-	families: []*Family{famNodeSecurity, famNodeTransportTLS},
+	families: []*Family{famNodeSecurity, famNodeTransportTLS, famNodeRCS},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		var err *CheckError
-		f.Security, f.nodeLinks, err = p.client.prerequisites(ctx)
+		f.Security, f.nodeLinks, f.License, err = p.client.prerequisites(ctx)
 		f.nodesOK = err == nil
 		f.RemoteClientNodes = -1
 		if err == nil {
@@ -53,6 +56,9 @@ var prerequisitesCheck = &check{
 		for _, n := range f.Security {
 			add(famNodeSecurity, boolFloat(n.SecurityEnabled), p.name, n.Node)
 			add(famNodeTransportTLS, boolFloat(n.TransportTLS), p.name, n.Node)
+			if v, err := esversion.Parse(n.Version); err == nil && v.AtLeast(8, 10) {
+				add(famNodeRCS, boolFloat(n.RemoteClusterServer), p.name, n.Node) // there is none before
+			}
 		}
 	},
 }
@@ -60,11 +66,31 @@ var prerequisitesCheck = &check{
 // NodeSecurity is one node's security prerequisites.
 type NodeSecurity struct {
 	Node            string
+	Version         string
 	SecurityEnabled bool
 	TransportTLS    bool
+	// RemoteClusterServer: remote_cluster_server.enabled (default false),
+	// the API-key model's endpoint; RemoteClusterServerTLS its
+	// xpack.security.remote_cluster_server.ssl.enabled (default true;
+	// RemoteClusterPortSettings, XPackSettings).
+	RemoteClusterServer, RemoteClusterServerTLS bool
+}
+
+// License is the cluster's license as GET /_xpack reports it.
+type License struct {
+	Type, Mode, Status string
+}
+
+// AllowsAPIKeyModel: the API-key model is the enterprise feature
+// advanced-remote-cluster-security (Security.ADVANCED_REMOTE_CLUSTER_SECURITY_FEATURE,
+// License.OperationMode.ENTERPRISE; a trial allows everything), on both
+// sides of a link.
+func (l *License) AllowsAPIKeyModel() bool {
+	return l != nil && l.Status == "active" && (l.Mode == "enterprise" || l.Mode == "trial")
 }
 
 type xpackFeatures struct {
+	License  *License `json:"license"`
 	Features map[string]struct {
 		Available bool `json:"available"`
 		Enabled   bool `json:"enabled"`
@@ -87,17 +113,17 @@ type nodesSettings struct {
 // 8.0 (on 7.x it depends on the license, so the answering node's _xpack view
 // stands in), xpack.security.transport.ssl.enabled is false
 // (XPackSettings.TRANSPORT_SSL_ENABLED).
-func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkSettings, *CheckError) {
+func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkSettings, *License, *CheckError) {
 	var x xpackFeatures
-	if err := c.do(ctx, "GET /_xpack?categories=features", esapi.XPackInfoRequest{Categories: []string{"features"}}, &x); err != nil {
-		return nil, nil, err
+	if err := c.do(ctx, "GET /_xpack?categories=features,license", esapi.XPackInfoRequest{Categories: []string{"features", "license"}}, &x); err != nil {
+		return nil, nil, nil, err
 	}
 	clusterDefault := x.Features["security"].Enabled
 	var ns nodesSettings
 	flat := true
 	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{"settings"}, FlatSettings: &flat}
 	if err := c.do(ctx, "GET /_nodes/_all/settings", req, &ns); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	out := make([]NodeSecurity, 0, len(ns.Nodes))
 	links := make([]NodeLinkSettings, 0, len(ns.Nodes))
@@ -111,7 +137,10 @@ func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkS
 		}
 		tlsSetting, _ := n.Settings["xpack.security.transport.ssl.enabled"].(string)
 		tlsOn, _ := strconv.ParseBool(tlsSetting)
-		out = append(out, NodeSecurity{Node: n.Name, SecurityEnabled: sec, TransportTLS: sec && tlsOn})
+		rcs := settingBool(n.Settings, "remote_cluster_server.enabled", false)
+		rcsTLS := settingBool(n.Settings, "xpack.security.remote_cluster_server.ssl.enabled", true)
+		out = append(out, NodeSecurity{Node: n.Name, Version: n.Version, SecurityEnabled: sec, TransportTLS: sec && tlsOn,
+			RemoteClusterServer: rcs, RemoteClusterServerTLS: rcs && rcsTLS})
 		major := 0
 		if v, err := esversion.Parse(n.Version); err == nil {
 			major = v.Major
@@ -122,7 +151,41 @@ func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkS
 	}
 	slices.SortFunc(out, func(a, b NodeSecurity) int { return strings.Compare(a.Node, b.Node) })
 	slices.SortFunc(links, func(a, b NodeLinkSettings) int { return strings.Compare(a.Node, b.Node) })
-	return out, links, nil
+	return out, links, x.License, nil
+}
+
+// settingBool reads a boolean flat setting, def when absent or not a boolean.
+func settingBool(flat map[string]any, key string, def bool) bool {
+	if s, ok := flat[key].(string); ok {
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b
+		}
+	}
+	return def
+}
+
+// apiKeyPrerequisitesMet reports whether one side of an API-key link meets
+// the model's prerequisites ("Add remote clusters using API key
+// authentication"): every node on 8.14 or later (GA), security on, the
+// enterprise license; on the remote side also the remote cluster server
+// enabled with TLS on every node. ok is false when nothing is known.
+func apiKeyPrerequisitesMet(nodes []NodeSecurity, lic *License, remote bool) (met, ok bool) {
+	if len(nodes) == 0 || lic == nil {
+		return false, false
+	}
+	if !lic.AllowsAPIKeyModel() {
+		return false, true
+	}
+	for _, n := range nodes {
+		v, err := esversion.Parse(n.Version)
+		if err != nil || !v.AtLeast(8, 14) || !n.SecurityEnabled {
+			return false, true
+		}
+		if remote && !n.RemoteClusterServerTLS {
+			return false, true
+		}
+	}
+	return true, true
 }
 
 // prerequisitesMet reports whether every node has security and transport

@@ -26,8 +26,11 @@ var (
 	famLinkEarliest = gauge("link", "certificate_earliest_not_after_timestamp_seconds",
 		"The earliest expiry among the certificates the link depends on that the exporter has seen (certificate links: both sides' transport leaf, intermediates and CAs; API-key links: the remote cluster server's chain and the CAs the local remote cluster client trusts), as a Unix time; the labels name that certificate. Probed.",
 		"es_cluster", "remote", "side", "role", "subject", "serial")
+	famLinkAPIKey = gauge("link", "cross_cluster_api_key_info",
+		"The cross-cluster API key the link's keystore holds (clusters[].links.<alias>.api_key_id) as the remote cluster lists it (GET /_security/api_key), value 1; status active, expired, invalidated, rest (a REST key, which the remote refuses) or not_found. Only for configured keys of monitored remotes. Polled every transport.probe_interval.",
+		"es_cluster", "remote", "id", "status")
 	famLinkPrerequisites = gauge("link", "prerequisites_met",
-		"1 when every node on that side of the link has security and transport TLS enabled (the spec's prerequisites), else 0; side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
+		"1 when that side of the link meets its security model's prerequisites, else 0: certificate links, security and transport TLS on every node; API-key links, every node on 8.14+ with security on and an enterprise or trial license, and on the remote the remote cluster server enabled with TLS on every node. side is local, or remote when the remote cluster is monitored too. Polled every transport.probe_interval.",
 		"es_cluster", "remote", "side")
 )
 
@@ -35,10 +38,10 @@ var (
 // both directions of every link.
 var trustCheck = &check{
 	schedule: slowRound,
-	families: []*Family{famLinkTrust, famLinkEarliest, famLinkPrerequisites},
+	families: []*Family{famLinkTrust, famLinkEarliest, famLinkPrerequisites, famLinkAPIKey},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
 		if p.fleet != nil {
-			p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security})
+			p.fleet.SetTransport(p.name, TransportView{CAs: p.transport.cas, Entries: trustEntries(f.Certificates), Security: f.Security, License: f.License})
 		}
 		f.Trust = p.analyzeTrust(f, f.round, linkTargets(f.Analyses), p.now())
 		for _, ta := range f.Trust {
@@ -64,6 +67,9 @@ var trustCheck = &check{
 				e := ta.Earliest
 				add(famLinkEarliest, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
 			}
+			if ta.KeyOK {
+				add(famLinkAPIKey, 1, p.name, ta.Alias, ta.Key.ID, ta.Key.Status)
+			}
 		}
 	},
 }
@@ -88,6 +94,11 @@ type TrustAnalysis struct {
 	// the OK flags are false when that side is not known.
 	LocalMet, LocalOK   bool
 	RemoteMet, RemoteOK bool
+	// Key is an API-key link's configured cross-cluster key as the remote
+	// lists it (KeyOK false when no key is configured or the remote's keys
+	// are not known).
+	Key   LinkKey
+	KeyOK bool
 	// remoteViewMissing: the link's remote is monitored but had not shared
 	// its transport view when this link was judged.
 	remoteViewMissing bool
@@ -144,12 +155,26 @@ func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]strin
 		chain := probe.PeerCertificates()
 		if l.Auth() == "api_key" {
 			ta.APIKey = true
+			// The API-key model's prerequisites replace the certificate
+			// model's (transport TLS is not what the link uses).
+			ta.LocalMet, ta.LocalOK = apiKeyPrerequisitesMet(f.Security, f.License, false)
+			ta.RemoteMet, ta.RemoteOK = false, false
+			if remote != nil {
+				ta.RemoteMet, ta.RemoteOK = apiKeyPrerequisitesMet(remote.Security, remote.License, true)
+			}
 			ta.LocalTrustsRemote = p.trustRemoteClusterServer(l, probe, gotChain, st, localEntries, now)
-			// What the link depends on: the remote cluster server's chain
-			// and the CAs the local remote cluster client trusts.
+			var keyRef []trust.CertRef
+			if id := p.links[l.Alias].APIKeyID; id != "" && p.fleet != nil && targets[l.Alias] != "" {
+				ta.Key, ta.KeyOK = linkKey(id, p.fleet.APIKeys(targets[l.Alias]), now)
+				if k := ta.Key.Key; ta.KeyOK && ta.Key.Status == KeyActive && !k.Expiration.IsZero() {
+					keyRef = []trust.CertRef{{Side: trust.SideRemote, Role: RoleAPIKey, Subject: k.Name, Serial: k.ID, NotAfter: k.Expiration}}
+				}
+			}
+			// What the link depends on: the remote cluster server's chain,
+			// the CAs the local remote cluster client trusts, and the key.
 			ta.Earliest, ta.EarliestOK = trust.EarliestExpiry(
 				trust.ChainRefs(trust.SideLocal, nil, p.remoteClusterCAs),
-				trust.ChainRefs(trust.SideRemote, chain, nil))
+				trust.ChainRefs(trust.SideRemote, chain, nil), keyRef)
 			out = append(out, ta)
 			continue
 		}
@@ -200,6 +225,10 @@ func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]strin
 	}
 	return out
 }
+
+// RoleAPIKey is the role label of a link's earliest expiry when it is the
+// link's cross-cluster API key.
+const RoleAPIKey = "api_key"
 
 // trustRemoteClusterServer judges whether the local remote cluster client
 // accepts the remote cluster server an API-key link dials: against
@@ -260,6 +289,7 @@ type TransportView struct {
 	CAs      []*x509.Certificate // from its transport.ca_file (or keystore); nil = unknown
 	Entries  []trust.Entry       // its _ssl/certificates listing
 	Security []NodeSecurity      // its nodes' security prerequisites
+	License  *License            // nil = unknown
 }
 
 // A DirectionVerdict is one direction's trust verdict of a link.

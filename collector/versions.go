@@ -28,6 +28,13 @@ type LinkAnalysis struct {
 	// verdicts are compat.Unknown.
 	Judged          bool
 	Supported, Wire compat.Pair
+	// Port is the port of its monitored remote the link's addresses name
+	// (PortTransport or PortRemoteClusterServer; "" when none or unknown),
+	// and WrongPort whether its security model does not use it: the
+	// transport port for an API-key link (troubleshooting symptom 6), the
+	// remote cluster server for a certificate link (symptom 7).
+	Port      string
+	WrongPort bool
 	// PartialCensus: a side's census missed nodes, so the verdicts are
 	// unknown unless a known pair is already incompatible.
 	PartialCensus bool
@@ -57,6 +64,15 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 		} else if fleet != nil {
 			if name, ok := fleet.MatchAddresses(self, l.Addresses()); ok {
 				a.Target, a.Match = name, MatchTransportAddress
+			}
+		}
+		if a.Target != "" && fleet != nil {
+			transport, rcs := fleet.PortsNamed(a.Target, l.Addresses())
+			switch apiKey := l.Auth() == "api_key"; {
+			case transport && (apiKey || !rcs):
+				a.Port, a.WrongPort = PortTransport, apiKey
+			case rcs:
+				a.Port, a.WrongPort = PortRemoteClusterServer, !apiKey
 			}
 		}
 		remoteComplete := true
@@ -110,6 +126,9 @@ var (
 	famLinkTarget = gauge("link", "target_info",
 		"The monitored cluster (es_cluster of its own series) behind a remote alias, value 1; match is config (clusters[].links) or transport_address (seeds or proxy address name its nodes). Polled.",
 		"es_cluster", "remote", "target", "match")
+	famLinkWrongPort = gauge("link", "dials_wrong_port",
+		"Which port of its monitored remote the link's seeds or proxy address name (port transport or remote_cluster_server): 1 when its security model does not use that port (an API-key link must dial the remote cluster server, remote_cluster.port, default 9443; a certificate link the transport port), else 0. Only for links matched to a monitored remote. Polled.",
+		"es_cluster", "remote", "port")
 	famLinkRemoteVersion = gauge("link", "remote_version_info",
 		"A version the remote side of the link runs, value 1 per distinct version; source is nodes (every node of the monitored remote cluster) or resolve_cluster (the version GET /_resolve/cluster reports). Polled.",
 		"es_cluster", "remote", "version", "source")
@@ -123,7 +142,7 @@ var (
 // view of the monitored remotes. It makes no request.
 var compatibilityCheck = &check{
 	schedule: everyPoll,
-	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility},
+	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility, famLinkWrongPort},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
 		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
 		return nil
@@ -132,6 +151,9 @@ var compatibilityCheck = &check{
 		for _, a := range f.Analyses {
 			if a.Target != "" {
 				add(famLinkTarget, 1, p.name, a.Alias, a.Target, a.Match)
+			}
+			if a.Port != "" {
+				add(famLinkWrongPort, boolFloat(a.WrongPort), p.name, a.Alias, a.Port)
 			}
 			for _, v := range a.RemoteVersions {
 				add(famLinkRemoteVersion, 1, p.name, a.Alias, v.String(), a.VersionSource)

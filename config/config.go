@@ -139,6 +139,19 @@ func (c *Config) RoleNames(cluster string) []string {
 	return slices.Compact(names)
 }
 
+// APIKeysNamed reports whether some configured link names a cross-cluster API key (api_key_id) of the
+// named cluster: the exporter must then be able to read that cluster's API keys.
+func (c *Config) APIKeysNamed(cluster string) bool {
+	for _, cl := range c.Clusters {
+		for _, l := range cl.Links {
+			if l.Cluster == cluster && l.APIKeyID != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // TLS configures HTTPS connections to a cluster. Files are only checked for readability here; the TLS
 // wiring parses them.
 type TLS struct {

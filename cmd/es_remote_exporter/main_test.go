@@ -81,8 +81,9 @@ func get(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRe
 var (
 	portRe     = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	uuidRe     = regexp.MustCompile(`cluster_uuid="[^"]*"`)
-	serialRe   = regexp.MustCompile(`serial="[0-9a-f]*"`)
-	volatileRe = regexp.MustCompile(`^((es_remote_exporter_(check_duration_seconds|last_success_timestamp_seconds|config_last_reload_success_timestamp_seconds)|es_remote_cluster_mixed_versions_since_timestamp_seconds|es_remote_exporter_last_transport_probe_timestamp_seconds|es_remote_ccr_follower_time_since_last_read_seconds|es_remote_[a-z_]*not_after_timestamp_seconds)\{?[^ ]*) .*$`)
+	serialRe   = regexp.MustCompile(`serial="[^"]*"`) // certificate serials, and API key ids as an api_key's serial
+	keyIDRe    = regexp.MustCompile(`\bid="[^"]*"`)   // API key ids are random
+	volatileRe = regexp.MustCompile(`^((es_remote_exporter_(check_duration_seconds|last_success_timestamp_seconds|config_last_reload_success_timestamp_seconds)|es_remote_cluster_mixed_versions_since_timestamp_seconds|es_remote_exporter_last_transport_probe_timestamp_seconds|es_remote_ccr_follower_time_since_last_read_seconds|es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds|es_remote_[a-z_]*not_after_timestamp_seconds)\{?[^ ]*) .*$`)
 )
 
 // normalize keeps the exporter's own families and blanks what changes from
@@ -101,6 +102,7 @@ func normalize(exposition string) string {
 		line = portRe.ReplaceAllString(line, "127.0.0.1:PORT")
 		line = uuidRe.ReplaceAllString(line, `cluster_uuid="UUID"`)
 		line = serialRe.ReplaceAllString(line, `serial="SERIAL"`)
+		line = keyIDRe.ReplaceAllString(line, `id="ID"`)
 		line = volatileRe.ReplaceAllString(line, "$1 VALUE")
 		keep = append(keep, line)
 	}

@@ -36,12 +36,18 @@ func (t *Topology) WriteConfigFile(dir string) (string, error) {
 			fmt.Fprintf(&b, "    username: %s\n    password_file: %s\n", q(cl.Username), q(secret))
 		}
 		fmt.Fprintf(&b, "    tls:\n      ca_file: %s\n", q(cl.TLS.CAFile))
+		if f := cl.RemoteClusterClient.CAFile; f != "" {
+			fmt.Fprintf(&b, "    remote_cluster_client:\n      ca_file: %s\n", q(f))
+		}
 		if len(cl.Links) > 0 {
 			b.WriteString("    links:\n")
 		}
 		for _, alias := range slices.Sorted(maps.Keys(cl.Links)) {
 			l := cl.Links[alias]
 			fmt.Fprintf(&b, "      %s:\n        cluster: %s\n", q(alias), q(l.Cluster))
+			if l.APIKeyID != "" {
+				fmt.Fprintf(&b, "        api_key_id: %s\n", q(l.APIKeyID))
+			}
 			if len(l.Roles.Search)+len(l.Roles.Replication) > 0 {
 				fmt.Fprintf(&b, "        roles:\n          search: %s\n          replication: %s\n",
 					yamlList(l.Roles.Search), yamlList(l.Roles.Replication))

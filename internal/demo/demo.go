@@ -99,8 +99,9 @@ func (t *Topology) build(pollInterval time.Duration) error {
 	if err := t.Sim.Cluster(Paris).TrustRemoteClusterServer(t.Sim.Cluster(Tokyo)); err != nil {
 		return err
 	}
+	// The key expires in 10 days: the key expiry warning.
 	ccsKeyID, _, err := t.Sim.Cluster(Tokyo).CreateCrossClusterAPIKey("paris",
-		simulator.CrossClusterAccess{Search: []simulator.CrossClusterIndices{{Names: []string{"*"}}}}, time.Time{})
+		simulator.CrossClusterAccess{Search: []simulator.CrossClusterIndices{{Names: []string{"*"}}}}, time.Now().Add(10*24*time.Hour))
 	if err != nil {
 		return fmt.Errorf("cross-cluster API key of %s: %w", Tokyo, err)
 	}
@@ -153,6 +154,10 @@ func (t *Topology) build(pollInterval time.Duration) error {
 	if err != nil {
 		return err
 	}
+	rcCAFile, err := t.Sim.Cluster(Tokyo).WriteRemoteClusterCAFile(t.caDir)
+	if err != nil {
+		return err
+	}
 	cfg := config.Defaults()
 	cfg.PollInterval = pollInterval
 	// A request may take at most half the interval, so that a hung
@@ -163,6 +168,12 @@ func (t *Topology) build(pollInterval time.Duration) error {
 			Name: spec.Name,
 			URLs: []string{t.Sim.Cluster(spec.Name).URL()},
 			TLS:  config.TLS{CAFile: caFile},
+		}
+		if spec.Name == Paris {
+			// paris's remote cluster client trusts tokyo's remote cluster
+			// CA, and its keystore holds ccsKeyID for the alias tokyo.
+			cl.RemoteClusterClient.CAFile = rcCAFile
+			cl.Links = map[string]config.Link{Tokyo: {Cluster: Tokyo, APIKeyID: ccsKeyID}}
 		}
 		if spec.Name == Tokyo {
 			cl.APIKey = config.Secret(simulator.EncodeAPIKey(apiKeyID, apiKey))

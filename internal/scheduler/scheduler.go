@@ -42,6 +42,7 @@ type Scheduler struct {
 type loop struct {
 	cluster  config.Cluster
 	roles    []string // config.RoleNames: depends on other clusters' links too
+	apiKeys  bool     // config.APIKeysNamed: likewise
 	probe    time.Duration
 	interval time.Duration
 	timeout  time.Duration
@@ -105,6 +106,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	for _, cl := range cfg.Clusters {
 		interval, timeout := cfg.EffectivePollInterval(cl), cfg.EffectiveTimeout(cl)
 		roles := cfg.RoleNames(cl.Name)
+		apiKeys := cfg.APIKeysNamed(cl.Name)
 		probe := cfg.EffectiveProbeInterval(cl)
 		if s.slowEveryPoll {
 			probe = 0
@@ -114,17 +116,17 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		// counts, when its versions became mixed, its connections): it is
 		// rebuilt only when what it polls or how changed. A new interval
 		// or concurrency bound only restarts its loop.
-		if ok && old.timeout == timeout && old.probe == probe && reflect.DeepEqual(old.cluster, cl) && slices.Equal(old.roles, roles) {
+		if ok && old.timeout == timeout && old.probe == probe && reflect.DeepEqual(old.cluster, cl) && slices.Equal(old.roles, roles) && old.apiKeys == apiKeys {
 			if !restartAll && old.interval == interval {
 				next[cl.Name] = old
 			} else {
-				next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, probe: probe, poller: old.poller}
+				next[cl.Name] = &loop{cluster: cl, roles: roles, apiKeys: apiKeys, interval: interval, timeout: timeout, probe: probe, poller: old.poller}
 			}
 			continue
 		}
 		p, err := collector.NewPoller(cl, collector.PollerOptions{
 			Timeout: timeout, ProbeInterval: probe, Logger: s.logger, Fleet: s.fleet,
-			RoleNames: roles,
+			RoleNames: roles, APIKeysRequired: apiKeys,
 		})
 		if err != nil {
 			for name, l := range next {
@@ -134,7 +136,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			}
 			return err
 		}
-		next[cl.Name] = &loop{cluster: cl, roles: roles, interval: interval, timeout: timeout, probe: probe, poller: p}
+		next[cl.Name] = &loop{cluster: cl, roles: roles, apiKeys: apiKeys, interval: interval, timeout: timeout, probe: probe, poller: p}
 	}
 	s.sem = sem
 	for name, l := range s.loops {
