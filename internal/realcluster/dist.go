@@ -3,7 +3,9 @@ package realcluster
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
 	_ "embed" // the GET / plugin's source
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -102,7 +104,13 @@ func Distribution(version string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// 8.x/9.x homes carry the harness module, so their name carries a
+	// hash of its source: a changed plugin makes a new home.
 	home := filepath.Join(cache, "elasticsearch-"+version)
+	if Major(version) >= 8 {
+		sum := sha256.Sum256(rootInfoSource)
+		home += "+harness-" + hex.EncodeToString(sum[:4])
+	}
 	if _, err := os.Stat(filepath.Join(home, ".complete")); err == nil {
 		return home, nil
 	}
@@ -144,6 +152,14 @@ func Distribution(version string) (string, error) {
 	os.RemoveAll(home) // an incomplete earlier attempt
 	if err := os.Rename(unpacked, home); err != nil {
 		return "", err
+	}
+	// Homes of this version with an older harness module are garbage.
+	if old, _ := filepath.Glob(filepath.Join(cache, "elasticsearch-"+version+"+harness-*")); len(old) > 0 {
+		for _, o := range old {
+			if o != home {
+				os.RemoveAll(o)
+			}
+		}
 	}
 	return home, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"sync"
 	"testing"
@@ -99,6 +101,10 @@ func startFixture() (*fixture, error) {
   indices:
     - names: ["*"]
       privileges: [view_index_metadata]
+  remote_indices:
+    - clusters: ["apikey_*"]
+      names: ["*"]
+      privileges: [view_index_metadata]
 `
 	secured := func(cluster, name string, ca *certgen.Cert, roles []string, users ...FileUser) NodeSpec {
 		leaf := certgen.MustNew(certgen.Options{Subject: "CN=" + name + ", O=realcluster",
@@ -115,8 +121,15 @@ func startFixture() (*fixture, error) {
 	}
 	exporterUser := FileUser{Name: "exporter", Password: exporterPassword, Roles: []string{"remote_monitor"}}
 	lonelyUser := FileUser{Name: "lonely", Password: exporterPassword, Roles: []string{"local_only"}}
+	// sb also serves the API-key model (remote cluster server port, a trial
+	// license: the model needs enterprise or trial), and sa connects to it
+	// with a cross-cluster API key that sb issues once it is up.
+	trial := "xpack.license.self_generated.type: trial"
 	sbSpec := secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser)
+	sbSpec.Security.RemoteClusterServer = true
+	sbSpec.Security.Settings = []string{trial}
 	saSpec := secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser)
+	saSpec.Security.Settings = []string{trial}
 	sxSpec := secured("sx", "sx0", f.ca2, []string{"remote_monitor"}, exporterUser)
 	// Remotes first: the elasticsearch.yml of a and d names b's transport
 	// address.
@@ -131,6 +144,11 @@ func startFixture() (*fixture, error) {
 	); err != nil {
 		return f, err
 	}
+	key, err := f.crossClusterAPIKey()
+	if err != nil {
+		return f, err
+	}
+	saSpec.Security.Keystore = map[string]string{"cluster.remote.apikey_sb.credentials": key}
 	// Static links: static_b only in elasticsearch.yml; both_b in
 	// elasticsearch.yml and (below) in the cluster settings with another
 	// skip_unavailable, which wins key by key.
@@ -182,8 +200,10 @@ func startFixture() (*fixture, error) {
 			"cluster.remote.to_d.seeds": []string{f.d.TransportAddress()},
 		}},
 		{f.sa, map[string]any{
-			"cluster.remote.to_sb.seeds": []string{f.sb.TransportAddress()},
-			"cluster.remote.to_sx.seeds": []string{f.sx.TransportAddress()},
+			"cluster.remote.apikey_sb.mode":          "proxy",
+			"cluster.remote.apikey_sb.proxy_address": f.sb.RemoteClusterAddress(),
+			"cluster.remote.to_sb.seeds":             []string{f.sb.TransportAddress()},
+			"cluster.remote.to_sx.seeds":             []string{f.sx.TransportAddress()},
 		}},
 		{f.d, map[string]any{
 			"cluster.remote.both_b.seeds":            []string{f.b.TransportAddress()},
@@ -197,6 +217,38 @@ func startFixture() (*fixture, error) {
 		}
 	}
 	return f, nil
+}
+
+// crossClusterAPIKey creates, on sb, the cross-cluster API key sa uses for
+// the link apikey_sb (POST /_security/cross_cluster/api_key, 8.10+) and
+// returns its encoded form.
+func (f *fixture) crossClusterAPIKey() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	body := map[string]any{"name": "sa-to-sb", "access": map[string]any{"search": []map[string]any{{"names": []string{"*"}}}}}
+	resp, b, err := f.sb.Do(ctx, http.MethodPost, "/_security/cross_cluster/api_key", body)
+	if err != nil {
+		return "", err
+	}
+	var key struct {
+		Encoded string `json:"encoded"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(b, &key) != nil || key.Encoded == "" {
+		return "", fmt.Errorf("POST /_security/cross_cluster/api_key on sb: %d %s", resp.StatusCode, errorText(b))
+	}
+	return key.Encoded, nil
+}
+
+// errorText keeps an error body short and free of anything but the error.
+func errorText(b []byte) string {
+	var e struct {
+		Error any `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != nil {
+		out, _ := json.Marshal(e.Error)
+		return string(out)
+	}
+	return fmt.Sprintf("(%d bytes)", len(b))
 }
 
 // exporterPassword is the password of the exporter's users (generated per

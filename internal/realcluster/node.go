@@ -135,6 +135,13 @@ type Security struct {
 	// Settings are extra elasticsearch.yml lines that only apply with
 	// security (e.g. xpack.license.self_generated.type: trial).
 	Settings []string
+	// RemoteClusterServer opens the remote cluster server port of the
+	// API-key model (remote_cluster_server.enabled, TLS with the transport
+	// certificate); RemoteClusterAddress says where.
+	RemoteClusterServer bool
+	// Keystore holds secure settings (e.g. cluster.remote.<alias>.
+	// credentials), added with bin/elasticsearch-keystore before the start.
+	Keystore map[string]string
 }
 
 // FileUser is a file-realm user.
@@ -151,9 +158,20 @@ type Node struct {
 	httpPort      int
 	transportPort int
 
+	remoteClusterPort int
+
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
+}
+
+// RemoteClusterAddress is the node's remote cluster server address
+// (Security.RemoteClusterServer), "" without one.
+func (n *Node) RemoteClusterAddress() string {
+	if n.remoteClusterPort == 0 {
+		return ""
+	}
+	return "127.0.0.1:" + strconv.Itoa(n.remoteClusterPort)
 }
 
 // URL is the node's HTTP address.
@@ -226,13 +244,33 @@ func (n *Node) writeSecurity(home string) error {
 		return err
 	}
 	for _, u := range sec.Users {
-		cmd := exec.Command(filepath.Join(home, "bin", "elasticsearch-users"), "useradd", u.Name, "-p", u.Password, "-r", strings.Join(u.Roles, ","))
-		cmd.Dir = n.dir
-		cmd.Env = n.env()
-		cmd.SysProcAttr = sysProcAttr(n.h.cred)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("elasticsearch-users useradd %s: %w\n%s", u.Name, err, tail(out, 2000))
+		if err := n.tool(home, "", "elasticsearch-users", "useradd", u.Name, "-p", u.Password, "-r", strings.Join(u.Roles, ",")); err != nil {
+			return err
 		}
+	}
+	if len(sec.Keystore) > 0 {
+		if err := n.tool(home, "", "elasticsearch-keystore", "create"); err != nil {
+			return err
+		}
+		for k, v := range sec.Keystore {
+			if err := n.tool(home, v, "elasticsearch-keystore", "add", "--stdin", k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// tool runs one of the distribution's command-line tools (bin/) as the
+// node's user, with stdin (secrets go there, never into arguments or logs).
+func (n *Node) tool(home, stdin, name string, args ...string) error {
+	cmd := exec.Command(filepath.Join(home, "bin", name), args...)
+	cmd.Dir = n.dir
+	cmd.Env = n.env()
+	cmd.SysProcAttr = sysProcAttr(n.h.cred)
+	cmd.Stdin = strings.NewReader(stdin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, args[0], err, tail(out, 2000))
 	}
 	return nil
 }
@@ -286,6 +324,20 @@ func (n *Node) config() string {
 			"xpack.security.transport.ssl.certificate: transport.crt",
 			"xpack.security.transport.ssl.certificate_authorities: [transport-ca.crt]",
 		)
+		// The client side of the API-key model trusts the same CAs
+		// (xpack.security.remote_cluster_client.ssl.*).
+		lines = append(lines,
+			"xpack.security.remote_cluster_client.ssl.enabled: true",
+			"xpack.security.remote_cluster_client.ssl.certificate_authorities: [transport-ca.crt]",
+		)
+		if s.Security.RemoteClusterServer {
+			lines = append(lines,
+				"remote_cluster_server.enabled: true",
+				"remote_cluster.port: "+strconv.Itoa(n.remoteClusterPort),
+				"xpack.security.remote_cluster_server.ssl.key: transport.key",
+				"xpack.security.remote_cluster_server.ssl.certificate: transport.crt",
+			)
+		}
 		lines = append(lines, s.Security.Settings...)
 	case Major(s.Version) >= 8:
 		lines = append(lines, "xpack.security.enabled: false")
@@ -345,7 +397,7 @@ func quoteList(xs []string) string {
 
 func (n *Node) start(home string) error {
 	logs := filepath.Join(n.dir, "logs")
-	for _, f := range []string{"http.ports", "transport.ports"} {
+	for _, f := range []string{"http.ports", "transport.ports", "remote_cluster.ports"} {
 		os.Remove(filepath.Join(logs, f))
 	}
 	if err := os.WriteFile(filepath.Join(n.dir, "config", "elasticsearch.yml"), []byte(n.config()), 0o644); err != nil {
@@ -413,6 +465,13 @@ func (n *Node) waitReady(ctx context.Context, done <-chan struct{}) error {
 				continue
 			}
 			n.httpPort, n.transportPort = hp, tp
+		}
+		if sec := n.Spec.Security; sec != nil && sec.RemoteClusterServer && n.remoteClusterPort == 0 {
+			p, err := readPort(filepath.Join(n.dir, "logs", "remote_cluster.ports"))
+			if err != nil {
+				continue
+			}
+			n.remoteClusterPort = p
 		}
 		var health struct {
 			Status string `json:"status"`

@@ -141,3 +141,63 @@ func TestSecurityFileRolesInvisible(t *testing.T) {
 			resp.StatusCode, body, resp.Header.Get("X-Elastic-Product"))
 	}
 }
+
+// TestSecurityAPIKeyModel: sa reaches sb through the API-key model: a
+// cross-cluster API key issued by sb (trial license) in sa's keystore, a
+// proxy link to sb's remote cluster server port. Real _remote/info marks
+// such a link with cluster_credentials "::es_redacted::", and the exporter
+// reports it as auth=api_key, connected and reachable.
+func TestSecurityAPIKeyModel(t *testing.T) {
+	e := securedExporter(t, "exporter")
+	f := e.poll(t, "sa")
+	l := linkOf(f, "apikey_sb")
+	if l == nil || !l.Connected || l.Mode != "proxy" || l.ClusterCredentials == nil || *l.ClusterCredentials != "::es_redacted::" ||
+		l.ProxyAddress == nil || *l.ProxyAddress != fx.sb.RemoteClusterAddress() {
+		t.Fatalf("apikey_sb = %+v, want a connected proxy link to %s with cluster_credentials ::es_redacted::", l, fx.sb.RemoteClusterAddress())
+	}
+	if l := linkOf(f, "to_sb"); l == nil || l.ClusterCredentials != nil {
+		t.Errorf("to_sb (certificate model) = %+v, want no cluster_credentials", l)
+	}
+	if r := resolvedOf(f, "apikey_sb"); r == nil || !r.Connected || r.Version == nil || r.Version.Number != V8 {
+		t.Errorf("apikey_sb resolve entry %+v, want connected with version %s", r, V8)
+	}
+	e.want(t, "es_remote_link_info", map[string]string{"es_cluster": "sa", "remote": "apikey_sb", "auth": "api_key", "mode": "proxy"}, 1)
+	e.want(t, "es_remote_link_info", map[string]string{"es_cluster": "sa", "remote": "to_sb", "auth": "certificate", "mode": "sniff"}, 1)
+	e.want(t, "es_remote_link_connected", map[string]string{"es_cluster": "sa", "remote": "apikey_sb"}, 1)
+	e.want(t, "es_remote_link_reachable", map[string]string{"es_cluster": "sa", "remote": "apikey_sb"}, 1)
+}
+
+// TestSecurityNativeRole: with the harness module's analysis stand-ins the
+// .security index exists, so native roles work: one made through the
+// security API is returned by GET /_security/role with the fields
+// NOTES.md lists (remote_indices only when set).
+func TestSecurityNativeRole(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	role := map[string]any{
+		"cluster":        []string{"monitor"},
+		"indices":        []map[string]any{{"names": []string{"logs-*"}, "privileges": []string{"read"}}},
+		"remote_indices": []map[string]any{{"clusters": []string{"to_sb"}, "names": []string{"logs-*"}, "privileges": []string{"read"}}},
+	}
+	resp, b, err := fx.sa.Do(ctx, "PUT", "/_security/role/native_reader", role)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT native role: %v %v %s", err, resp, errorText(b))
+	}
+	t.Cleanup(func() { fx.sa.Do(context.Background(), "DELETE", "/_security/role/native_reader", nil) })
+	var got map[string]map[string]any
+	if st, err := fx.sa.GetJSON(ctx, "/_security/role/native_reader", &got); err != nil || st != 200 {
+		t.Fatalf("GET native role: %d %v", st, err)
+	}
+	r, ok := got["native_reader"]
+	if !ok {
+		t.Fatalf("GET /_security/role/native_reader = %v, want the role", got)
+	}
+	for _, field := range []string{"cluster", "indices", "applications", "run_as", "metadata", "transient_metadata", "remote_indices"} {
+		if _, ok := r[field]; !ok {
+			t.Errorf("native_reader lacks %q: %v", field, r)
+		}
+	}
+	if _, ok := r["remote_cluster"]; ok {
+		t.Errorf("native_reader has remote_cluster without one set: %v", r)
+	}
+}
