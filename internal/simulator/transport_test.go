@@ -202,9 +202,13 @@ func TestSSLCertificatesPerVersion(t *testing.T) {
 			}
 			return path + " " + *alias + " " + serial
 		}
-		var got, wantOrder []string
+		var got, wantOrder, paths []string
 		for _, e := range entries {
 			got = append(got, entryKey(e.path, e.alias, e.serial))
+			paths = append(paths, e.path)
+		}
+		if tc.sorted && !slices.IsSorted(paths) {
+			t.Errorf("%s: paths not sorted: %q", tc.version, paths)
 		}
 		for _, sc := range want {
 			wantOrder = append(wantOrder, entryKey(sc.path, sc.alias, trust.Serial(sc.cert)))
