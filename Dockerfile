@@ -4,10 +4,9 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/prometheus/common/version.Version=${VERSION}" \
-      -o /out/es_remote_exporter ./cmd/es_remote_exporter
+# The version is releaseVersion in cmd/es_remote_exporter/version.go; the
+# build context has no .git (.dockerignore), so the binary reports no revision.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/es_remote_exporter ./cmd/es_remote_exporter
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/es_remote_exporter /bin/es_remote_exporter

@@ -9,12 +9,10 @@ test:
 	# the benchmarks once each, so they cannot rot (numbers: make bench)
 	$(GO) test -run "^$$" -bench . -benchtime 1x ./internal/bench/ ./internal/simulator/
 
-# The version stamped into the binary, like the Dockerfile's VERSION build argument.
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-
+# The version is releaseVersion in cmd/es_remote_exporter/version.go whatever
+# the build route; the commit comes from Go's own VCS stamping.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$(VERSION)" \
-		-o es_remote_exporter ./cmd/es_remote_exporter
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags "-s -w" -o es_remote_exporter ./cmd/es_remote_exporter
 
 demo:
 	$(GO) run ./cmd/es_remote_exporter demo

@@ -323,7 +323,7 @@ var (
 		"Unix time of the check's last success; absent until it first succeeds. Polled.",
 		"es_cluster", "check")
 	famCheckFailures = counter("exporter", "check_failures_total",
-		"Polls in which the check failed, by bounded reason (see the README). Polled.",
+		"Polls in which the check failed, by bounded reason (docs/metrics.md lists them). Polled.",
 		"es_cluster", "check", "reason")
 )
 

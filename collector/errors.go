@@ -163,7 +163,7 @@ func classifyStatus(what string, status int, header http.Header, body []byte) *C
 		ce.Hint = "check username/password or api_key for this cluster"
 	case code == http.StatusForbidden:
 		ce.Reason = ReasonForbidden
-		ce.Hint = "grant the privilege Elasticsearch names to the role of the exporter's user (see the README's privileges section)"
+		ce.Hint = "grant the privilege Elasticsearch names to the role of the exporter's user (docs/configuration.md, \"Privileges the exporter needs\")"
 	case code == http.StatusBadRequest && missingRoleRe.MatchString(esReason):
 		ce.Reason = ReasonMissingRole
 		ce.Hint = "point urls at a node with the remote_cluster_client role (add it to node.roles), since _remote/info answers for the node that handles the request"
