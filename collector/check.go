@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -263,6 +264,13 @@ func (p *Poller) unavailable(f *Facts, check, because string) {
 // record keeps the check's outcome and logs it when its problem changes.
 func (p *Poller) record(f *Facts, check string, d time.Duration, err *CheckError) {
 	f.Checks = append(f.Checks, CheckResult{Check: check, Duration: d, Err: err})
+	if p.logger.Enabled(context.Background(), slog.LevelDebug) {
+		if err == nil {
+			p.logger.Debug("check done", "check", check, "duration", d)
+		} else {
+			p.logger.Debug("check done", "check", check, "duration", d, "reason", err.Reason, "err", err.Msg)
+		}
+	}
 	if err == nil {
 		p.lastSuccess[check] = p.now()
 		p.logChange(check, "", nil, func() { p.logger.Info("check recovered", "check", check) })

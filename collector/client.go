@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -101,6 +102,11 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 type Client struct {
 	es        *elastictransport.Client
 	transport *http.Transport
+	// multi: the cluster has several URLs; a request that fails on all of
+	// them reports each URL's error (attempts).
+	multi bool
+	// log receives each request at debug level; nil = none.
+	log *slog.Logger
 }
 
 // NewClient builds the HTTP client for one configured cluster. TLS files are
@@ -149,7 +155,7 @@ func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
 		Username:  cl.Username,
 		Password:  cl.Password.Reveal(),
 		APIKey:    cl.APIKey.Reveal(),
-		Transport: tr,
+		Transport: attemptsTransport{tr},
 		// _remote/info and _ssl/certificates answer for the node that handles
 		// the request: ask the same node every time, fail over in order.
 		Selector: firstLiveSelector{},
@@ -167,7 +173,56 @@ func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: building the Elasticsearch client: %w", cl.Name, err)
 	}
-	return &Client{es: es, transport: tr}, nil
+	return &Client{es: es, transport: tr, multi: len(urls) > 1}, nil
+}
+
+// With several URLs the transport fails over from one to the next and
+// returns the last error only; attemptsTransport records each URL's
+// outcome in the request's context (when the request asks for it), so a
+// request that failed everywhere can say why for every URL.
+type attemptsKey struct{}
+
+type attempt struct {
+	url string // scheme://host:port, never credentials (validation refuses them in URLs)
+	err error
+}
+
+type attempts struct {
+	mu   sync.Mutex
+	list []attempt
+}
+
+type attemptsTransport struct{ http.RoundTripper }
+
+func (t attemptsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.RoundTripper.RoundTrip(r)
+	if a, ok := r.Context().Value(attemptsKey{}).(*attempts); ok {
+		a.mu.Lock()
+		a.list = append(a.list, attempt{url: r.URL.Scheme + "://" + r.URL.Host, err: err})
+		a.mu.Unlock()
+	}
+	return res, err
+}
+
+// allFailed words the error of a request that failed on every URL it
+// tried; "" when it tried one URL or one of them answered.
+func (a *attempts) allFailed() string {
+	if a == nil {
+		return ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.list) < 2 {
+		return ""
+	}
+	parts := make([]string, len(a.list))
+	for i, at := range a.list {
+		if at.err == nil {
+			return ""
+		}
+		parts[i] = at.url + ": " + rootCause(at.err).Error()
+	}
+	return fmt.Sprintf("all %d URLs failed: %s", len(a.list), strings.Join(parts, "; "))
 }
 
 // userAgent names the exporter to Elasticsearch (its logs and slow logs).
@@ -251,12 +306,35 @@ func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any
 // is an answer, not an error (GET /_security/role/<names>: 404 with {} when
 // none exists); such a body is decoded like a 2xx one when Elasticsearch
 // sent it.
-func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request, out any, answers ...int) *CheckError {
+func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request, out any, answers ...int) (cerr *CheckError) {
+	var tried *attempts
+	if c.multi {
+		tried = &attempts{}
+		ctx = context.WithValue(ctx, attemptsKey{}, tried)
+	}
+	status, size := 0, 0
+	if c.log != nil && c.log.Enabled(ctx, slog.LevelDebug) {
+		start := time.Now()
+		defer func() {
+			method, path, _ := strings.Cut(what, " ")
+			attrs := []slog.Attr{slog.String("method", method), slog.String("path", path), slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)), slog.Int("bytes", size)}
+			if cerr != nil {
+				attrs = append(attrs, slog.String("reason", string(cerr.Reason)))
+			}
+			c.log.LogAttrs(ctx, slog.LevelDebug, "request", attrs...)
+		}()
+	}
 	res, err := req.Do(ctx, c.es)
 	if err != nil {
-		return classifyTransportError(ctx, what, err)
+		ce := classifyTransportError(ctx, what, err)
+		if all := tried.allFailed(); all != "" {
+			ce.Msg = what + ": " + all
+		}
+		return ce
 	}
 	defer res.Body.Close()
+	status = res.StatusCode
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= 1<<20 { // do not pin the rare huge answer
@@ -268,6 +346,7 @@ func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request,
 	held, readErr := readBody(ctx, buf, res.Body)
 	defer bodyBudget.release(held)
 	body := buf.Bytes() // valid until return: everything kept from it is copied
+	size = len(body)
 	if readErr == nil && len(body) > maxBodyBytes {
 		return &CheckError{Reason: ReasonInvalidResponse, Status: res.StatusCode,
 			Msg:  fmt.Sprintf("%s: the response is larger than %d MiB, the most the exporter reads of one answer; it stopped reading there", what, maxBodyBytes>>20),

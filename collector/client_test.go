@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +96,69 @@ func TestReadBodyTakesTokensPerMiB(t *testing.T) {
 		}
 		bodyBudget.release(held)
 	}
+}
+
+// TestDebugLogsEveryRequest: at debug level each request is logged with
+// method, path, status, duration and size (and the failure reason), never
+// a credential.
+func TestDebugLogsEveryRequest(t *testing.T) {
+	e := newSimEnv(t, "8.19.7")
+	var buf syncBuffer
+	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{e.local.URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}},
+		PollerOptions{Timeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.Poll(t.Context())
+	log := buf.String()
+	for _, want := range []string{
+		`msg=request es_cluster=local method=GET path=/ status=200 duration=`,
+		`method=GET path=/_remote/info status=200`,
+		`msg="check done" es_cluster=local check=identity duration=`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("debug log lacks %q:\n%s", want, log)
+		}
+	}
+	if !regexp.MustCompile(`path=/_remote/info status=200 duration=\S+ bytes=[1-9]`).MatchString(log) {
+		t.Errorf("request lines carry no size:\n%s", log)
+	}
+	if strings.Contains(log, testPassword) {
+		t.Error("the debug log shows the password")
+	}
+}
+
+// TestEveryURLsErrorWhenAllFail: a cluster whose URLs all fail says so and
+// names each URL's error, not only the last one's.
+func TestEveryURLsErrorWhenAllFail(t *testing.T) {
+	a, b := closedURL(t), closedURL(t)
+	c, err := NewClient(config.Cluster{Name: "c", URLs: []string{a, b}}, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var out any
+	cerr := c.do(t.Context(), "GET /", esapi.InfoRequest{}, &out)
+	if cerr == nil || cerr.Reason != ReasonConnection {
+		t.Fatalf("both URLs refused: %+v", cerr)
+	}
+	for _, want := range []string{"all 2 URLs failed", a + ": ", b + ": ", "connection refused"} {
+		if !strings.Contains(cerr.Msg, want) {
+			t.Errorf("error %q lacks %q", cerr.Msg, want)
+		}
+	}
+}
+
+// closedURL is an http:// URL on a loopback port where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr
 }

@@ -174,6 +174,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
+	client.log = logger.With("es_cluster", cl.Name)
 	tf, err := loadTransportFiles(cl.Transport)
 	if err != nil {
 		client.Close()

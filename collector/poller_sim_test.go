@@ -178,7 +178,7 @@ func TestPollFailures(t *testing.T) {
 		{name: "401 bad password", user: "ghost",
 			check: CheckIdentity, reason: ReasonUnauthorized, logContain: "check username/password"},
 		{name: "403 no monitor privilege", user: "nobody",
-			check: CheckIdentity, reason: ReasonForbidden, logContain: "privileges section"},
+			check: CheckIdentity, reason: ReasonForbidden, logContain: "Privileges the exporter needs"},
 		{name: "403 on resolve only", user: "no_index",
 			check: CheckResolveCluster, reason: ReasonForbidden, up: 1, logContain: "view_index_metadata"},
 		{name: "400 node without remote_cluster_client", setup: func(e *simEnv) {

@@ -205,6 +205,7 @@ func (p *Poller) otherNodesCertificates(ctx context.Context, answering string, n
 					Hint: "the node's HTTP publish address must form a valid URL"}
 				return
 			}
+			c.log = p.client.log
 			nctx, cancel := context.WithTimeout(ctx, p.timeout)
 			defer cancel()
 			list, cerr := c.sslCertificates(nctx)
