@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -202,6 +204,25 @@ func writePlan(stdout io.Writer, cfg *config.Config, facts map[string]*collector
 				after:  verdict(versionsOf(name, f.LocalVersions), versionsOf(a.Target, a.RemoteVersions)),
 			})
 		}
+		// 7.x still reads search.remote.<alias>.* from elasticsearch.yml;
+		// 8.0 removed those names, so a link that relies on them is gone
+		// after the upgrade.
+		if name == target && to.Major >= 8 {
+			for _, ls := range f.LinkSettings {
+				if len(ls.Deprecated) == 0 {
+					continue
+				}
+				var where []string
+				for _, k := range slices.Sorted(maps.Keys(ls.Deprecated)) {
+					where = append(where, "search.remote."+ls.Alias+"."+k+" on "+strings.Join(ls.Deprecated[k], ","))
+				}
+				remote := cmp.Or(configured[name].Links[ls.Alias].Cluster, "?")
+				lines = append(lines, planLine{from: name, alias: ls.Alias + ", deprecated settings", to: remote,
+					before: compat.Verdict{Status: compat.Compatible},
+					after: compat.Verdict{Status: compat.Incompatible, Rule: "8.0 removed the search.remote.* settings it relies on (" +
+						strings.Join(where, "; ") + "): rename them to cluster.remote." + ls.Alias + ".* before upgrading"}})
+			}
+		}
 		// Links the answering node does not know: defined in the
 		// elasticsearch.yml of other nodes only.
 		for _, ls := range f.LinkSettings {
@@ -286,7 +307,6 @@ func writePlan(stdout io.Writer, cfg *config.Config, facts map[string]*collector
 	return 0
 }
 
-// linkVerdict is a link's overall verdict on its worst pair.
 // replicationVerdict is linkVerdict for a link that carries follower
 // indices of the local cluster: also the replication rule (compat.CCR, the
 // follower not older than the leader), which decides when it is the worse.
@@ -304,6 +324,7 @@ func replicationVerdict(locals, remotes []esversion.Version) compat.Verdict {
 	return v
 }
 
+// linkVerdict is a link's overall verdict on its worst pair.
 func linkVerdict(locals, remotes []esversion.Version) compat.Verdict {
 	sup, wire, ok := compat.Worst(locals, remotes)
 	if !ok {

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
 )
 
 // TestCompatCLIEveryTableCell runs `compat LOCAL REMOTE` for all 625 cells of
@@ -146,5 +148,28 @@ func TestPlanUpgrade(t *testing.T) {
 		if code := runPlanUpgrade(context.Background(), load, args, discardLogger(), &out, &errOut); code != exitUnknown {
 			t.Errorf("plan-upgrade %q: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// TestPlanUpgradeDeprecatedSettings: a 7.x link defined with the
+// search.remote.* names 8.0 removed breaks in an upgrade to 8.
+func TestPlanUpgradeDeprecatedSettings(t *testing.T) {
+	cfg := &config.Config{Clusters: []config.Cluster{{Name: "berlin", Links: map[string]config.Link{"paris": {Cluster: "paris"}}}, {Name: "paris"}}}
+	id := &collector.Identity{NodeName: "n1"}
+	id.Version.Number = "7.17.29"
+	facts := map[string]*collector.Facts{
+		"berlin": {Identity: id, LocalVersions: []esversion.Version{esversion.MustParse("7.17.29")},
+			LinkSettings: []collector.LinkSettings{{Alias: "paris", Source: collector.SourceStatic, Deprecated: map[string][]string{"seeds": {"n2"}}}}},
+	}
+	var out bytes.Buffer
+	code := writePlan(&out, cfg, facts, "berlin", esversion.MustParse("8.19.7"))
+	want := "BREAKS  berlin -> paris (alias paris, deprecated settings): 8.0 removed the search.remote.* settings it relies on (search.remote.paris.seeds on n2): rename them to cluster.remote.paris.* before upgrading"
+	if code != exitIncompatible || !strings.Contains(out.String(), want) {
+		t.Errorf("exit %d, plan:\n%s\nwant a line %q", code, out.String(), want)
+	}
+	out.Reset()
+	writePlan(&out, cfg, facts, "berlin", esversion.MustParse("7.17.30"))
+	if strings.Contains(out.String(), "deprecated settings") {
+		t.Errorf("a 7.x patch upgrade reports the deprecated settings as breaking:\n%s", out.String())
 	}
 }
