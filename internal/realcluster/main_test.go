@@ -110,7 +110,8 @@ func startFixture() (*fixture, error) {
 		leaf := certgen.MustNew(certgen.Options{Subject: "CN=" + name + ", O=realcluster",
 			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}, ca)
 		f.leaves[name] = leaf // called before the parallel starts, not in them
-		var yml string
+		// powerless holds a role without privileges (403s).
+		yml := "nothing:\n  cluster: []\n"
 		for _, r := range roles {
 			yml += r + monitorRole
 		}
@@ -121,6 +122,7 @@ func startFixture() (*fixture, error) {
 	}
 	exporterUser := FileUser{Name: "exporter", Password: exporterPassword, Roles: []string{"remote_monitor"}}
 	lonelyUser := FileUser{Name: "lonely", Password: exporterPassword, Roles: []string{"local_only"}}
+	powerlessUser := FileUser{Name: "powerless", Password: exporterPassword, Roles: []string{"nothing"}}
 	// sb also serves the API-key model (remote cluster server port, a trial
 	// license: the model needs enterprise or trial), and sa connects to it
 	// with a cross-cluster API key that sb issues once it is up.
@@ -128,7 +130,7 @@ func startFixture() (*fixture, error) {
 	sbSpec := secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser)
 	sbSpec.Security.RemoteClusterServer = true
 	sbSpec.Security.Settings = []string{trial}
-	saSpec := secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser)
+	saSpec := secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser, powerlessUser)
 	saSpec.Security.Settings = []string{trial}
 	sxSpec := secured("sx", "sx0", f.ca2, []string{"remote_monitor"}, exporterUser)
 	// Remotes first: the elasticsearch.yml of a and d names b's transport
