@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,26 @@ func TestAPIKeysUnreadable(t *testing.T) {
 		}
 		if _, ok := value(t, snap, "es_remote_cluster_cross_cluster_api_keys", nil); ok {
 			t.Errorf("required=%v: key counts rendered although the keys could not be read", required)
+		}
+	}
+}
+
+// TestVerifiedHosts: in verification mode full a certificate may match the
+// SNI server_name or, failing that, the host dialled (the JDK's endpoint
+// identification falls back to the peer host).
+func TestVerifiedHosts(t *testing.T) {
+	sn := "tokyo.es.internal"
+	for _, tc := range []struct {
+		serverName *string
+		host       string
+		want       []string
+	}{
+		{nil, "10.0.0.1", []string{"10.0.0.1"}},
+		{&sn, "10.0.0.1", []string{"tokyo.es.internal", "10.0.0.1"}},
+		{&sn, "tokyo.es.internal", []string{"tokyo.es.internal"}},
+	} {
+		if got := verifiedHosts(&RemoteLink{ServerName: tc.serverName}, tc.host); !slices.Equal(got, tc.want) {
+			t.Errorf("verifiedHosts(%v, %s) = %v, want %v", tc.serverName, tc.host, got, tc.want)
 		}
 	}
 }

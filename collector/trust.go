@@ -185,10 +185,7 @@ func (p *Poller) analyzeTrust(f *Facts, st *probeState, targets map[string]strin
 			ta.LocalTrustsRemote = noData("no transport certificate seen at " + joinAddrs(st.links[l.Alias]))
 		case p.transport.cas != nil:
 			host, _, _ := net.SplitHostPort(probe.Addr)
-			hosts := []string{host}
-			if sn := deref(l.ServerName); sn != "" {
-				hosts = []string{sn}
-			}
+			hosts := verifiedHosts(l, host)
 			ta.LocalTrustsRemote = trust.VerifyPeer(chain, p.transport.cas, now, trust.Peer{
 				Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: hosts})
 		default:
@@ -244,14 +241,23 @@ func (p *Poller) trustRemoteClusterServer(l *RemoteLink, probe tlsprobe.Result, 
 		return noData("no remote cluster server certificate seen at " + joinAddrs(st.links[l.Alias]))
 	case p.remoteClusterCAs != nil:
 		host, _, _ := net.SplitHostPort(probe.Addr)
-		hosts := []string{host}
-		if sn := deref(l.ServerName); sn != "" {
-			hosts = []string{sn}
-		}
 		return trust.VerifyPeer(chain, p.remoteClusterCAs, now, trust.Peer{
-			Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: hosts})
+			Usage: x509.ExtKeyUsageServerAuth, Mode: trust.ModeFull, Hosts: verifiedHosts(l, host)})
 	}
 	return trust.IssuerMatch(chainIssuers(chain), trust.CASubjects(localEntries))
+}
+
+// verifiedHosts are the names a remote's certificate may match in
+// verification mode full: the SNI server_name, then the host dialled.
+// Elasticsearch sets server_name as the SSLEngine's SNI name and the peer
+// host as its host (SecurityNetty4Transport), and the JDK's endpoint
+// identification checks the SNI name first and falls back to the peer
+// host (X509TrustManagerImpl.checkAdditionalTrust).
+func verifiedHosts(l *RemoteLink, host string) []string {
+	if sn := deref(l.ServerName); sn != "" && sn != host {
+		return []string{sn, host}
+	}
+	return []string{host}
 }
 
 func noData(detail string) trust.Verdict {
