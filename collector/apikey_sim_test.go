@@ -229,3 +229,48 @@ func TestVerifiedHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIKeyLinkRoles: the roles of an API-key link are judged by that
+// model: remote_indices for the alias on the local side, the cross-cluster
+// key's access on the remote side (not a role of the same name).
+func TestAPIKeyLinkRoles(t *testing.T) {
+	e, caFile := apiKeyEnv(t)
+	paris, tokyo := e.sim.Cluster("paris"), e.sim.Cluster("tokyo")
+	id, _, err := tokyo.CreateCrossClusterAPIKey("search-only", simulator.CrossClusterAccess{
+		Search: []simulator.CrossClusterIndices{{Names: []string{"logs-*"}}}}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := paris.SetRole("remote-search", simulator.RoleSpec{RemoteIndices: []simulator.RemoteIndicesPrivileges{
+		{Clusters: []string{"tokyo"}, Names: []string{"logs-*"}, Privileges: []string{"read", "read_cross_cluster"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := paris.SetRole("remote-replication", simulator.RoleSpec{Cluster: []string{"manage_ccr"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.watchAs(testUser, "tokyo", nil, nil)
+	links := map[string]config.Link{"tokyo": {Cluster: "tokyo", APIKeyID: id,
+		Roles: config.LinkRoles{Search: []string{"remote-search"}, Replication: []string{"remote-replication"}}}}
+	p, err := NewPoller(config.Cluster{Name: "paris", URLs: []string{paris.URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}, RemoteClusterClient: config.RemoteClusterClient{CAFile: caFile}, Links: links},
+		PollerOptions{Timeout: 2 * time.Second, Logger: slog.New(slog.DiscardHandler), Fleet: e.fleet,
+			RoleNames: []string{"remote-replication", "remote-search"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	e.pollers["paris"] = p
+	e.poll("tokyo")
+	f, snap := e.poll("paris")
+	role := func(role, purpose, side, status string) {
+		t.Helper()
+		if got := mustValue(t, snap, "es_remote_link_role_status", map[string]string{"remote": "tokyo", "role": role, "purpose": purpose, "side": side, "status": status}); got != 1 {
+			t.Errorf("%s %s %s: status %s is %v, want 1 (findings %+v)", role, purpose, side, status, got, f.RoleFindings)
+		}
+	}
+	role("remote-search", "search", "local", "ok")
+	role("cross-cluster API key "+id, "search", "remote", "ok")
+	role("remote-replication", "replication", "local", "insufficient")
+	role("cross-cluster API key "+id, "replication", "remote", "insufficient")
+	mustValue(t, snap, "es_remote_link_role_missing_privilege", map[string]string{"role": "remote-replication", "privilege": "remote_indices:cross_cluster_replication"})
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
 )
 
 // Cross-cluster API keys: the credentials of the API-key model. A remote
@@ -32,6 +33,9 @@ type APIKeyInfo struct {
 	Type        string    // "cross_cluster" or "rest"
 	Expiration  time.Time // zero: the key does not expire
 	Invalidated bool
+	// Access is a cross-cluster key's access: the index patterns of its
+	// search and replication entries.
+	Access rolecheck.KeyAccess
 }
 
 // Status is the key's state at now: invalidated, expired or active.
@@ -69,6 +73,10 @@ type apiKeysBody struct {
 		Type        string `json:"type"`
 		Expiration  *int64 `json:"expiration"` // epoch milliseconds
 		Invalidated bool   `json:"invalidated"`
+		Access      struct {
+			Search      []struct{ Names []string } `json:"search"`
+			Replication []struct{ Names []string } `json:"replication"`
+		} `json:"access"`
 	} `json:"api_keys"`
 }
 
@@ -88,6 +96,12 @@ func (c *Client) apiKeys(ctx context.Context) (*APIKeySet, *CheckError) {
 		}
 		if k.Expiration != nil {
 			info.Expiration = time.UnixMilli(*k.Expiration).UTC()
+		}
+		for _, e := range k.Access.Search {
+			info.Access.Search = append(info.Access.Search, e.Names)
+		}
+		for _, e := range k.Access.Replication {
+			info.Access.Replication = append(info.Access.Replication, e.Names)
 		}
 		out.Keys[k.ID] = info
 	}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
@@ -38,7 +39,7 @@ type RoleSet struct {
 
 var (
 	famLinkRoleStatus = gauge("link", "role_status",
-		"Whether a role the link relies on (clusters[].links.<alias>.roles) exists on that side with the privileges the spec lists for the purpose: 1 for the current status (ok, missing, insufficient, unknown), 0 for the others. From GET /_security/role on both clusters. Polled every transport.probe_interval.",
+		"Whether a role the link relies on (clusters[].links.<alias>.roles) exists on that side with the privileges the spec lists for the purpose: 1 for the current status (ok, missing, insufficient, unknown), 0 for the others. From GET /_security/role on both clusters; for an API-key link, remote_indices for the alias locally and the cross-cluster key's access (role 'cross-cluster API key <id>') on the remote. Polled every transport.probe_interval.",
 		"es_cluster", "remote", "role", "purpose", "side", "status")
 	famLinkRoleMissingPrivilege = gauge("link", "role_missing_privilege",
 		"A privilege (cluster:<name> or indices:<name>) the role lacks on that side for the purpose, value 1; absent when none is missing. Polled every transport.probe_interval.",
@@ -66,8 +67,12 @@ var roleFitCheck = &check{
 	schedule: slowRound,
 	families: []*Family{famLinkRoleStatus, famLinkRoleMissingPrivilege},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
+		apiKey := map[string]bool{}
+		for i := range f.Links {
+			apiKey[f.Links[i].Alias] = f.Links[i].Auth() == "api_key"
+		}
 		var pending bool
-		f.RoleFindings, pending = analyzeRoles(p.name, f.Roles, p.links, p.fleet)
+		f.RoleFindings, pending = analyzeRoles(p.name, f.Roles, p.links, apiKey, p.fleet, p.now())
 		f.Pending = f.Pending || pending
 		p.logRoles(f.RoleFindings)
 		return nil
@@ -136,15 +141,25 @@ type RoleFinding struct {
 	Kibana bool
 	// Why says, for RoleUnknown, why the side could not be judged.
 	Why string
+	// APIKey: judged by the API-key model (remote_indices locally, the
+	// cross-cluster key's access on the remote).
+	APIKey bool
 }
 
 // analyzeRoles judges every role the cluster's links name, on both sides.
 // pending is true when a remote's roles were not known yet (it has not been
 // polled): the caller judges again soon rather than report unknown for a
 // whole round.
-func analyzeRoles(local string, own RoleSet, links map[string]config.Link, fleet *Fleet) (out []RoleFinding, pending bool) {
+// apiKey names the links that use the API-key model (from GET
+// /_remote/info): their local role is judged by remote_indices and their
+// remote side by the cross-cluster key's access (rolecheck/apikey.go).
+func analyzeRoles(local string, own RoleSet, links map[string]config.Link, apiKey map[string]bool, fleet *Fleet, now time.Time) (out []RoleFinding, pending bool) {
 	for _, alias := range slices.Sorted(maps.Keys(links)) {
 		l := links[alias]
+		if apiKey[alias] {
+			out = append(out, apiKeyRoles(local, own, alias, l, fleet, now)...)
+			continue
+		}
 		remote, remoteKnown := RoleSet{}, false
 		if fleet != nil {
 			remote, remoteKnown = fleet.Roles(l.Cluster)
@@ -187,4 +202,62 @@ func analyzeRoles(local string, own RoleSet, links map[string]config.Link, fleet
 		}
 	}
 	return out, pending
+}
+
+// apiKeyRoles judges the roles of an API-key link: each named role on the
+// local side by remote_indices for the alias, and the remote side once per
+// purpose by the cross-cluster key the link holds (clusters[].links.
+// <alias>.api_key_id), whose access the remote authorizes instead of a role
+// of the same name.
+func apiKeyRoles(local string, own RoleSet, alias string, l config.Link, fleet *Fleet, now time.Time) []RoleFinding {
+	var out []RoleFinding
+	for _, purpose := range []struct {
+		p     rolecheck.Purpose
+		names []string
+	}{{rolecheck.PurposeSearch, l.Roles.Search}, {rolecheck.PurposeReplication, l.Roles.Replication}} {
+		for _, name := range purpose.names {
+			f := RoleFinding{Alias: alias, Role: name, Purpose: purpose.p, Side: rolecheck.SideLocal, Cluster: local, APIKey: true}
+			if own.Err != nil {
+				f.Status, f.Why = RoleUnknown, own.Err.Error()
+			} else {
+				var role *rolecheck.Role
+				if r, ok := own.Roles[name]; ok {
+					role = &r
+				}
+				f.Result = rolecheck.CheckAPIKeyLocal(role, purpose.p, alias)
+				f.Status = string(f.Result.Status)
+			}
+			out = append(out, f)
+		}
+		if len(purpose.names) == 0 {
+			continue
+		}
+		// The remote side: the key, named like a role so that the series
+		// stay one per purpose and side.
+		f := RoleFinding{Alias: alias, Role: keyRoleName(l.APIKeyID), Purpose: purpose.p, Side: rolecheck.SideRemote, Cluster: l.Cluster, APIKey: true}
+		var keys *APIKeySet
+		if fleet != nil {
+			keys = fleet.APIKeys(l.Cluster)
+		}
+		switch lk, known := linkKey(l.APIKeyID, keys, now); {
+		case l.APIKeyID == "":
+			f.Status, f.Why = RoleUnknown, "the remote authorizes the cross-cluster API key's access: name the key in clusters[].links."+alias+".api_key_id to judge it"
+		case !known:
+			f.Status, f.Why = RoleUnknown, "the API keys of the remote cluster "+l.Cluster+" are not known (not monitored, not polled yet, or not readable: read_security)"
+		default:
+			f.Result = rolecheck.CheckAPIKeyRemote(lk.Key.Access, lk.Status != KeyNotFound && lk.Status != KeyREST, purpose.p)
+			f.Status = string(f.Result.Status)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// keyRoleName is the role label of a link's remote side in the API-key
+// model: the key it holds.
+func keyRoleName(id string) string {
+	if id == "" {
+		return "cross-cluster API key"
+	}
+	return "cross-cluster API key " + id
 }

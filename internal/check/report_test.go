@@ -178,10 +178,21 @@ func TestFindings(t *testing.T) {
 			eu.LinkSettings[0].Conflicts = []collector.SettingConflict{{Setting: "seeds", Kind: collector.ConflictBetweenNodes,
 				Values: []collector.SettingValue{{Value: "a:9300", Nodes: []string{"eu-1", "eu-2"}}, {Value: "", Nodes: []string{"eu-3"}}}}}
 		}, StepConnect, Warn, []string{"seeds differs between nodes", "eu-1,eu-2 a:9300; eu-3 (not set)", "cluster.remote.us.seeds the same"}},
-		{"api key link", func(eu, _ *collector.Facts) {
+		{"api key link: the local role lacks remote_indices", func(eu, _ *collector.Facts) {
 			redacted := "::es_redacted::"
 			eu.Links[0].ClusterCredentials = &redacted
-		}, StepRoles, Warn, []string{"cross-cluster API key", "remote_indices"}},
+			eu.RoleFindings[0] = collector.RoleFinding{Alias: "us", Role: "remote-search", Purpose: rolecheck.PurposeSearch,
+				Side: rolecheck.SideLocal, Cluster: "eu", APIKey: true, Status: string(rolecheck.StatusInsufficient), Result: rolecheck.Result{
+					Status: rolecheck.StatusInsufficient, Missing: []rolecheck.Privilege{{Scope: "remote_indices", Name: "read_cross_cluster"}}}}
+		}, StepRoles, Fail, []string{"API-key model: remote_indices for us", "lacks remote_indices:read_cross_cluster",
+			`a remote_indices entry {"clusters":["us"],"names":["<indices>"],"privileges":["read_cross_cluster"]}`}},
+		{"api key link: the key grants no search access", func(eu, _ *collector.Facts) {
+			redacted := "::es_redacted::"
+			eu.Links[0].ClusterCredentials = &redacted
+			eu.RoleFindings[1] = collector.RoleFinding{Alias: "us", Role: "cross-cluster API key k1", Purpose: rolecheck.PurposeSearch,
+				Side: rolecheck.SideRemote, Cluster: "us", APIKey: true, Status: string(rolecheck.StatusInsufficient), Result: rolecheck.Result{
+					Status: rolecheck.StatusInsufficient, Missing: []rolecheck.Privilege{{Scope: "access", Name: "search"}}}}
+		}, StepRoles, Fail, []string{"the key's access on us", "grants no search access", "PUT _security/cross_cluster/api_key/<id>"}},
 		{"role missing on the remote", func(eu, _ *collector.Facts) {
 			eu.RoleFindings[1].Status = string(rolecheck.StatusMissing)
 		}, StepRoles, Fail, []string{"role remote-search for search on us (remote side): does not exist", "roles.yml",

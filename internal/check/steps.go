@@ -406,6 +406,48 @@ func nodesOf(vs []collector.SettingValue) []string {
 	return out
 }
 
+// apiKeyRoleFinding is roleFinding for a link in the API-key model, whose
+// fixes are remote_indices locally and the key's access on the remote
+// ("Add remote clusters using API key authentication").
+func apiKeyRoleFinding(rf collector.RoleFinding, what string, ev []string) Finding {
+	if rf.Side == rolecheck.SideRemote {
+		if rf.Status == string(rolecheck.StatusMissing) {
+			return Finding{Status: Fail, Summary: what + ": the remote does not list the key as a cross-cluster API key", Evidence: ev,
+				Fix: "ask the remote's administrator for a cross-cluster API key (POST _security/cross_cluster/api_key) with " + string(rf.Purpose) +
+					" access, put it in the keystore of every node as cluster.remote." + rf.Alias + ".credentials, then POST _nodes/reload_secure_settings"}
+		}
+		return Finding{Status: Fail, Summary: what + ": the key grants no " + string(rf.Purpose) + " access", Evidence: ev,
+			Fix: "update the key's access on " + rf.Cluster + " (PUT _security/cross_cluster/api_key/<id>) to include " + string(rf.Purpose) + " on the indices the link's users need"}
+	}
+	if rf.Status == string(rolecheck.StatusMissing) {
+		return Finding{Status: Fail, Summary: what + ": does not exist", Evidence: ev,
+			Fix: fmt.Sprintf(`create it on %s: PUT _security/role/%s {"remote_indices":[{"clusters":[%q],"names":["<indices>"],"privileges":[%s]}]}`,
+				rf.Cluster, rf.Role, rf.Alias, quoteJoin(rolecheck.RequiredRemote(rf.Purpose)))}
+	}
+	var remote []string
+	for _, m := range rf.Result.Missing {
+		if m.Scope == "remote_indices" {
+			remote = append(remote, m.Name)
+		}
+	}
+	fix := fmt.Sprintf("add to role %s on %s", rf.Role, rf.Cluster)
+	if len(remote) > 0 {
+		fix += fmt.Sprintf(` a remote_indices entry {"clusters":[%q],"names":["<indices>"],"privileges":[%s]}`, rf.Alias, quoteJoin(remote))
+	}
+	if len(remote) < len(rf.Result.Missing) {
+		fix += " and the follower-side privileges it lacks (" + rolecheck.List(rf.Result.Missing) + ")"
+	}
+	return Finding{Status: Fail, Summary: what + ": lacks " + rolecheck.List(rf.Result.Missing), Evidence: ev, Fix: fix}
+}
+
+func quoteJoin(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ",")
+}
+
 // Step 4: the roles the link's users rely on exist on both sides with what
 // each side needs.
 func (b *linkBuilder) roles() []Finding {
@@ -435,11 +477,6 @@ func (b *linkBuilder) linkRoles() []Finding {
 		return []Finding{{Status: OK, Summary: "not checked: no roles configured for this link (see the note at the end)"}}
 	}
 	var out []Finding
-	if apiKey {
-		out = append(out, Finding{Status: Warn,
-			Summary: "the link authenticates with a cross-cluster API key: the remote authorizes with that key's access, not with these roles",
-			Fix:     "for the API key model, check the key's access (GET _security/api_key on the remote) and the local users' remote_indices instead"})
-	}
 	for _, rf := range b.f.RoleFindings {
 		if rf.Alias == b.alias {
 			out = append(out, roleFinding(rf))
@@ -460,6 +497,13 @@ func (b *linkBuilder) linkRoles() []Finding {
 
 func roleFinding(rf collector.RoleFinding) Finding {
 	what := fmt.Sprintf("role %s for %s on %s (%s side)", rf.Role, rf.Purpose, rf.Cluster, rf.Side)
+	if rf.APIKey {
+		// The API-key model: remote_indices locally, the key's access remotely.
+		what = fmt.Sprintf("role %s for %s on %s (local side, API-key model: remote_indices for %s)", rf.Role, rf.Purpose, rf.Cluster, rf.Alias)
+		if rf.Side == rolecheck.SideRemote {
+			what = fmt.Sprintf("%s for %s (remote side, API-key model: the key's access on %s)", rf.Role, rf.Purpose, rf.Cluster)
+		}
+	}
 	if rf.Kibana {
 		what += ", Kibana variant"
 	}
@@ -471,6 +515,9 @@ func roleFinding(rf collector.RoleFinding) Finding {
 		ev = append(ev, "privileges the check cannot interpret (they may grant what is missing): "+strings.Join(rf.Result.Unjudged, ", "))
 	}
 	ev = append(ev, rf.Result.Notes...)
+	if rf.APIKey && rf.Status != string(rolecheck.StatusOK) && rf.Status != collector.RoleUnknown {
+		return apiKeyRoleFinding(rf, what, ev)
+	}
 	switch rf.Status {
 	case string(rolecheck.StatusOK):
 		return Finding{Status: OK, Summary: what, Evidence: ev}

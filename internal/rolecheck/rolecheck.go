@@ -25,8 +25,9 @@ import (
 
 // Role is a role descriptor as GET /_security/role returns it; only the fields the check reads.
 type Role struct {
-	Cluster []string            `json:"cluster"`
-	Indices []IndicesPrivileges `json:"indices"`
+	Cluster       []string                  `json:"cluster"`
+	Indices       []IndicesPrivileges       `json:"indices"`
+	RemoteIndices []RemoteIndicesPrivileges `json:"remote_indices"` // 8.14+, the API-key model (apikey.go)
 }
 
 // IndicesPrivileges is one entry of a role's "indices" list: privileges
