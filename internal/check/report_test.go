@@ -178,6 +178,13 @@ func TestFindings(t *testing.T) {
 			eu.LinkSettings[0].Conflicts = []collector.SettingConflict{{Setting: "seeds", Kind: collector.ConflictBetweenNodes,
 				Values: []collector.SettingValue{{Value: "a:9300", Nodes: []string{"eu-1", "eu-2"}}, {Value: "", Nodes: []string{"eu-3"}}}}}
 		}, StepConnect, Warn, []string{"seeds differs between nodes", "eu-1,eu-2 a:9300; eu-3 (not set)", "cluster.remote.us.seeds the same"}},
+		{"api key link: the remote has no remote cluster server", func(eu, us *collector.Facts) {
+			redacted := "::es_redacted::"
+			eu.Links[0].ClusterCredentials = &redacted
+			trial := &collector.License{Type: "trial", Mode: "trial", Status: "active"}
+			eu.License, us.License = trial, trial
+			eu.Security[0].Version, us.Security[0].Version = "8.19.7", "9.1.5"
+		}, StepPrerequisites, Fail, []string{"us does not meet the API-key model's prerequisites", "no remote cluster server", "remote_cluster_server.enabled: true"}},
 		{"api key link: the local role lacks remote_indices", func(eu, _ *collector.Facts) {
 			redacted := "::es_redacted::"
 			eu.Links[0].ClusterCredentials = &redacted

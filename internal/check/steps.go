@@ -20,6 +20,9 @@ const expiryWarning = 30 * 24 * time.Hour
 // Step 1: security and transport TLS on every node of both sides, and
 // versions that can talk to each other.
 func (b *linkBuilder) prerequisites() []Finding {
+	if ri := b.remoteInfo(); ri != nil && ri.Auth() == "api_key" {
+		return append(b.apiKeyPrerequisites(), b.versions())
+	}
 	out := []Finding{b.security(b.cluster.Name, b.f)}
 	switch rf := b.remoteFacts(); {
 	case rf != nil:
@@ -28,6 +31,68 @@ func (b *linkBuilder) prerequisites() []Finding {
 		out = append(out, b.notMonitored("security settings"))
 	}
 	return append(out, b.versions())
+}
+
+// apiKeyPrerequisites is step 1 of "Add remote clusters using API key
+// authentication": both clusters on 8.14+ with security on and the
+// enterprise license (a trial allows it), and on the remote the remote
+// cluster server enabled, with TLS, on every node.
+func (b *linkBuilder) apiKeyPrerequisites() []Finding {
+	side := func(cluster string, f *collector.Facts, remote bool) Finding {
+		if len(f.Security) == 0 {
+			return Finding{Status: Warn, Summary: "API-key model prerequisites of " + cluster + " unknown: its node settings were not read"}
+		}
+		var problems []string
+		if !f.License.AllowsAPIKeyModel() {
+			what := "unknown"
+			if f.License != nil {
+				what = f.License.Mode + ", " + f.License.Status
+			}
+			problems = append(problems, "the license ("+what+") does not include the API-key model (enterprise, or a trial)")
+		}
+		var old, noSec, noRCS []string
+		for _, n := range f.Security {
+			if v, err := esversion.Parse(n.Version); err != nil || !v.AtLeast(8, 14) {
+				old = append(old, n.Node+" ("+n.Version+")")
+			}
+			if !n.SecurityEnabled {
+				noSec = append(noSec, n.Node)
+			}
+			if remote && !n.RemoteClusterServerTLS {
+				noRCS = append(noRCS, n.Node)
+			}
+		}
+		if len(old) > 0 {
+			problems = append(problems, "nodes before 8.14, where the model is GA: "+strings.Join(old, ", "))
+		}
+		if len(noSec) > 0 {
+			problems = append(problems, "security is off on "+strings.Join(noSec, ", "))
+		}
+		if len(noRCS) > 0 {
+			problems = append(problems, "no remote cluster server (remote_cluster_server.enabled with TLS) on "+strings.Join(noRCS, ", "))
+		}
+		if len(problems) == 0 {
+			what := "8.14+, security on and a license with the API-key model"
+			if remote {
+				what += ", and the remote cluster server with TLS on every node"
+			}
+			return Finding{Status: OK, Summary: fmt.Sprintf("%s meets the API-key model's prerequisites: %s", cluster, what)}
+		}
+		fd := Finding{Status: Fail, Summary: cluster + " does not meet the API-key model's prerequisites", Evidence: problems,
+			Fix: "upgrade to 8.14 or later, enable security, install an enterprise license"}
+		if remote {
+			fd.Fix += ", and set remote_cluster_server.enabled: true (remote_cluster.port, default 9443; remote_cluster.host reachable from " +
+				b.cluster.Name + ") on every node of " + cluster
+		}
+		return fd
+	}
+	out := []Finding{side(b.cluster.Name, b.f, false)}
+	if rf := b.remoteFacts(); rf != nil {
+		out = append(out, side(b.target(), rf, true))
+	} else {
+		out = append(out, b.notMonitored("remote cluster server settings"))
+	}
+	return out
 }
 
 func (b *linkBuilder) security(cluster string, f *collector.Facts) Finding {
@@ -256,6 +321,26 @@ func (b *linkBuilder) replication() []Finding {
 	return out
 }
 
+// migrationAdvice says, for a certificate link of an 8.14+ cluster to a
+// monitored remote on 8.14+ (the API-key model's GA), what moving it to the
+// API-key model needs ("Migrate remote clusters from certificate to API key
+// authentication"): not a problem, so an OK with the steps.
+func (b *linkBuilder) migrationAdvice(local esversion.Version) (Finding, bool) {
+	rf := b.remoteFacts()
+	if !local.AtLeast(8, 14) || rf == nil || rf.Identity == nil {
+		return Finding{}, false
+	}
+	if rv, err := esversion.Parse(rf.Identity.Version.Number); err != nil || !rv.AtLeast(8, 14) {
+		return Finding{}, false
+	}
+	return Finding{Status: OK,
+		Summary: "the link could move to the API-key model, which Elastic now recommends (both clusters run 8.14 or later)",
+		Evidence: []string{"migration needs: an enterprise license on both clusters; remote_cluster_server.enabled on every node of " + b.target() +
+			" (port 9443, its own TLS certificate); a cross-cluster API key from " + b.target() + " in " + b.cluster.Name +
+			"'s keystore as cluster.remote." + b.alias + ".credentials; seeds or proxy_address at the remote cluster server; remote_indices in the local users' roles"},
+		Fix: migrateDoc}, true
+}
+
 // migrateDoc is Elastic's guide from the certificate to the API key model.
 const migrateDoc = "https://www.elastic.co/docs/deploy-manage/remote-clusters/remote-clusters-migrate"
 
@@ -268,8 +353,11 @@ func (b *linkBuilder) deprecatedModel() (Finding, bool) {
 		return Finding{}, false
 	}
 	v, err := esversion.Parse(b.f.Identity.Version.Number)
-	if err != nil || v.Major < 9 {
+	if err != nil {
 		return Finding{}, false
+	}
+	if v.Major < 9 {
+		return b.migrationAdvice(v)
 	}
 	return Finding{Status: Warn,
 		Summary:  fmt.Sprintf("the link uses the certificate security model, deprecated since Elasticsearch 9.0 (%s runs %s)", b.cluster.Name, v),
