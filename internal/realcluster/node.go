@@ -38,8 +38,13 @@ func New() (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
+	sweepStale()
 	dir, err := os.MkdirTemp("", "realcluster-")
 	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := os.Chmod(dir, 0o755); err != nil { // nobody must enter it
@@ -47,6 +52,27 @@ func New() (*Harness, error) {
 		return nil, err
 	}
 	return &Harness{dir: dir, cred: cred}, nil
+}
+
+// ownerFile names the process that made a harness directory.
+const ownerFile = "owner.pid"
+
+// sweepStale removes the directories of harnesses whose test binary died
+// before its Close (killed by go test -timeout, say): Pdeathsig took their
+// nodes down with it, but not their files.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "realcluster-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue // not ours, or being created
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || processAlive(pid) {
+			continue
+		}
+		os.RemoveAll(d)
+	}
 }
 
 // Dir is the harness's temporary directory.
@@ -184,7 +210,7 @@ func (n *Node) TransportAddress() string { return "127.0.0.1:" + strconv.Itoa(n.
 func (n *Node) Dir() string { return n.dir }
 
 // StartTimeout bounds a node's start, from fork to answering HTTP.
-var StartTimeout = 4 * time.Minute
+var StartTimeout = 6 * time.Minute
 
 // Start creates a node's directories and configuration and starts it; it
 // returns once the node answers HTTP and has joined its cluster (a master

@@ -63,3 +63,9 @@ func chown(path string, cred *syscall.Credential) error {
 }
 
 func supported() error { return nil }
+
+// processAlive reports whether a process with this pid exists.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

@@ -10,3 +10,5 @@ func sysProcAttr(*syscall.Credential) *syscall.SysProcAttr { return nil }
 func signalGroup(int, syscall.Signal) bool                 { return false }
 func chown(string, *syscall.Credential) error              { return nil }
 func supported() error                                     { return errNotLinux }
+
+func processAlive(int) bool { return true }
