@@ -131,6 +131,7 @@ func mirror(t *testing.T) *simulator.Sim {
 		{a, simulator.LinkSpec{Alias: "to_c", Remote: "c"}},
 		{a, simulator.LinkSpec{Alias: "to_d", Remote: "d"}},
 		{c, simulator.LinkSpec{Alias: "to_a", Remote: "a"}},
+		{c, simulator.LinkSpec{Alias: "to_b", Remote: "b"}},
 		{c, simulator.LinkSpec{Alias: "to_d", Remote: "d"}},
 		{d, simulator.LinkSpec{Alias: "static_b", Remote: "b", Static: true}},
 		{d, simulator.LinkSpec{Alias: "both_b", Remote: "b", Static: true, SkipUnavailable: &tr}},

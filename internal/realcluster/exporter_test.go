@@ -283,9 +283,10 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// TestRemoteNodeDownAndBack stops b's only node: a's four links to it
-// disconnect, _remote/info and _resolve/cluster say so, and once b is back
-// _resolve/cluster (which reconnects, 8.18+) brings them up again.
+// TestRemoteNodeDownAndBack stops b's only node: a's four links to it and
+// c's (9.x) one disconnect, _remote/info and _resolve/cluster say so on
+// 8.19 and 9.x, and once b is back _resolve/cluster (which reconnects,
+// 8.18+) brings them up again.
 func TestRemoteNodeDownAndBack(t *testing.T) {
 	e := newExporter(t)
 	toB := []string{"both_b", "proxy_b", "sniff_b", "static_b"}
@@ -322,6 +323,19 @@ func TestRemoteNodeDownAndBack(t *testing.T) {
 			t.Errorf("%s with b down: %+v, want connected", alias, l)
 		}
 	}
+	// The same from 9.x: c's to_b is down in _remote/info and in
+	// _resolve/cluster, to_a still up.
+	fc := pollUntil(t, e, "c", 2*time.Minute, func(f *collector.Facts) bool {
+		l := linkOf(f, "to_b")
+		return l != nil && !l.Connected
+	})
+	if r := resolvedOf(fc, "to_b"); r == nil || r.Connected || r.Error != "" {
+		t.Errorf("c/to_b with b down: _resolve/cluster entry = %+v, want connected:false without error", r)
+	}
+	if r := resolvedOf(fc, "to_a"); r == nil || !r.Connected {
+		t.Errorf("c/to_a with b down: _resolve/cluster entry = %+v, want connected", r)
+	}
+	e.want(t, "es_remote_link_reachable", map[string]string{"es_cluster": "c", "remote": "to_b"}, 0)
 
 	start := time.Now()
 	if err := fx.b.Restart(); err != nil {
@@ -339,6 +353,11 @@ func TestRemoteNodeDownAndBack(t *testing.T) {
 	for _, alias := range toB {
 		e.want(t, "es_remote_link_connected", map[string]string{"es_cluster": "a", "remote": alias}, 1)
 	}
+	pollUntil(t, e, "c", 2*time.Minute, func(f *collector.Facts) bool {
+		l, r := linkOf(f, "to_b"), resolvedOf(f, "to_b")
+		return l != nil && l.Connected && r != nil && r.Connected && r.Version != nil && r.Version.Number == V8
+	})
+	e.want(t, "es_remote_link_reachable", map[string]string{"es_cluster": "c", "remote": "to_b"}, 1)
 }
 
 // pollUntil polls cluster until cond holds, failing t at the deadline.

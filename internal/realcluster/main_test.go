@@ -24,8 +24,8 @@ import (
 //	         (elasticsearch.yml and cluster settings) and dynamic remotes
 //	         sniff_b, proxy_b (to b), to_c (9.x), to_d (7.17)
 //	b  8.19  a remote that TestRemoteNodeDownAndBack stops and restarts
-//	c  9.x   (Temurin 25) remotes to_a (8.19) and to_d (7.17: the wire rule
-//	         forbids it)
+//	c  9.x   (Temurin 25) remotes to_a, to_b (8.19) and to_d (7.17: the wire
+//	         rule forbids it)
 //	d  7.17  static_b and both_b like a, remote to_c (9.x: forbidden from
 //	         this side too)
 //	m  8.19 master m0 + 9.x data node m1: a rolling upgrade half done
@@ -199,6 +199,7 @@ func startFixture() (*fixture, error) {
 		}},
 		{f.c, map[string]any{
 			"cluster.remote.to_a.seeds": []string{f.a.TransportAddress()},
+			"cluster.remote.to_b.seeds": []string{f.b.TransportAddress()},
 			"cluster.remote.to_d.seeds": []string{f.d.TransportAddress()},
 		}},
 		{f.sa, map[string]any{

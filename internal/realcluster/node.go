@@ -270,7 +270,10 @@ func (n *Node) writeSecurity(home string) error {
 		return err
 	}
 	for _, u := range sec.Users {
-		if err := n.tool(home, "", "elasticsearch-users", "useradd", u.Name, "-p", u.Password, "-r", strings.Join(u.Roles, ",")); err != nil {
+		// The password goes to the tool's prompt (entered twice), not into
+		// its arguments, which every local user can read in ps.
+		pw := u.Password + "\n" + u.Password + "\n"
+		if err := n.tool(home, pw, "elasticsearch-users", "useradd", u.Name, "-r", strings.Join(u.Roles, ",")); err != nil {
 			return err
 		}
 	}
