@@ -320,7 +320,7 @@ func TestSimulatorConformanceSecured(t *testing.T) {
 		return c
 	}
 	sbUsers := map[string]simulator.User{"exporter": monitor}
-	add(simulator.ClusterSpec{Name: "sb", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sb0"}}})
+	add(simulator.ClusterSpec{Name: "sb", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sb0", Version: V9}}})
 	add(simulator.ClusterSpec{Name: "sx", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sx0"}}, Transport: simulator.TransportSpec{OwnCA: true}})
 	sa := add(simulator.ClusterSpec{Name: "sa", Users: users, Nodes: []simulator.NodeSpec{{Name: "sa0"}}})
 	for _, l := range []simulator.LinkSpec{

@@ -33,8 +33,9 @@ import (
 // With security (x-pack-security of the same zip, transport TLS with
 // certificates from internal/certgen, file and native realm users):
 //
-//	sa 8.19  remotes to_sb (same CA) and to_sx (sx's CA is not trusted)
-//	sb 8.19  trusts ca1 like sa
+//	sa 8.19  remotes to_sb (same CA), apikey_sb (API-key model) and to_sx
+//	         (sx's CA is not trusted)
+//	sb 9.x   trusts ca1 like sa; serves the remote cluster port
 //	sx 8.19  its own CA, ca2
 type fixture struct {
 	h                  *Harness
@@ -128,6 +129,7 @@ func startFixture() (*fixture, error) {
 	// with a cross-cluster API key that sb issues once it is up.
 	trial := "xpack.license.self_generated.type: trial"
 	sbSpec := secured("sb", "sb0", f.ca1, []string{"remote_monitor"}, exporterUser)
+	sbSpec.Version = V9 // the remote side of both models on 9.x (Temurin 25)
 	sbSpec.Security.RemoteClusterServer = true
 	sbSpec.Security.Settings = []string{trial}
 	saSpec := secured("sa", "sa0", f.ca1, []string{"remote_monitor", "local_only"}, exporterUser, lonelyUser, powerlessUser)

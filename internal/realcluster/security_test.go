@@ -28,7 +28,8 @@ func securedExporter(t *testing.T, user string) *exporter {
 	return e
 }
 
-// TestSecurityResolveDenied: the certificate model authorizes a
+// TestSecurityResolveDenied: the certificate model (here 8.19 -> 9.x)
+// authorizes a
 // cross-cluster request on the remote with the role names of the local
 // user. exporter's role remote_monitor exists on both sides; lonely's
 // local_only only on sa. Real Elasticsearch answers _resolve/cluster with
@@ -37,8 +38,8 @@ func securedExporter(t *testing.T, user string) *exporter {
 func TestSecurityResolveDenied(t *testing.T) {
 	ok := securedExporter(t, "exporter")
 	f := ok.poll(t, "sa")
-	if r := resolvedOf(f, "to_sb"); r == nil || !r.Connected || r.Error != "" || r.Version == nil || r.Version.Number != V8 {
-		t.Errorf("exporter: to_sb entry %+v, want connected with version %s", r, V8)
+	if r := resolvedOf(f, "to_sb"); r == nil || !r.Connected || r.Error != "" || r.Version == nil || r.Version.Number != V9 {
+		t.Errorf("exporter: to_sb entry %+v, want connected with version %s", r, V9)
 	}
 	ok.want(t, "es_remote_link_reachable", map[string]string{"es_cluster": "sa", "remote": "to_sb"}, 1)
 	if _, found := ok.sample(t, "es_remote_link_resolve_error_info", map[string]string{"es_cluster": "sa", "remote": "to_sb"}); found {
@@ -142,7 +143,8 @@ func TestSecurityFileRolesInvisible(t *testing.T) {
 	}
 }
 
-// TestSecurityAPIKeyModel: sa reaches sb through the API-key model: a
+// TestSecurityAPIKeyModel: sa (8.19) reaches sb (9.x) through the API-key
+// model: a
 // cross-cluster API key issued by sb (trial license) in sa's keystore, a
 // proxy link to sb's remote cluster server port. Real _remote/info marks
 // such a link with cluster_credentials "::es_redacted::", and the exporter
@@ -158,8 +160,8 @@ func TestSecurityAPIKeyModel(t *testing.T) {
 	if l := linkOf(f, "to_sb"); l == nil || l.ClusterCredentials != nil {
 		t.Errorf("to_sb (certificate model) = %+v, want no cluster_credentials", l)
 	}
-	if r := resolvedOf(f, "apikey_sb"); r == nil || !r.Connected || r.Version == nil || r.Version.Number != V8 {
-		t.Errorf("apikey_sb resolve entry %+v, want connected with version %s", r, V8)
+	if r := resolvedOf(f, "apikey_sb"); r == nil || !r.Connected || r.Version == nil || r.Version.Number != V9 {
+		t.Errorf("apikey_sb resolve entry %+v, want connected with version %s", r, V9)
 	}
 	e.want(t, "es_remote_link_info", map[string]string{"es_cluster": "sa", "remote": "apikey_sb", "auth": "api_key", "mode": "proxy"}, 1)
 	e.want(t, "es_remote_link_info", map[string]string{"es_cluster": "sa", "remote": "to_sb", "auth": "certificate", "mode": "sniff"}, 1)
