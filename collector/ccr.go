@@ -311,7 +311,13 @@ var ccrCheck = &check{
 			return &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET /_remote/info failed"}
 		}
 		var err *CheckError
-		f.CCR, err = p.client.ccrStats(ctx, f.CCRInfo)
+		if f.License != nil && !f.License.AllowsCCR() {
+			// The license (GET /_xpack, every probe_interval) already says
+			// the answer: no request on every poll for a 403.
+			f.CCR = &CCRFacts{Unlicensed: true}
+		} else {
+			f.CCR, err = p.client.ccrStats(ctx, f.CCRInfo)
+		}
 		if err != nil {
 			return err
 		}

@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
 )
 
@@ -118,5 +120,32 @@ func TestCCRUnlicensedIsNotAFailure(t *testing.T) {
 	p.Poll(t.Context())
 	if n := strings.Count(buf.String(), "cross-cluster replication is not monitored"); n != 1 {
 		t.Errorf("logged %d times that CCR is unlicensed, want once:\n%s", n, buf.String())
+	}
+}
+
+// TestCCRLicenseLostBetweenListings: the license is read every
+// probe_interval; when it is downgraded in between, the stats API's 403
+// "current license is non-compliant for [ccr]" is not a failure either.
+func TestCCRLicenseLostBetweenListings(t *testing.T) {
+	e := newSimEnv(t, "8.19.7")
+	if err := e.local.SetLicense("trial", time.Now().AddDate(0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{e.local.URL()}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: e.caFile}},
+		PollerOptions{Timeout: 5 * time.Second, ProbeInterval: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if f, _ := p.Poll(t.Context()); f.CCR == nil || f.CCR.Unlicensed {
+		t.Fatalf("on a trial license: %+v", f.CCR)
+	}
+	if err := e.local.SetLicense("basic", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := p.Poll(t.Context())
+	if c := checkResult(f, CheckCCR); c == nil || c.Err != nil || f.CCR == nil || !f.CCR.Unlicensed {
+		t.Errorf("after the downgrade: check %+v, facts %+v; want success and unlicensed (from the 403)", c, f.CCR)
 	}
 }

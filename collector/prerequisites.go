@@ -81,6 +81,13 @@ type License struct {
 	Type, Mode, Status string
 }
 
+// AllowsCCR: cross-cluster replication is a platinum feature
+// (XPackLicenseState / CcrConstants.CCR_FEATURE: platinum, enterprise, and
+// a trial allows everything), while the license is active.
+func (l *License) AllowsCCR() bool {
+	return l != nil && l.Status == "active" && (l.Mode == "platinum" || l.Mode == "enterprise" || l.Mode == "trial")
+}
+
 // AllowsAPIKeyModel: the API-key model is the enterprise feature
 // advanced-remote-cluster-security (Security.ADVANCED_REMOTE_CLUSTER_SECURITY_FEATURE,
 // License.OperationMode.ENTERPRISE; a trial allows everything), on both
