@@ -419,3 +419,48 @@ func withHelp(samples string) string {
 	}
 	return b.String()
 }
+
+// TestXPackFailureKeepsNodeSettings: from 8.0 GET /_xpack only adds the
+// license; when it fails (a distribution without some x-pack plugins
+// answers 500) the node settings, and the links they define, still count.
+// On 7.x, where the answering node's _xpack decides whether security is on,
+// it fails the check.
+func TestXPackFailureKeepsNodeSettings(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		fails   bool
+	}{{"8.19", false}, {"7.17", true}} {
+		fixture := fixtureServer(t, tc.version)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/_xpack" {
+				w.Header().Set("X-Elastic-Product", "Elasticsearch")
+				w.WriteHeader(http.StatusInternalServerError)
+				io.WriteString(w, `{"error":{"type":"illegal_state_exception","reason":"failed to find action [cluster:monitor/xpack/info/monitoring]"},"status":500}`)
+				return
+			}
+			res, err := http.Get(fixture.URL + r.URL.RequestURI())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			for k, v := range res.Header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(res.StatusCode)
+			io.Copy(w, res.Body)
+		}))
+		defer srv.Close()
+		p := newTestPoller(t, srv.URL)
+		f, _ := p.Poll(context.Background())
+		c := checkResult(f, CheckPrerequisites)
+		switch {
+		case c == nil:
+			t.Fatalf("%s: no prerequisites check", tc.version)
+		case tc.fails && c.Err == nil:
+			t.Errorf("%s: a failing _xpack passes the prerequisites check; 7.x needs it", tc.version)
+		case !tc.fails && (c.Err != nil || len(f.Security) == 0 || f.License != nil):
+			t.Errorf("%s: a failing _xpack: check %v, %d nodes, license %v; want success with the nodes and no license", tc.version, c.Err, len(f.Security), f.License)
+		}
+	}
+}

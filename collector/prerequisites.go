@@ -39,7 +39,11 @@ var prerequisitesCheck = &check{
 	families: []*Family{famNodeSecurity, famNodeTransportTLS, famNodeRCS},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		var err *CheckError
-		f.Security, f.nodeLinks, f.License, err = p.client.prerequisites(ctx)
+		major := 0
+		if v, perr := esversion.Parse(f.Identity.Version.Number); perr == nil {
+			major = v.Major
+		}
+		f.Security, f.nodeLinks, f.License, err = p.client.prerequisites(ctx, major)
 		f.nodesOK = err == nil
 		f.RemoteClientNodes = -1
 		if err == nil {
@@ -120,10 +124,18 @@ type nodesSettings struct {
 // 8.0 (on 7.x it depends on the license, so the answering node's _xpack view
 // stands in), xpack.security.transport.ssl.enabled is false
 // (XPackSettings.TRANSPORT_SSL_ENABLED).
-func (c *Client) prerequisites(ctx context.Context) ([]NodeSecurity, []NodeLinkSettings, *License, *CheckError) {
+//
+// From 8.0 the node settings decide alone (security is on by default) and
+// GET /_xpack only adds the license: a failing _xpack there (a distribution
+// without some x-pack plugins answers 500, internal/realcluster) costs the
+// license, not the node settings and the static links read with them.
+func (c *Client) prerequisites(ctx context.Context, major int) ([]NodeSecurity, []NodeLinkSettings, *License, *CheckError) {
 	var x xpackFeatures
 	if err := c.do(ctx, "GET /_xpack?categories=features,license", esapi.XPackInfoRequest{Categories: []string{"features", "license"}}, &x); err != nil {
-		return nil, nil, nil, err
+		if major < 8 {
+			return nil, nil, nil, err
+		}
+		x = xpackFeatures{}
 	}
 	clusterDefault := x.Features["security"].Enabled
 	var ns nodesSettings

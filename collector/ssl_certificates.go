@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,11 @@ var sslCertificatesCheck = &check{
 		rctx, cancel := context.WithTimeout(ctx, p.timeout)
 		certs, err := p.client.sslCertificates(rctx)
 		cancel()
+		if err != nil && (err.Status == http.StatusBadRequest || err.Status == http.StatusMethodNotAllowed) {
+			// The API is x-pack security's: with security off 8.19 answers
+			// 405 and 9.2 400 (internal/realcluster), not a wrong URL.
+			err.Hint = "GET /_ssl/certificates exists only with security enabled (xpack.security.enabled: true), which remote clusters need anyway"
+		}
 		for i := range certs {
 			certs[i].Node = f.Identity.NodeName
 		}
