@@ -50,7 +50,7 @@ func (c *Cluster) unauthorized(ver esVersion, r *http.Request, reason string, me
 		hv = values
 	}
 	e := esError{status: 401, typ: "security_exception", reason: reason, meta: meta,
-		header: obj{}.set("WWW-Authenticate", hv)}
+		header: obj{}.set("WWW-Authenticate", hv), securityFilter: true}
 	resp := errorResponse(ver, r, e)
 	for _, v := range values {
 		resp.headers = append(resp.headers, [2]string{"WWW-Authenticate", v})
@@ -166,6 +166,7 @@ func authorize(ver esVersion, p *principal, action, kind string, granting, have 
 	msg := "action [" + action + "] is unauthorized for " + userText +
 		", this action is granted by the " + kind + " privileges [" + strings.Join(granting, ",") + "]"
 	e := securityException(403, msg)
+	e.securityFilter = true
 	return &e
 }
 

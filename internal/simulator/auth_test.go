@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -30,8 +31,10 @@ func TestUnauthenticatedPerVersion(t *testing.T) {
 		if got := res.header.Values("WWW-Authenticate"); !slices.Equal(got, tc.want) {
 			t.Errorf("%s plain=%v: WWW-Authenticate %q, want %q", tc.version, tc.plain, got, tc.want)
 		}
-		if res.header.Get(productHeader) != "Elasticsearch" {
-			t.Errorf("%s: 401 without product header", tc.version)
+		// The security filter's 401 carries no product header from 8.x
+		// (seen on real 8.19.8/9.2.0, internal/realcluster); 7.17 keeps it.
+		if got, want := res.header.Get(productHeader), map[bool]string{true: "", false: "Elasticsearch"}[!strings.HasPrefix(tc.version, "7.")]; got != want {
+			t.Errorf("%s: 401 product header %q, want %q", tc.version, got, want)
 		}
 		got := parseOrdered(t, res.body)
 		const reason = "missing authentication credentials for REST request [/_remote/info?pretty]"
@@ -113,8 +116,8 @@ func TestForbiddenMatchesRecordedResponse(t *testing.T) {
 		if tc.version == "8.19.2" {
 			wantString(t, got, want.mustGet(t, "error", "reason").str, "error", "reason")
 		}
-		if res.header.Get(productHeader) != "Elasticsearch" || res.header.Get("WWW-Authenticate") != "" {
-			t.Errorf("%s: 403 headers %v", tc.version, res.header)
+		if got, want := res.header.Get(productHeader), map[bool]string{true: "", false: "Elasticsearch"}[!strings.HasPrefix(tc.version, "7.")]; got != want || res.header.Get("WWW-Authenticate") != "" {
+			t.Errorf("%s: 403 headers %v (product header %q, want %q)", tc.version, res.header, got, want)
 		}
 		// GET / and _nodes need the same cluster privileges.
 		wantStatus(t, get(t, cl, c.URL()+"/", basic("ccs_monitor", "pw")), 403)
@@ -221,6 +224,12 @@ func TestHeadersMatchRecordedResponses(t *testing.T) {
 				}
 			} else {
 				wantVals = []string{v.str}
+			}
+			if tc.family == "8.x_9.x" && (tc.status == "401" || tc.status == "403") && strings.EqualFold(name, productHeader) {
+				// The recording infers the header from dispatchRequest; real
+				// 8.19.8 and 9.2.0 send none on the security filter's 401 and
+				// 403 (internal/realcluster, errorResponse).
+				wantVals = nil
 			}
 			if got := res.header.Values(name); !slices.Equal(got, wantVals) {
 				t.Errorf("%s %s: %s = %q, want %q", tc.family, tc.status, name, got, wantVals)

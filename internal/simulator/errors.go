@@ -14,6 +14,9 @@ type esError struct {
 	reason any // string, or nil for exceptions without a message
 	meta   obj // metadata fields, in order
 	header obj // exception headers (WWW-Authenticate on 401)
+	// securityFilter: the REST security filter refused the request
+	// (authentication 401, authorization 403); see errorResponse.
+	securityFilter bool
 }
 
 func (e esError) fields() obj {

@@ -317,8 +317,16 @@ func jsonResponse(v esVersion, r *http.Request, status int, body any) response {
 	return response{status: status, body: encodeJSON(body, restFlag(r, "pretty")), contentType: contentType(v)}
 }
 
+// errorResponse renders e. Real 8.19.8 and 9.2.0 answer the security
+// filter's 401 and 403 WITHOUT the X-elastic-product header that every
+// other answer carries (internal/realcluster's secured conformance test,
+// 2026-12; this contradicts shared/es/responses/response_headers.json,
+// which infers the header from dispatchRequest). 7.17 keeps the header
+// (unverified: no secured 7.17 node was run).
 func errorResponse(v esVersion, r *http.Request, e esError) response {
-	return jsonResponse(v, r, e.status, e.body())
+	resp := jsonResponse(v, r, e.status, e.body())
+	resp.noProduct = e.securityFilter && v.v.Major >= 8
+	return resp
 }
 
 // splitPath splits like PathTrie: String.split("/") drops trailing empty
