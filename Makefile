@@ -5,7 +5,8 @@ GO ?= go
 
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	# internal/realcluster downloads Elasticsearch on a fresh machine, which can outlast go test's 10m default
+	$(GO) test -race -count=1 -timeout 30m ./...
 	# the benchmarks once each, so they cannot rot (numbers: make bench)
 	$(GO) test -run "^$$" -bench . -benchtime 1x ./internal/bench/ ./internal/simulator/
 
