@@ -83,7 +83,7 @@ var (
 	uuidRe     = regexp.MustCompile(`cluster_uuid="[^"]*"`)
 	serialRe   = regexp.MustCompile(`serial="[^"]*"`) // certificate serials, and API key ids as an api_key's serial
 	keyIDRe    = regexp.MustCompile(`\bid="[^"]*"`)   // API key ids are random
-	volatileRe = regexp.MustCompile(`^((es_remote_exporter_(check_duration_seconds|last_success_timestamp_seconds|config_last_reload_success_timestamp_seconds)|es_remote_cluster_mixed_versions_since_timestamp_seconds|es_remote_exporter_last_transport_probe_timestamp_seconds|es_remote_ccr_follower_time_since_last_read_seconds|es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds|es_remote_[a-z_]*not_after_timestamp_seconds)\{?[^ ]*) .*$`)
+	volatileRe = regexp.MustCompile(`^((es_remote_exporter_(check_duration_seconds|last_success_timestamp_seconds|config_last_reload_success_timestamp_seconds|polls_total)|es_remote_cluster_mixed_versions_since_timestamp_seconds|es_remote_exporter_last_transport_probe_timestamp_seconds|es_remote_ccr_follower_time_since_last_read_seconds|es_remote_cluster_cross_cluster_api_key_expiration_timestamp_seconds|es_remote_[a-z_]*not_after_timestamp_seconds)\{?[^ ]*) .*$`)
 )
 
 // normalize keeps the exporter's own families and blanks what changes from

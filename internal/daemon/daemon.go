@@ -99,6 +99,11 @@ func (d *Daemon) PollAll(ctx context.Context) map[string]*collector.Facts {
 	return d.sched.PollAll(ctx)
 }
 
+// Gatherer is the exporter's own metrics (its registry, without the
+// clusters' snapshots): what a caller that measures the daemon reads
+// without scraping every link.
+func (d *Daemon) Gatherer() prometheus.Gatherer { return d.reg }
+
 // Ready reports whether every configured cluster finished its first poll.
 func (d *Daemon) Ready() bool { return d.sched.Ready() }
 

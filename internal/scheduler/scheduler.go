@@ -29,6 +29,7 @@ type Scheduler struct {
 	// slowEveryPoll: Options.SlowChecksEveryPoll.
 	slowEveryPoll bool
 	skipped       *prometheus.CounterVec
+	polls         prometheus.Counter // es_remote_exporter_polls_total
 
 	mu    sync.Mutex // guards sem and loops; held across Apply and Stop
 	sem   chan struct{}
@@ -78,11 +79,15 @@ func New(o Options) *Scheduler {
 			Name: "es_remote_exporter_polls_skipped_total",
 			Help: "Scheduled polls not started because the cluster's previous poll was still running (polls are skipped, never queued).",
 		}, []string{"es_cluster"}),
+		polls: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "es_remote_exporter_polls_total",
+			Help: "Polls completed, of all clusters together (one poll runs every due check of one cluster).",
+		}),
 		loops:   map[string]*loop{},
 		pending: map[string]bool{},
 	}
 	if o.Registerer != nil {
-		o.Registerer.MustRegister(s.skipped)
+		o.Registerer.MustRegister(s.skipped, s.polls)
 	}
 	return s
 }
@@ -235,6 +240,7 @@ func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, sem chan
 		return nil // stopped or replaced mid-poll: its half-made snapshot is not the truth
 	}
 	s.store.Put(snap)
+	s.polls.Inc()
 	s.setPending(name, false)
 	return facts
 }

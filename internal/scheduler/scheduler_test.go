@@ -194,6 +194,9 @@ func TestPollAll(t *testing.T) {
 	if got := a.slow.Load(); got != 1 {
 		t.Errorf("slow checks ran %d times in two polls, want 1", got)
 	}
+	if got := testutil.ToFloat64(s.polls); got != 2 {
+		t.Errorf("es_remote_exporter_polls_total = %v after two polls, want 2", got)
+	}
 }
 
 func TestSlowChecksEveryPoll(t *testing.T) {
