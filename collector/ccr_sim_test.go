@@ -16,7 +16,7 @@ import (
 func TestCCRFollowers(t *testing.T) {
 	e := newFleetEnv(t,
 		simulator.ClusterSpec{Name: "paris", Version: "8.19.7", License: "trial", Nodes: twoNodes("8.19.7")},
-		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", Nodes: twoNodes("8.18.8")})
+		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", License: "trial", Nodes: twoNodes("8.18.8")})
 	paris := e.sim.Cluster("paris")
 	if err := paris.AddLink(simulator.LinkSpec{Alias: "oslo", Remote: "oslo"}); err != nil {
 		t.Fatal(err)

@@ -69,13 +69,13 @@ func (t *Topology) build(pollInterval time.Duration) error {
 		// paris is the remote of tokyo's roles: its remote-search lacks
 		// read_cross_cluster, and it has no remote-replication at all.
 		// paris replicates from oslo (cross-cluster replication needs a
-		// platinum, enterprise or trial license; so does the API-key link
-		// paris -> tokyo, on both sides).
+		// platinum, enterprise or trial license on the follower and the
+		// leader; so does the API-key link paris -> tokyo, on both sides).
 		{Name: Paris, Version: "8.19.7", Users: users, Nodes: nodes(Paris, 3), License: "trial", Roles: map[string]simulator.RoleSpec{
 			"remote-search": {Indices: []simulator.IndicesPrivileges{{Names: []string{"logs-*"}, Privileges: []string{"read"}}}},
 		}},
 		// oslo's node certificates expire in 20 days: the expiry warning.
-		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2),
+		{Name: Oslo, Version: "8.18.8", Users: users, Nodes: nodes(Oslo, 2), License: "trial",
 			Transport: simulator.TransportSpec{NotAfter: time.Now().Add(20 * 24 * time.Hour)}},
 		// tokyo serves the API-key model: remote_cluster_server.enabled on
 		// every node, with its own remote cluster CA.

@@ -230,6 +230,19 @@ func (c *Cluster) AddFollower(s FollowerSpec) error {
 			return fmt.Errorf("simulator: cluster %q (%s) cannot follow %q on %q (%s): a follower must not be older than its leader",
 				c.name, local.str, s.LeaderIndex, remoteName, lv.str)
 		}
+		// The leader's license must allow CCR too: PUT _ccr/follow fails
+		// with this text (x-pack/plugin/ccr/qa/non-compliant-license,
+		// CcrMultiClusterLicenseIT, 8.x/9.x; CcrLicenseChecker). A follower
+		// that existed before the leader was downgraded keeps following
+		// (x-pack/plugin/ccr/qa/downgrade-to-basic-license), so this guards
+		// only the start.
+		rc.mu.Lock()
+		allowed, mode := rc.ccrAllowedLocked(rc.ccr.clock()), strings.ToUpper(rc.lic.typ)
+		rc.mu.Unlock()
+		if !allowed {
+			return fmt.Errorf("simulator: cluster %q: can not fetch remote index [%s:%s] metadata as the remote cluster [%s] is not licensed for [ccr]; "+
+				"the license mode [%s] on cluster [%s] does not enable [ccr]", c.name, s.Remote, s.LeaderIndex, s.Remote, mode, s.Remote)
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -36,11 +36,11 @@ func useFakeCCRClock(c *Cluster) *fakeClock {
 	return fc
 }
 
-// ccrPair is a leader cluster and a platinum follower cluster of version
+// ccrPair is a platinum leader cluster and a platinum follower cluster of version
 // ver linked through the alias "leader".
 func ccrPair(t *testing.T, s *Sim, ver string) (leader, follower *Cluster) {
 	t.Helper()
-	leader = addCluster(t, s, ClusterSpec{Name: "leader-" + ver, Version: ver, Indices: []string{"logs"}})
+	leader = addCluster(t, s, ClusterSpec{Name: "leader-" + ver, Version: ver, License: "platinum", Indices: []string{"logs"}})
 	follower = addCluster(t, s, ClusterSpec{Name: "follower-" + ver, Version: ver, License: "platinum",
 		Indices: []string{"plain"}})
 	addLink(t, follower, LinkSpec{Alias: "leader", Remote: leader.Name()})
@@ -182,6 +182,21 @@ func TestCCRLicenseNonCompliant(t *testing.T) {
 	}
 	wantErrContains(t, f.AddFollower(FollowerSpec{Index: "copy2", Remote: "leader", LeaderIndex: "logs"}),
 		"current license is non-compliant for [ccr]", "AddFollower on basic")
+
+	// The leader's license counts too: a platinum follower cannot start
+	// following a basic leader (CcrMultiClusterLicenseIT), but a follower
+	// started before the leader's downgrade keeps its place.
+	l, f2 := ccrPair(t, s, "8.18.1")
+	addFollower(t, f2, FollowerSpec{Index: "before", Remote: "leader", LeaderIndex: "logs"})
+	if err := l.SetLicense("basic", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	wantErrContains(t, f2.AddFollower(FollowerSpec{Index: "after", Remote: "leader", LeaderIndex: "logs"}),
+		"can not fetch remote index [leader:logs] metadata as the remote cluster [leader] is not licensed for [ccr]; "+
+			"the license mode [BASIC] on cluster [leader] does not enable [ccr]", "AddFollower of a basic leader")
+	res = get(t, cl, f2.URL()+"/_all/_ccr/info")
+	wantStatus(t, res, 200)
+	wantString(t, parseOrdered(t, res.body).mustGet(t, "follower_indices").vals[0], "before", "follower_index")
 }
 
 func TestCCRAuthorization(t *testing.T) {
