@@ -308,7 +308,7 @@ var ccrCheck = &check{
 		famCCROpsWritten, famCCRAutoFailed, famCCRAutoSucceeded, famCCRAutoFailedRemote, famCCRAutoRecentErrors, famLinkCCRFollowers},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		if !f.linksKnown {
-			return &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET /_remote/info failed"}
+			return notAttempted("GET /_remote/info failed")
 		}
 		var err *CheckError
 		if f.License != nil && !f.License.AllowsCCR() {

@@ -258,7 +258,13 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 }
 
 func (p *Poller) unavailable(f *Facts, check, because string) {
-	p.record(f, check, 0, &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: " + because})
+	p.record(f, check, 0, notAttempted(because))
+}
+
+// notAttempted is the failure of a check whose request was not sent
+// because an earlier check of the same poll failed.
+func notAttempted(because string) *CheckError {
+	return &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: " + because}
 }
 
 // record keeps the check's outcome and logs it when its problem changes.

@@ -146,16 +146,23 @@ const (
 	PortRemoteClusterServer = "remote_cluster_server"
 )
 
+// addrKey is how a link's address is looked up in byAddr: trimmed, with
+// the host lower-cased as addressSpellings writes node addresses.
+func addrKey(a string) string {
+	key := strings.TrimSpace(a)
+	if host, port, err := net.SplitHostPort(key); err == nil {
+		key = net.JoinHostPort(strings.ToLower(host), port)
+	}
+	return key
+}
+
 // PortsNamed says which of a monitored cluster's ports the addresses name:
 // its transport port, its remote cluster server, or both.
 func (f *Fleet) PortsNamed(cluster string, addrs []string) (transport, rcs bool) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, a := range addrs {
-		key := strings.TrimSpace(a)
-		if host, port, err := net.SplitHostPort(key); err == nil {
-			key = net.JoinHostPort(strings.ToLower(host), port)
-		}
+		key := addrKey(a)
 		if !slices.Contains(f.byAddr[key], cluster) {
 			continue
 		}
@@ -232,10 +239,7 @@ func (f *Fleet) MatchAddresses(self string, addrs []string) (string, bool) {
 	best, bestN := "", 0
 	counts := map[string]int{}
 	for _, a := range addrs {
-		key := strings.TrimSpace(a)
-		if host, port, err := net.SplitHostPort(key); err == nil {
-			key = net.JoinHostPort(strings.ToLower(host), port)
-		}
+		key := addrKey(a)
 		for _, c := range f.byAddr[key] {
 			if c == self {
 				continue

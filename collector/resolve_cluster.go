@@ -235,7 +235,7 @@ var resolveClusterCheck = &check{
 		if mode == ResolvePerRemote {
 			switch {
 			case !f.linksKnown:
-				return &CheckError{Reason: ReasonUnavailable, Msg: "not attempted: GET /_remote/info failed"}
+				return notAttempted("GET /_remote/info failed")
 			case len(f.Links) == 0:
 				return nil // nothing to resolve
 			}

@@ -66,6 +66,7 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 				a.Target, a.Match = name, MatchTransportAddress
 			}
 		}
+		remoteComplete := true
 		if a.Target != "" && fleet != nil {
 			transport, rcs := fleet.PortsNamed(a.Target, l.Addresses())
 			switch apiKey := l.Auth() == "api_key"; {
@@ -74,9 +75,6 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 			case rcs:
 				a.Port, a.WrongPort = PortRemoteClusterServer, !apiKey
 			}
-		}
-		remoteComplete := true
-		if a.Target != "" && fleet != nil {
 			if vs, ok, complete := fleet.Versions(a.Target); ok && len(vs) > 0 {
 				a.RemoteVersions, a.VersionSource, remoteComplete = vs, SourceNodes, complete
 			}
@@ -168,11 +166,7 @@ var compatibilityCheck = &check{
 			verdict("supported", a.Supported, a.Supported.Supported)
 			verdict("wire", a.Wire, a.Wire.Wire)
 			if a.Followers {
-				local, remote := "", ""
-				if a.Judged {
-					local, remote = a.CCRLocal.String(), a.CCRRemote.String()
-				}
-				add(famLinkCompatibility, 1, p.name, a.Alias, "ccr", a.CCR.Status.String(), local, remote)
+				verdict("ccr", compat.Pair{Local: a.CCRLocal, Remote: a.CCRRemote}, a.CCR)
 			}
 		}
 	},
