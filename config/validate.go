@@ -302,7 +302,8 @@ func showURL(raw string, u *url.URL, err error) string {
 // Warnings returns what is valid but probably a mistake, each starting with its key path like a
 // validation error: a request timeout not shorter than the poll interval (a poll waiting for a hung
 // node outlasts its interval, so the next poll is skipped) and certificate verification turned off.
-// The daemon logs them at every (re)load; --config.check and check print them.
+// The daemon logs them at every (re)load and --config.check prints them; check reports
+// insecure_skip_verify as a finding of its own.
 func (c *Config) Warnings() []string {
 	var out []string
 	if len(c.Clusters) == 0 {

@@ -251,16 +251,7 @@ func TestOneShotCommandsKeepTheLogQuiet(t *testing.T) {
 // TestReloadEndpointNeedsLifecycle: POST/PUT /-/reload answer 403 with a
 // message saying how to enable them, unless --web.enable-lifecycle.
 func TestReloadEndpointNeedsLifecycle(t *testing.T) {
-	var loads atomic.Int32
-	d, err := daemon.New(func() (*config.Config, error) {
-		loads.Add(1)
-		c := config.Defaults()
-		return &c, nil
-	}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop()
+	d, loads := countingDaemon(t)
 	closed, err := d.Handler()
 	if err != nil {
 		t.Fatal(err)
@@ -287,16 +278,7 @@ func TestReloadEndpointNeedsLifecycle(t *testing.T) {
 // TestSIGHUPReloads: SIGHUP reloads whether or not the lifecycle endpoints
 // are enabled (serve always listens for it).
 func TestSIGHUPReloads(t *testing.T) {
-	var loads atomic.Int32
-	d, err := daemon.New(func() (*config.Config, error) {
-		loads.Add(1)
-		c := config.Defaults()
-		return &c, nil
-	}, discardLogger())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop()
+	d, loads := countingDaemon(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	hup := make(chan os.Signal)
 	done := make(chan struct{})
@@ -305,9 +287,26 @@ func TestSIGHUPReloads(t *testing.T) {
 	hup <- syscall.SIGHUP // accepted only after the first reload finished
 	cancel()
 	<-done
-	if n := loads.Load(); n < 2 {
-		t.Errorf("%d loads after SIGHUP, want the first and a reload", n)
+	if n := loads.Load(); n != 3 {
+		t.Errorf("%d loads after two SIGHUPs, want 3: the first load and a reload for each", n)
 	}
+}
+
+// countingDaemon is a daemon on the default configuration whose loads
+// (the first and every reload) are counted.
+func countingDaemon(t *testing.T) (*daemon.Daemon, *atomic.Int32) {
+	t.Helper()
+	loads := new(atomic.Int32)
+	d, err := daemon.New(func() (*config.Config, error) {
+		loads.Add(1)
+		c := config.Defaults()
+		return &c, nil
+	}, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d, loads
 }
 
 // TestOneVersion: the version is releaseVersion whatever the build route

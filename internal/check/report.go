@@ -238,6 +238,16 @@ func (b *linkBuilder) remoteInfo() *collector.RemoteLink {
 	return byAlias(b.f.Links, b.alias, func(l *collector.RemoteLink) string { return l.Alias })
 }
 
+func (b *linkBuilder) resolved() *collector.Resolved {
+	return byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias })
+}
+
+// apiKeyModel: the link authenticates with a cross-cluster API key.
+func (b *linkBuilder) apiKeyModel() bool {
+	ri := b.remoteInfo()
+	return ri != nil && ri.Auth() == "api_key"
+}
+
 // byAlias returns the element of a per-link list that is about alias, or nil.
 func byAlias[T any](s []T, alias string, aliasOf func(*T) string) *T {
 	for i := range s {

@@ -20,7 +20,7 @@ const expiryWarning = 30 * 24 * time.Hour
 // Step 1: security and transport TLS on every node of both sides, and
 // versions that can talk to each other.
 func (b *linkBuilder) prerequisites() []Finding {
-	if ri := b.remoteInfo(); ri != nil && ri.Auth() == "api_key" {
+	if b.apiKeyModel() {
 		return append(b.apiKeyPrerequisites(), b.versions())
 	}
 	out := []Finding{b.security(b.cluster.Name, b.f)}
@@ -400,7 +400,7 @@ func (b *linkBuilder) connection() []Finding {
 	if ri.NumProxySocketsConnected != nil {
 		ev = append(ev, plural(int(*ri.NumProxySocketsConnected), "proxy socket", "proxy sockets")+" connected")
 	}
-	res := byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias })
+	res := b.resolved()
 	fix := "check that every remote_cluster_client node reaches the remote's transport port (seeds or proxy_address), that the remote is up, and the trust step above"
 	switch {
 	case res != nil && res.Connected:
@@ -514,7 +514,7 @@ func apiKeyRoleFinding(rf collector.RoleFinding, what string, ev []string) Findi
 	}
 	var remote []string
 	for _, m := range rf.Result.Missing {
-		if m.Scope == "remote_indices" {
+		if m.Scope == rolecheck.ScopeRemoteIndices {
 			remote = append(remote, m.Name)
 		}
 	}
@@ -539,7 +539,7 @@ func quoteJoin(items []string) string {
 // Step 4: the roles the link's users rely on exist on both sides with what
 // each side needs.
 func (b *linkBuilder) roles() []Finding {
-	if res := byAlias(b.f.Resolved, b.alias, func(r *collector.Resolved) string { return r.Alias }); res != nil && res.Denied() {
+	if res := b.resolved(); res != nil && res.Denied() {
 		// The exporter's own access is a role question too, and the one
 		// this step can always judge.
 		return append([]Finding{{Status: Warn,
@@ -553,8 +553,7 @@ func (b *linkBuilder) roles() []Finding {
 // linkRoles judges the roles configured for the link's users.
 func (b *linkBuilder) linkRoles() []Finding {
 	lc := b.cluster.Links[b.alias]
-	ri := b.remoteInfo()
-	apiKey := ri != nil && ri.Auth() == "api_key"
+	apiKey := b.apiKeyModel()
 	if len(lc.Roles.Search)+len(lc.Roles.Replication) == 0 {
 		if apiKey {
 			// Not a step of this link: the remote authorizes with the key.

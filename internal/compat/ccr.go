@@ -18,7 +18,7 @@ import (
 // is supported; incompatible when the follower is older or the pair is
 // not supported; unknown when no rule covers the pair.
 func CCR(local, remote esversion.Version) Verdict {
-	if stripQualifier(local).Compare(stripQualifier(remote)) < 0 {
+	if followerOlder(local, remote) {
 		return Verdict{Incompatible, fmt.Sprintf("ccr: the follower cluster's %s is older than the leader cluster's %s; "+
 			"a follower must run the same or a newer version (upgrade followers first, leaders last)", local, remote)}
 	}
@@ -29,8 +29,14 @@ func CCR(local, remote esversion.Version) Verdict {
 	return Verdict{Compatible, fmt.Sprintf("ccr: the follower cluster's %s is the same as or newer than the leader cluster's %s, and %s", local, remote, s.Rule)}
 }
 
+// followerOlder: the follower (local) runs an older version than the
+// leader (remote), pre-release qualifiers aside.
+func followerOlder(local, remote esversion.Version) bool {
+	return stripQualifier(local).Compare(stripQualifier(remote)) < 0
+}
+
 func ccrStatus(l, r esversion.Version) Status {
-	if stripQualifier(l).Compare(stripQualifier(r)) < 0 {
+	if followerOlder(l, r) {
 		return Incompatible
 	}
 	return supportedStatus(l, r)

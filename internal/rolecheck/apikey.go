@@ -26,8 +26,8 @@ type RemoteIndicesPrivileges struct {
 	Privileges []string `json:"privileges"`
 }
 
-// scopeRemoteIndices is the scope of a missing remote_indices privilege.
-const scopeRemoteIndices = "remote_indices"
+// ScopeRemoteIndices is the scope of a missing remote_indices privilege.
+const ScopeRemoteIndices = "remote_indices"
 
 // RequiredRemote lists the remote_indices privileges the API-key model's
 // local role needs for a purpose.
@@ -65,7 +65,7 @@ func CheckAPIKeyLocal(role *Role, p Purpose, alias string) Result {
 	}
 	for _, need := range RequiredRemote(p) {
 		if !granted[need] && !granted["all"] {
-			res.Missing = append(res.Missing, Privilege{Scope: scopeRemoteIndices, Name: need})
+			res.Missing = append(res.Missing, Privilege{Scope: ScopeRemoteIndices, Name: need})
 		}
 	}
 	res.Status = StatusOK
