@@ -125,10 +125,10 @@ const readPollTimeout = time.Minute
 
 // ccrState is a cluster's CCR state (under Cluster.mu).
 type ccrState struct {
+	// followers are the follower indices; AddFollower adds each to
+	// c.indices (it refuses an existing index) and RemoveFollower deletes
+	// it again.
 	followers map[string]*follower
-	// addedIndices: follower indices AddFollower added to c.indices
-	// (RemoveFollower deletes them again).
-	addedIndices map[string]bool
 
 	failedFollow, failedClusterState, successfulFollow int64
 	recentErrors                                       map[string]autoFollowError
@@ -255,7 +255,6 @@ func (c *Cluster) AddFollower(s FollowerSpec) error {
 	}
 	if c.ccr.followers == nil {
 		c.ccr.followers = map[string]*follower{}
-		c.ccr.addedIndices = map[string]bool{}
 	}
 	f := &follower{spec: s}
 	for range s.Shards {
@@ -264,7 +263,6 @@ func (c *Cluster) AddFollower(s FollowerSpec) error {
 		f.shards = append(f.shards, sh)
 	}
 	c.ccr.followers[s.Index] = f
-	c.ccr.addedIndices[s.Index] = true
 	c.indices = append(slices.Clone(c.indices), s.Index)
 	return nil
 }
@@ -290,10 +288,7 @@ func (c *Cluster) RemoveFollower(index string) {
 		return
 	}
 	delete(c.ccr.followers, index)
-	if c.ccr.addedIndices[index] {
-		delete(c.ccr.addedIndices, index)
-		c.indices = slices.DeleteFunc(slices.Clone(c.indices), func(s string) bool { return s == index })
-	}
+	c.indices = slices.DeleteFunc(slices.Clone(c.indices), func(s string) bool { return s == index })
 }
 
 func (c *Cluster) followerLocked(index string) (*follower, error) {
@@ -629,7 +624,9 @@ func (c *Cluster) followStatsLocked(ver esVersion, now time.Time, only map[strin
 func (sh *followShard) status(f *follower, id int, now time.Time) obj {
 	failed := sh.failedReads
 	readExceptions := []any{}
-	outstanding := 1 // the long-polling read
+	// Illustrative (unverified): one outstanding long-polling read, an
+	// empty write buffer, mapping/settings/aliases versions of 1.
+	outstanding := 1
 	if sh.fatal != nil {
 		outstanding = 0
 	}

@@ -44,9 +44,6 @@ import (
 // (ClusterSpec.Roles) or declares a user whose Roles include the name, the
 // user's privileges standing for that role's (index privileges on "*").
 
-// resolveGrants are the index privileges that grant
-// indices:admin/resolve/cluster (resolveClusterGrants, auth.go).
-
 // remoteDenial is the error text a link's remote (or, for API-key links,
 // the local cluster) gives p for _resolve/cluster through l; "" when the
 // request is authorized. local is the querying cluster, remote the link's

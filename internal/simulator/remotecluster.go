@@ -508,6 +508,8 @@ func (c *Cluster) keyMetaLocked(id string) *keyMeta {
 // ownerRealm is the realm of an API key's creator: the built-in elastic
 // user lives in the reserved realm, the simulator's users in the native
 // realm (named default_native when no realm is configured).
+// Unverified: the realm names and types (from memory of ReservedRealm and
+// NativeRealmSettings).
 func ownerRealm(owner string) (string, string) {
 	if owner == "elastic" {
 		return "reserved", "reserved"
@@ -779,8 +781,9 @@ func (c *Cluster) SetRemoteClusterClientCAs(pemBytes []byte) error {
 
 // SetNodeRemoteClusterServer changes a node's remote cluster server
 // configuration (nil = none) and restarts the node: its server binds
-// (keeping the port it had) or goes away, and links through it lose their
-// connections.
+// (keeping the port it had) or goes away, and every API-key link to the
+// cluster loses its connections (not only those dialling this node: a
+// simplification, unverified, listed in sim.go).
 func (c *Cluster) SetNodeRemoteClusterServer(nodeName string, spec *RemoteClusterServerSpec) error {
 	c.life.Lock() // serialised with Start and Stop, which bind and close the servers
 	defer c.life.Unlock()

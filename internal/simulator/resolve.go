@@ -254,7 +254,9 @@ func (c *Cluster) resolveRemote(r *http.Request, p *principal, local esVersion, 
 			// Connect failure / NoSuchRemoteClusterException path:
 			// isRemoteUnavailableException -> connected false, no error;
 			// a security exception of the remote's handshake has its
-			// message as error (remotecluster.go).
+			// message as error (remotecluster.go) only when this request
+			// dialled: a link that was established fails first on its
+			// lost connection (unverified, listed in sim.go).
 			c.setEstablished(l, false)
 			if why := c.linkSecurityFailure(l.spec, v); why != "" && !established {
 				return disconnected.set("error", why), false

@@ -76,7 +76,8 @@
 // file with such a comment in this list):
 //   - actions.go: GET / component_versions from 8.13; per-version values
 //     other than 8.19's; the shape of some index-level answers and list
-//     orders; the caused_by text of a node that failed to answer GET /_nodes.
+//     orders; the caused_by type and text of a node that failed to answer
+//     GET /_nodes.
 //   - auth.go: that the API key service default switched in 8.0; malformed
 //     Basic/ApiKey credentials treated as missing; the order of index
 //     privileges in denial texts; role order; no " on indices" context when
@@ -90,7 +91,12 @@
 //     sorted "assigned roles"; the texts of invalidated/expired REST keys;
 //     the implicit key of a link without APIKeyID; the settings written
 //     for the server (remote_cluster.port with the bound port); sniff mode
-//     needing a seed that is a remote cluster server address.
+//     needing a seed that is a remote cluster server address; the realm
+//     names and types of a key's owner (reserved, default_native/native);
+//     the order of the REST key checks (invalidated, secret, type,
+//     expiry); SetNodeRemoteClusterServer dropping every API-key link to
+//     the cluster, not only those dialling that node; a link that was
+//     established keeping connected:false without the security error.
 //   - apikeys.go: the version boundaries of type (8.10, with cross-cluster
 //     keys), invalidation (8.12),
 //     realm_type (8.14), metadata (7.13), active_only (8.10); the order of
@@ -106,15 +112,19 @@
 //     read growing, one failed read per read_poll_timeout, the receive
 //     timeout read exception); the minors that added master_timeout
 //     (8.13) and timeout (8.14); the order of _ccr/info entries;
-//     read/write times and bytes.
+//     read/write times and bytes; the mapping/settings/aliases versions,
+//     outstanding requests and write-buffer counters; successful reads
+//     counted per read_poll_timeout; exclusions (-x) in _ccr/info
+//     expressions, taken as literal names.
 //   - clustersettings.go: setting key names and the dynamic-wins rule from
 //     memory of the setting classes; parameter acceptance per version; the
 //     version boundary of cluster:monitor/settings.
 //   - errors.go: the stability of the error body's key order.
 //   - http.go: some content-type and authentication-failure boundaries
-//     (about 8.8).
-//   - links.go: an API-key link to a remote without the remote cluster
-//     server.
+//     (about 8.8); the X-elastic-product header kept on 7.17's security
+//     401/403; license compliance 403s (ccr.go, the remote's license)
+//     keeping the header (only the security filter's 401/403 were
+//     observed without it).
 //   - resolve.go: the patch numbers of the fail-fast disconnect strategy
 //     (8.16.3 to 8.16.5 and 8.17.1+, from the merge dates of PRs #119526,
 //     #119527 and #124368; no 8.17 backport of the revert #124241 was
