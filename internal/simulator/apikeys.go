@@ -53,14 +53,7 @@ import (
 // getAPIKeysAction is GET /_security/api_key (see above).
 func (c *Cluster) getAPIKeysAction(r *http.Request, ver esVersion) response {
 	if _, w := c.answeringSecurity(); w != "" {
-		// SecurityActionFilter on a 7.x node with security off by license
-		// default (security.go, roles.go).
-		c.mu.Lock()
-		typ := c.lic.typ
-		c.mu.Unlock()
-		return errorResponse(ver, r, esError{status: http.StatusInternalServerError, typ: "exception",
-			reason: "Security must be explicitly enabled when using a [" + typ + "] license. Enable security by " +
-				"setting [xpack.security.enabled] to [true] in the elasticsearch.yml file and restart the node."})
+		return c.securityNotEnabled(ver, r)
 	}
 	p, deny := c.authenticate(ver, r)
 	if deny != nil {

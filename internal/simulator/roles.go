@@ -179,14 +179,7 @@ func getRolesGrants(ver esVersion) []string {
 // getRolesAction is GET /_security/role[/<names>] (see above).
 func (c *Cluster) getRolesAction(r *http.Request, ver esVersion, names []string) response {
 	if _, w := c.answeringSecurity(); w != "" {
-		// SecurityActionFilter on a 7.x node with security off by license
-		// default (security.go).
-		c.mu.Lock()
-		typ := c.lic.typ
-		c.mu.Unlock()
-		return errorResponse(ver, r, esError{status: http.StatusInternalServerError, typ: "exception",
-			reason: "Security must be explicitly enabled when using a [" + typ + "] license. Enable security by " +
-				"setting [xpack.security.enabled] to [true] in the elasticsearch.yml file and restart the node."})
+		return c.securityNotEnabled(ver, r)
 	}
 	g := grant{action: "cluster:admin/xpack/security/role/get", kind: "cluster", granting: getRolesGrants(ver)}
 	if _, deny := c.begin(r, ver, nil, g); deny != nil {

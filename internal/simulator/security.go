@@ -37,7 +37,8 @@ import (
 //     setting absent on 7.x (security off by license) the security4
 //     transports and handlers are installed and TLS follows
 //     xpack.security.*.ssl.enabled (unverified), but nothing is
-//     authenticated; the _security APIs (not simulated) then fail with 500
+//     authenticated; the _security APIs (roles.go, apikeys.go:
+//     securityNotEnabled) then fail with 500
 //     {"type":"exception","reason":"Security must be explicitly enabled
 //     when using a [basic] license. Enable security by setting
 //     [xpack.security.enabled] to [true] in the elasticsearch.yml file and
@@ -386,4 +387,16 @@ func (s *Sim) dropProxyLinksTo(name, addr string) {
 		}
 		c.mu.Unlock()
 	}
+}
+
+// securityNotEnabled is SecurityActionFilter's answer to a _security API
+// on a 7.x node whose security is off by license default (see the package
+// documentation above: 7.x source and recorded responses).
+func (c *Cluster) securityNotEnabled(ver esVersion, r *http.Request) response {
+	c.mu.Lock()
+	typ := c.lic.typ
+	c.mu.Unlock()
+	return errorResponse(ver, r, esError{status: http.StatusInternalServerError, typ: "exception",
+		reason: "Security must be explicitly enabled when using a [" + typ + "] license. Enable security by " +
+			"setting [xpack.security.enabled] to [true] in the elasticsearch.yml file and restart the node."})
 }
