@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
 	"testing"
@@ -102,7 +103,7 @@ func TestCCRFollowers(t *testing.T) {
 // succeeds, logs once and renders nothing.
 func TestCCRUnlicensedIsNotAFailure(t *testing.T) {
 	e := newSimEnv(t, "8.19.7")
-	var buf syncBuffer
+	var buf testtools.SyncBuffer
 	p := e.poller(t, testUser, 5*time.Second, &buf)
 	f, snap := p.Poll(t.Context())
 	if c := checkResult(f, CheckCCR); c == nil || c.Err != nil {

@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"context"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"io"
 	"log/slog"
 	"net"
@@ -103,7 +104,7 @@ func TestReadBodyTakesTokensPerMiB(t *testing.T) {
 // a credential.
 func TestDebugLogsEveryRequest(t *testing.T) {
 	e := newSimEnv(t, "8.19.7")
-	var buf syncBuffer
+	var buf testtools.SyncBuffer
 	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{e.local.URL()}, Username: testUser, Password: testPassword,
 		TLS: config.TLS{CAFile: e.caFile}},
 		PollerOptions{Timeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})

@@ -1,11 +1,10 @@
 package collector
 
 import (
-	"bytes"
 	"context"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func newSimEnvRemoteUsers(t *testing.T, localVersion string, remoteUsers map[str
 }
 
 // poller builds a poller for the local cluster that logs into buf.
-func (e *simEnv) poller(t *testing.T, user string, timeout time.Duration, buf *syncBuffer) *Poller {
+func (e *simEnv) poller(t *testing.T, user string, timeout time.Duration, buf *testtools.SyncBuffer) *Poller {
 	t.Helper()
 	p, err := NewPoller(config.Cluster{
 		Name: "local", URLs: []string{e.local.URL()}, Username: user, Password: testPassword,
@@ -85,23 +84,6 @@ func (e *simEnv) poller(t *testing.T, user string, timeout time.Duration, buf *s
 	}
 	t.Cleanup(p.Close)
 	return p
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // value finds one sample of a snapshot by metric name and label values.
@@ -216,7 +198,7 @@ func TestPollFailures(t *testing.T) {
 			if user == "" {
 				user = testUser
 			}
-			var logs syncBuffer
+			var logs testtools.SyncBuffer
 			p := e.poller(t, user, 500*time.Millisecond, &logs)
 			var f *Facts
 			var snap *Snapshot
@@ -284,7 +266,7 @@ func TestPollFailures(t *testing.T) {
 // _resolve/cluster (which reconnects on 8.18+) reports reachability at once.
 func TestLinkFollowsRemote(t *testing.T) {
 	e := newSimEnv(t, "8.19.7")
-	var logs syncBuffer
+	var logs testtools.SyncBuffer
 	p := e.poller(t, testUser, 2*time.Second, &logs)
 	link := map[string]string{"remote": "remote"}
 
@@ -325,7 +307,7 @@ func TestLinkFollowsRemote(t *testing.T) {
 // next snapshot instead of freezing at its last value.
 func TestLinksVanish(t *testing.T) {
 	e := newSimEnv(t, "8.19.7")
-	var logs syncBuffer
+	var logs testtools.SyncBuffer
 	p := e.poller(t, testUser, 2*time.Second, &logs)
 	_, snap := p.Poll(context.Background())
 	if _, ok := value(t, snap, "es_remote_link_info", map[string]string{"remote": "remote"}); !ok {
@@ -350,7 +332,7 @@ func TestLinksVanish(t *testing.T) {
 // remote, no ?timeout=, and a down remote reported unreachable.
 func TestResolvePerRemoteOn813(t *testing.T) {
 	e := newSimEnv(t, "8.13.4")
-	var logs syncBuffer
+	var logs testtools.SyncBuffer
 	p := e.poller(t, testUser, 2*time.Second, &logs)
 	e.remote.Stop()
 	f, snap := p.Poll(context.Background())
@@ -366,7 +348,7 @@ func TestResolvePerRemoteOn813(t *testing.T) {
 // exporting no resolve_cluster check at all.
 func Test717HasNoResolve(t *testing.T) {
 	e := newSimEnv(t, "7.17.29")
-	var logs syncBuffer
+	var logs testtools.SyncBuffer
 	p := e.poller(t, testUser, 2*time.Second, &logs)
 	f, snap := p.Poll(context.Background())
 	if checkResult(f, CheckResolveCluster) != nil {

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestResolveDenialIsNotUnreachability(t *testing.T) {
 	t.Run("certificate model: no role of the same name on the remote", func(t *testing.T) {
 		// The remote defines none of the exporter user's roles.
 		e := newSimEnvRemoteUsers(t, "8.19.7", map[string]simulator.User{"someone": {Password: "x", Roles: []string{"other"}}})
-		var buf syncBuffer
+		var buf testtools.SyncBuffer
 		p := e.poller(t, testUser, 5*time.Second, &buf)
 		f, snap := p.Poll(context.Background())
 		if len(f.Resolved) != 1 || f.Resolved[0].Connected || !strings.Contains(f.Resolved[0].Error, "unauthorized for user ["+testUser+"]") {
@@ -62,7 +63,7 @@ func TestResolveDenialIsNotUnreachability(t *testing.T) {
 		if err := e.local.AddLink(simulator.LinkSpec{Alias: "remote", Remote: "remote", APIKeyAuth: true}); err != nil {
 			t.Fatal(err)
 		}
-		var buf syncBuffer
+		var buf testtools.SyncBuffer
 		p := e.poller(t, testUser, 5*time.Second, &buf)
 		f, snap := p.Poll(context.Background())
 		if len(f.Resolved) != 1 || !strings.Contains(f.Resolved[0].Error, "towards remote cluster [remote] is unauthorized for user ["+testUser+"]") ||
@@ -90,7 +91,7 @@ func TestResolveDenialIsNotUnreachability(t *testing.T) {
 
 	t.Run("a remote that is down stays reachable 0 without an error", func(t *testing.T) {
 		e := newSimEnv(t, "8.19.7")
-		var buf syncBuffer
+		var buf testtools.SyncBuffer
 		p := e.poller(t, testUser, 5*time.Second, &buf)
 		e.remote.Stop()
 		_, snap := p.Poll(context.Background())

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"crypto/tls"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ type trustEnv struct {
 	*fleetEnv
 	clock *clock
 	dir   string
-	logs  *syncBuffer
+	logs  *testtools.SyncBuffer
 }
 
 func newTrustEnv(t *testing.T, tokyo simulator.TransportSpec) *trustEnv {
@@ -51,7 +52,7 @@ func newTrustEnv(t *testing.T, tokyo simulator.TransportSpec) *trustEnv {
 	if err := e.sim.Cluster("paris").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
 		t.Fatal(err)
 	}
-	return &trustEnv{fleetEnv: e, clock: &clock{t: time.Now()}, dir: t.TempDir(), logs: &syncBuffer{}}
+	return &trustEnv{fleetEnv: e, clock: &clock{t: time.Now()}, dir: t.TempDir(), logs: &testtools.SyncBuffer{}}
 }
 
 // write stores content under the test dir and returns its path.

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -125,36 +125,9 @@ func markEnv(lines []string, markers *[]string) []string {
 	return out
 }
 
-// scratchFile is a file a fuzz target rewrites for every input, in place through one descriptor: a
-// fuzzing process runs its inputs one after the other. (os.WriteFile truncates on open, and ext4 then
-// flushes the file when it is closed: milliseconds per input instead of microseconds.)
-type scratchFile struct{ f *os.File }
-
-func newScratchFile(f *testing.F, name string) *scratchFile {
-	f.Helper()
-	file, err := os.Create(filepath.Join(f.TempDir(), name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = file.Close() })
-	return &scratchFile{file}
-}
-
-// write replaces the file's content with data and returns its path.
-func (s *scratchFile) write(t *testing.T, data []byte) string {
-	t.Helper()
-	if err := s.f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.f.WriteAt(data, 0); err != nil {
-		t.Fatal(err)
-	}
-	return s.f.Name()
-}
-
 // fuzzInput is one configuration the fuzzer built.
 type fuzzInput struct {
-	file    *scratchFile
+	file    *testtools.ScratchFile
 	yaml    []byte   // "" = no file
 	environ []string // already marked
 	args    []string // flags; nil = no flag set
@@ -185,7 +158,7 @@ func (in *fuzzInput) load(t *testing.T) (*Config, error) {
 	t.Helper()
 	opts := LoadOptions{Environ: in.environ}
 	if in.yaml != nil {
-		opts.File = in.file.write(t, in.yaml)
+		opts.File = in.file.Write(t, in.yaml)
 	}
 	if in.args != nil {
 		fs := pflag.NewFlagSet("fuzz", pflag.ContinueOnError)
@@ -280,7 +253,7 @@ func FuzzLoadFile(f *testing.F) {
 	for _, s := range configSeeds(f) {
 		f.Add(s)
 	}
-	file := newScratchFile(f, "config.yml")
+	file := testtools.NewScratchFile(f, "config.yml")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := fuzzInput{file: file}
 		in.prepare(t, data)
@@ -315,7 +288,7 @@ func FuzzLoadLayers(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(s, envSeeds[i%len(envSeeds)], argSeeds[i%len(argSeeds)])
 	}
-	file := newScratchFile(f, "config.yml")
+	file := testtools.NewScratchFile(f, "config.yml")
 	f.Fuzz(func(t *testing.T, data []byte, env, args string) {
 		in := fuzzInput{file: file, raw: env + args}
 		in.prepare(t, data)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -280,7 +279,7 @@ func startExporter(t *testing.T) (*demo.Topology, string) {
 		t.Fatalf("test configuration: %v", err)
 	}
 
-	logs := &syncBuffer{}
+	logs := &testtools.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	// The same daemon cmd/es_remote_exporter serves: its own metrics
 	// (reload gauges, build info) are the ones the rules and dashboard read.
@@ -297,7 +296,7 @@ func startExporter(t *testing.T) (*demo.Topology, string) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("--- exporter log (tail) ---\n%s", logs.tail(16<<10))
+			t.Logf("--- exporter log (tail) ---\n%s", logs.Tail(16<<10))
 		}
 	})
 	return topo, srv.Listener.Addr().String()
@@ -511,7 +510,7 @@ func startServer(t *testing.T, name, bin string, args func(addr string) []string
 			t.Cleanup(func() {
 				p.stop()
 				if t.Failed() {
-					t.Logf("--- %s log (tail) ---\n%s", name, p.out.tail(16<<10))
+					t.Logf("--- %s log (tail) ---\n%s", name, p.out.Tail(16<<10))
 				}
 			})
 			return addr
@@ -521,7 +520,7 @@ func startServer(t *testing.T, name, bin string, args func(addr string) []string
 			t.Logf("%s: %s was taken meanwhile; retrying on another port", name, addr)
 			continue
 		}
-		t.Fatalf("%s did not become ready on %s: %v\n--- %s log ---\n%s", name, addr, err, name, p.out.tail(16<<10))
+		t.Fatalf("%s did not become ready on %s: %v\n--- %s log ---\n%s", name, addr, err, name, p.out.Tail(16<<10))
 	}
 }
 
@@ -542,14 +541,14 @@ var sysProcAttr func() *syscall.SysProcAttr
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testtools.SyncBuffer
 	done chan struct{}
 	err  error // valid after done
 }
 
 func startProcess(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, out: &testtools.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if sysProcAttr != nil {
@@ -1258,36 +1257,4 @@ func writeYAML(t *testing.T, path string, v any) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// syncBuffer is a bytes.Buffer safe for a process' output and the test's
-// reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail returns the last n bytes, from a line start.
-func (b *syncBuffer) tail(n int) string {
-	s := b.String()
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return "...\n" + s
 }

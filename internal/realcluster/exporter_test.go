@@ -1,13 +1,12 @@
 package realcluster
 
 import (
-	"bytes"
 	"context"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +24,7 @@ type exporter struct {
 	fleet   *collector.Fleet
 	store   *collector.Store
 	pollers map[string]*collector.Poller
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs    *testtools.SyncBuffer
 }
 
 // pollTimeout is the exporter's per-request timeout in these tests, well
@@ -53,7 +35,7 @@ const pollTimeout = 15 * time.Second
 
 func newExporter(t *testing.T) *exporter {
 	t.Helper()
-	e := &exporter{fleet: collector.NewFleet(), store: collector.NewStore(), pollers: map[string]*collector.Poller{}, logs: &syncBuffer{}}
+	e := &exporter{fleet: collector.NewFleet(), store: collector.NewStore(), pollers: map[string]*collector.Poller{}, logs: &testtools.SyncBuffer{}}
 	for name, n := range map[string]*Node{"a": fx.a, "b": fx.b, "c": fx.c, "d": fx.d, "m": fx.m0} {
 		p, err := collector.NewPoller(config.Cluster{Name: name, URLs: []string{n.URL()}}, collector.PollerOptions{
 			Timeout: pollTimeout, Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Fleet: e.fleet,

@@ -2,6 +2,7 @@ package realcluster
 
 import (
 	"context"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // see the fixture), with sb and sx in the same fleet.
 func securedExporter(t *testing.T, user string) *exporter {
 	t.Helper()
-	e := &exporter{fleet: collector.NewFleet(), store: collector.NewStore(), pollers: map[string]*collector.Poller{}, logs: &syncBuffer{}}
+	e := &exporter{fleet: collector.NewFleet(), store: collector.NewStore(), pollers: map[string]*collector.Poller{}, logs: &testtools.SyncBuffer{}}
 	for name, n := range map[string]*Node{"sa": fx.sa, "sb": fx.sb, "sx": fx.sx} {
 		p, err := collector.NewPoller(config.Cluster{Name: name, URLs: []string{n.URL()}, Username: user, Password: config.Secret(exporterPassword)},
 			collector.PollerOptions{Timeout: pollTimeout, Logger: slog.New(slog.NewTextHandler(e.logs, nil)), Fleet: e.fleet})

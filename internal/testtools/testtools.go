@@ -1,7 +1,9 @@
-// Package testtools finds the external programs the tests run against:
-// promtool, prometheus, amtool, prometheus-alertmanager. A missing one
-// fails the test and names the Debian package that provides it (.ci/run
-// installs them): the tests never skip.
+// Package testtools holds what several packages' tests share: Find locates
+// the external programs the tests run against (promtool, prometheus,
+// amtool, prometheus-alertmanager; a missing one fails the test and names
+// the Debian package that provides it, which .ci/run installs: the tests
+// never skip), SyncBuffer collects logs and process output, ScratchFile
+// serves fuzz targets.
 package testtools
 
 import (

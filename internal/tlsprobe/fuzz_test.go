@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,9 +131,9 @@ func FuzzLoadPEMIdentity(f *testing.F) {
 	for _, k := range s.keyPEM {
 		f.Add(s.certPEM[0], k)
 	}
-	certs, keys := newScratchFile(f, "node.crt"), newScratchFile(f, "node.key")
+	certs, keys := testtools.NewScratchFile(f, "node.crt"), testtools.NewScratchFile(f, "node.key")
 	f.Fuzz(func(t *testing.T, certPEM, keyPEM []byte) {
-		certFile, keyFile := certs.write(t, certPEM), keys.write(t, keyPEM)
+		certFile, keyFile := certs.Write(t, certPEM), keys.Write(t, keyPEM)
 		id, err := LoadPEMIdentity(certFile, keyFile)
 		if err != nil {
 			noKeyMaterial(t, err, keyPEM)
@@ -153,9 +154,9 @@ func FuzzLoadPKCS12Identity(f *testing.F) {
 		f.Add(p.data, p.password)
 		f.Add(p.data, "wrong-"+p.password)
 	}
-	keystore := newScratchFile(f, "node.p12")
+	keystore := testtools.NewScratchFile(f, "node.p12")
 	f.Fuzz(func(t *testing.T, data []byte, password string) {
-		path := keystore.write(t, data)
+		path := keystore.Write(t, data)
 		id, err := LoadPKCS12Identity(path, password)
 		if err != nil {
 			if secretLooking(password) && strings.Contains(err.Error(), password) {
@@ -169,33 +170,6 @@ func FuzzLoadPKCS12Identity(f *testing.F) {
 		}
 		checkIdentity(t, id, append([]*x509.Certificate{first}, rest...))
 	})
-}
-
-// scratchFile is a file a fuzz target rewrites for every input, in place through one descriptor: a
-// fuzzing process runs its inputs one after the other. (os.WriteFile truncates on open, and ext4 then
-// flushes the file when it is closed: milliseconds per input instead of microseconds.)
-type scratchFile struct{ f *os.File }
-
-func newScratchFile(f *testing.F, name string) *scratchFile {
-	f.Helper()
-	file, err := os.Create(filepath.Join(f.TempDir(), name))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = file.Close() })
-	return &scratchFile{file}
-}
-
-// write replaces the file's content with data and returns its path.
-func (s *scratchFile) write(t *testing.T, data []byte) string {
-	t.Helper()
-	if err := s.f.Truncate(0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.f.WriteAt(data, 0); err != nil {
-		t.Fatal(err)
-	}
-	return s.f.Name()
 }
 
 // checkIdentity asserts what the transport probe relies on.
