@@ -332,11 +332,15 @@ var ccrCheck = &check{
 			func() { p.logger.Info("cross-cluster replication is not monitored", "because", why) },
 			func() { p.logger.Info("cross-cluster replication is available now and monitored") })
 		p.logChange("ccr:auto_follow", f.CCR.AutoFollowLatestError,
-			func() { p.logger.Warn("auto-follow failed", "latest_error", f.CCR.AutoFollowLatestError) }, nil)
+			func() {
+				p.logger.Warn("auto-follow failed", "latest_error", f.CCR.AutoFollowLatestError,
+					"fix", "check the auto-follow pattern's remote cluster and that its user may read the leader indices (read_ccr on the remote); GET _ccr/stats lists recent_auto_follow_errors")
+			}, nil)
 		for _, fo := range f.CCR.Followers {
 			p.logChange("ccr:fatal:"+fo.Index, fo.FatalReason,
 				func() {
-					p.logger.Warn("follower index stopped on a fatal exception", "follower_index", fo.Index, "remote", fo.Remote, "err", fo.FatalReason)
+					p.logger.Warn("follower index stopped on a fatal exception", "follower_index", fo.Index, "remote", fo.Remote, "err", fo.FatalReason,
+						"fix", "fix the cause, then POST /"+fo.Index+"/_ccr/pause_follow and POST /"+fo.Index+"/_ccr/resume_follow")
 				},
 				func() { p.logger.Info("follower index recovered from its fatal exception", "follower_index", fo.Index) })
 		}
