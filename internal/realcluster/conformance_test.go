@@ -77,7 +77,8 @@ func checkDifferences(t *testing.T, compared []string, diffs []difference) {
 }
 
 // conformanceRequests are the requests the exporter sends (collector/), in
-// the form it sends them, for a cluster of version v.
+// the form it sends them, for a cluster of version v, and a few refusals
+// the simulator models for them.
 func conformanceRequests(v string) []string {
 	reqs := []string{
 		"/",
@@ -90,7 +91,10 @@ func conformanceRequests(v string) []string {
 		"/_security/role/remote_monitor",
 	}
 	if Major(v) >= 8 {
-		reqs = append(reqs, "/_resolve/cluster?timeout=5s")
+		// The last three: how TimeValue refuses a fraction, a non-number
+		// and a missing unit (the simulator's parseTimeValue).
+		reqs = append(reqs, "/_resolve/cluster?timeout=5s", "/_resolve/cluster?timeout=1.5s",
+			"/_resolve/cluster?timeout=5parsecs", "/_resolve/cluster?timeout=5")
 	}
 	return reqs
 }
@@ -365,4 +369,40 @@ func TestSimulatorConformanceSecured(t *testing.T) {
 		}
 	}
 	checkDifferences(t, []string{"secured"}, diffs)
+}
+
+// TestTimeValueRefusalsMatch: where the shape comparison stops at types,
+// the texts of TimeValue's refusals (the simulator's parseTimeValue) are
+// compared too: the whole error body of a refused ?timeout, real against
+// simulated, on 8.19 and 9.2.
+func TestTimeValueRefusalsMatch(t *testing.T) {
+	sim := mirror(t)
+	for _, p := range []struct {
+		real *Node
+		sim  string
+	}{{fx.a, "a"}, {fx.c, "c"}} {
+		for _, value := range []string{"1.5s", "5parsecs", "5", "5M"} {
+			path := "/_resolve/cluster?timeout=" + value
+			real, realStatus := getBody(t, p.real.URL()+path)
+			simulated, simStatus := getBody(t, sim.Cluster(p.sim).URL()+path)
+			if realStatus != simStatus || real != simulated {
+				t.Errorf("%s %s:\nreal      %d %s\nsimulated %d %s", p.real.Spec.Version, path, realStatus, real, simStatus, simulated)
+			}
+		}
+	}
+}
+
+// getBody GETs url without credentials and returns its body and status.
+func getBody(t *testing.T, url string) (string, int) {
+	t.Helper()
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body), resp.StatusCode
 }

@@ -17,11 +17,19 @@ type esError struct {
 	// securityFilter: the REST security filter refused the request
 	// (authentication 401, authorization 403); see errorResponse.
 	securityFilter bool
+	// cause is the exception's cause, rendered as caused_by after the
+	// metadata (innerToXContent) but not in root_cause, which names the
+	// outermost exception when that is not an ElasticsearchException
+	// (guessRootCauses).
+	cause *esError
 }
 
 func (e esError) fields() obj {
 	o := obj{}.set("type", e.typ).set("reason", e.reason)
 	o = append(o, e.meta...)
+	if e.cause != nil {
+		o = o.set("caused_by", e.cause.fields())
+	}
 	if len(e.header) > 0 {
 		o = o.set("header", e.header)
 	}
@@ -29,7 +37,9 @@ func (e esError) fields() obj {
 }
 
 func (e esError) body() obj {
-	inner := obj{}.set("root_cause", []any{e.fields()})
+	root := e
+	root.cause = nil
+	inner := obj{}.set("root_cause", []any{root.fields()})
 	inner = append(inner, e.fields()...)
 	return obj{}.set("error", inner).set("status", e.status)
 }

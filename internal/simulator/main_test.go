@@ -405,12 +405,14 @@ func TestTimeValueRendering(t *testing.T) {
 	}
 	for s, want := range map[string]time.Duration{"5s": 5 * time.Second, "100ms": 100 * time.Millisecond,
 		"2m": 2 * time.Minute, "10nanos": 10, "-1": -1, "0": 0, "3micros": 3 * time.Microsecond, "1h": time.Hour,
-		"2d": 2 * day, "1.5s": 1500 * time.Millisecond} {
-		if got, err := parseTimeValue(s); err != nil || got != want {
+		"2d": 2 * day, "-1s": -1, "-001": -1, "000": 0, "5MS": 5 * time.Millisecond, " 7 S ": 7 * time.Second} {
+		if got, err := parseTimeValue(s, "timeout"); err != nil || got != want {
 			t.Errorf("parseTimeValue(%q) = %v, %v; want %v", s, got, err, want)
 		}
 	}
-	if _, err := parseTimeValue("5 parsecs"); err == nil {
-		t.Error("bad unit accepted")
+	for _, s := range []string{"5 parsecs", "1.5s", "5M", "5", "-2s", "1e3s"} {
+		if _, err := parseTimeValue(s, "timeout"); err == nil {
+			t.Errorf("parseTimeValue(%q) accepted", s)
+		}
 	}
 }

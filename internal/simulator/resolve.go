@@ -97,11 +97,11 @@ func (c *Cluster) resolveClusterAction(r *http.Request, ver esVersion, expr *str
 	}
 	timeout := time.Duration(-1)
 	if ver.atLeast(8, 18) && q.Has("timeout") {
-		d, err := parseTimeValue(q.Get("timeout"))
+		d, err := parseTimeValue(q.Get("timeout"), "timeout")
 		if err != nil {
-			// TimeValue.parseTimeValue throws ElasticsearchParseException.
-			return errorResponse(ver, r, esError{status: 400, typ: "parse_exception",
-				reason: "failed to parse setting [timeout] with value [" + q.Get("timeout") + "] as a time value: unit is missing or unrecognized"})
+			// TimeValue#parseTimeValue throws IllegalArgumentException
+			// (libs/core cannot use ElasticsearchParseException).
+			return errorResponse(ver, r, *err)
 		}
 		timeout = d
 	}

@@ -132,9 +132,18 @@ func TestResolveClusterRequestValidation(t *testing.T) {
 	wantStatus(t, res, 400)
 	wantString(t, parseOrdered(t, res.body), "request [/_resolve/cluster/*:*] contains unrecognized parameter: [timeout]",
 		"error", "reason")
-	res = get(t, cl, c819.URL()+"/_resolve/cluster?timeout=5parsecs")
-	wantStatus(t, res, 400)
-	wantString(t, parseOrdered(t, res.body), "parse_exception", "error", "type")
+	// TimeValue#parseTimeValue's IllegalArgumentExceptions (libs/core).
+	for value, reason := range map[string]string{
+		"5parsecs": "failed to parse [5parsecs]",
+		"1.5s":     "failed to parse [1.5s], fractional time values are not supported",
+		"5":        "failed to parse setting [timeout] with value [5] as a time value: unit is missing or unrecognized",
+		"5M":       "failed to parse setting [timeout] with value [5M] as a time value: unit is missing or unrecognized",
+	} {
+		res = get(t, cl, c819.URL()+"/_resolve/cluster?timeout="+value)
+		wantStatus(t, res, 400)
+		wantString(t, parseOrdered(t, res.body), "illegal_argument_exception", "error", "type")
+		wantString(t, parseOrdered(t, res.body), reason, "error", "reason")
+	}
 	// 8.17 has no no-index form: RestController falls back to the typed
 	// POST /{index}/{type} route and answers 405 without authenticating.
 	res = get(t, cl, c817.URL()+"/_resolve/cluster", noAuth())

@@ -141,7 +141,9 @@
 //     8.x/9.x security warning prefix.
 //   - settings.go: transport client settings gone in 8.0; the 8.x/9.x
 //     additional security settings.
-//   - timevalue.go: the unit a time value is rendered in.
+//   - timevalue.go: the unit a time value is rendered in; the text for a
+//     duration below -1; Double.parseDouble's syntax (hex, "f"/"d"
+//     suffixes) approximated by strconv.ParseFloat.
 //   - transport.go: SNI falling back to the peer host.
 //   - versions.go: Lucene versions, transport version ids and minimum
 //     compatibility versions other than the recorded ones.

@@ -1,9 +1,8 @@
 package simulator
 
 import (
-	"errors"
 	"math"
-	"slices"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -66,43 +65,72 @@ func timeValueStringRep(d time.Duration) string {
 	return "0nanos" // d == 0
 }
 
-var errTimeUnit = errors.New("unit is missing or unrecognized")
-
-// parseTimeValue parses a request parameter like TimeValue.parseTimeValue:
-// "-1" means no value (returned as -1), "0" is zero, otherwise a number with
-// one of the units nanos, micros, ms, s, m, h, d.
-func parseTimeValue(s string) (time.Duration, error) {
+// parseTimeValue parses the request parameter setting (its value s) like
+// org.elasticsearch.core.TimeValue#parseTimeValue of 8.x/9.x
+// (libs/core/src/main/java/org/elasticsearch/core/TimeValue.java): the
+// unit suffixes nanos, micros, ms, s (any case), m (lower case only: "M"
+// would be months), h and d (any case), each after a whole number
+// (Long.parseLong); otherwise "-1" (with any zeros before the 1: no value,
+// returned as -1) or zeros. A failure is the IllegalArgumentException that
+// Elasticsearch answers with 400 illegal_argument_exception (checked against
+// real 8.19 and 9.2 by internal/realcluster's conformance test):
+//   - a fraction: "failed to parse [<s>], fractional time values are not
+//     supported" (TimeValueTests#testNonFractionalTimeValues);
+//   - not a number: "failed to parse [<s>]"; both caused by Long.parseLong's
+//     NumberFormatException, "For input string: \"<number>\"";
+//   - no unit: "failed to parse setting [<setting>] with value [<s>] as a
+//     time value: unit is missing or unrecognized";
+//   - a number below -1: "duration cannot be negative, was given [<n>]"
+//     (the TimeValue constructor; unverified text).
+//
+// A whole number too large for its unit saturates, as converting a
+// TimeValue to nanoseconds does (java.util.concurrent.TimeUnit#toNanos).
+func parseTimeValue(s, setting string) (time.Duration, *esError) {
 	norm := strings.ToLower(strings.TrimSpace(s))
-	if norm == "-1" {
-		return -1, nil
+	// TimeValue tests the suffixes in this order: "nanos" before "s",
+	// "ms" before "s" and "m"; minutes on the raw value.
+	for _, u := range []struct {
+		size   time.Duration
+		suffix string
+	}{{time.Nanosecond, "nanos"}, {time.Microsecond, "micros"}, {time.Millisecond, "ms"}, {time.Second, "s"},
+		{time.Minute, "m"}, {time.Hour, "h"}, {day, "d"}} {
+		if u.suffix == "m" && !strings.HasSuffix(s, "m") || !strings.HasSuffix(norm, u.suffix) {
+			continue
+		}
+		num := strings.TrimSpace(strings.TrimSuffix(norm, u.suffix))
+		n, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			// Caused by Long.parseLong's NumberFormatException.
+			cause := &esError{typ: "number_format_exception", reason: `For input string: "` + num + `"`}
+			if _, ferr := strconv.ParseFloat(num, 64); ferr == nil {
+				return 0, &esError{status: 400, typ: "illegal_argument_exception", cause: cause,
+					reason: "failed to parse [" + s + "], fractional time values are not supported"}
+			}
+			return 0, &esError{status: 400, typ: "illegal_argument_exception", cause: cause, reason: "failed to parse [" + s + "]"}
+		}
+		switch {
+		case n == -1:
+			return -1, nil
+		case n < -1:
+			e := illegalArgument("duration cannot be negative, was given [" + strconv.FormatInt(n, 10) + "]")
+			return 0, &e
+		case n > math.MaxInt64/int64(u.size):
+			return math.MaxInt64, nil
+		}
+		return time.Duration(n) * u.size, nil
 	}
-	if norm == "0" {
+	switch {
+	case minusOne.MatchString(norm):
+		return -1, nil
+	case zeros.MatchString(norm):
 		return 0, nil
 	}
-	// Smallest first: "ms", "micros" and "nanos" end in "s", "ms" in "m".
-	for _, u := range slices.Backward(timeUnits) {
-		if strings.HasSuffix(norm, u.suffix) {
-			num := strings.TrimSpace(strings.TrimSuffix(norm, u.suffix))
-			n, err := strconv.ParseInt(num, 10, 64)
-			if err != nil {
-				f, ferr := strconv.ParseFloat(num, 64)
-				// !(f >= 0) also refuses NaN; a float past int64 has no
-				// defined Duration (amd64 makes it the most negative one).
-				if ferr != nil || !(f >= 0) || f*float64(u.size) >= float64(1<<63) {
-					return 0, errTimeUnit
-				}
-				return time.Duration(f * float64(u.size)), nil
-			}
-			if n < 0 {
-				return 0, errTimeUnit
-			}
-			if n > math.MaxInt64/int64(u.size) {
-				// TimeValue keeps the number and its unit; converting to
-				// nanoseconds saturates (java.util.concurrent.TimeUnit#toNanos).
-				return math.MaxInt64, nil
-			}
-			return time.Duration(n) * u.size, nil
-		}
-	}
-	return 0, errTimeUnit
+	e := illegalArgument("failed to parse setting [" + setting + "] with value [" + s + "] as a time value: unit is missing or unrecognized")
+	return 0, &e
 }
+
+// TimeValue's String#matches patterns for "-1" and zero.
+var (
+	minusOne = regexp.MustCompile(`^-0*1$`)
+	zeros    = regexp.MustCompile(`^0+$`)
+)
