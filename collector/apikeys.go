@@ -9,7 +9,6 @@ import (
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
-	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/rolecheck"
 )
 
@@ -125,15 +124,10 @@ var apiKeysCheck = &check{
 	name:     CheckAPIKeys,
 	schedule: slowListing,
 	families: []*Family{famCCKeyExpiry, famCCKeys},
-	// Whether it applies comes from GET /'s version; when GET / failed the
-	// last version seen decides whether the check is reported (as
-	// unavailable).
+	// Whether it applies comes from GET /'s last version, also when the
+	// cluster is down (the check is then reported as unavailable).
 	applies: func(p *Poller, f *Facts) bool {
-		if f.Identity != nil {
-			v, err := esversion.Parse(f.Identity.Version.Number)
-			p.keysApply = err == nil && v.AtLeast(8, 10)
-		}
-		return p.keysApply
+		return p.versionKnown && p.version.AtLeast(8, 10)
 	},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		keys, err := p.client.apiKeys(ctx)

@@ -131,13 +131,22 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	var ran [schedules]bool
 	listingDue := p.due(p.lastListing) || p.lastSlowChecks == nil
 	roundDecided, roundDue := false, false
+	// GET / is asked first only when its answer may have changed
+	// (identityDue); otherwise the nodes check's answer says the cluster is
+	// up, and GET / is asked after it only if it failed or saw other
+	// versions (settleIdentity).
+	identityFirst := p.identityDue()
 	for _, c := range checks {
 		if c.run == nil || (c.applies != nil && !c.applies(p, f)) {
 			continue
 		}
-		if f.Identity == nil && c != identityCheck {
-			// Without GET / the cluster is down or we are locked out: the
-			// other checks would fail the same way, each after its timeout.
+		if c == identityCheck && !identityFirst {
+			continue
+		}
+		if !f.Up && c != identityCheck && (c != nodesCheck || identityFirst) {
+			// GET / failed: the cluster is down or we are locked out, and
+			// the other checks would fail the same way, each after its
+			// timeout.
 			if c.name != "" {
 				p.unavailable(f, c.name, "GET / failed")
 			}
@@ -165,10 +174,16 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		}
 		ran[c.schedule] = true
 		p.runCheck(ctx, c, f)
-		if c.schedule == slowListing && c.name != "" {
+		switch {
+		case c == identityCheck:
+			p.identityResult = f.Checks[len(f.Checks)-1]
+		case c == nodesCheck:
+			p.settleIdentity(ctx, f, identityFirst)
+		case c.schedule == slowListing && c.name != "":
 			p.lastSlowChecks = append(p.lastSlowChecks, f.Checks[len(f.Checks)-1])
 		}
 	}
+	p.lastUp = f.Up
 	if ran[slowListing] && listingDue {
 		p.lastSlow = f.SlowFacts
 		p.lastListing = p.now()
@@ -245,7 +260,7 @@ func renderSchedule(s schedule, p *Poller, f *Facts) [][]byte {
 // links are not known then either).
 func (p *Poller) snapshot(f *Facts) *Snapshot {
 	fams := renderSchedule(everyPoll, p, f)
-	if f.Identity != nil {
+	if f.Up {
 		for _, text := range [][][]byte{p.slowText, p.roundText} {
 			for i, b := range text {
 				if b != nil {

@@ -2,8 +2,11 @@ package collector
 
 import (
 	"context"
+	"slices"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
 )
 
 // Identity is what GET / says about the cluster and the node that answered
@@ -38,15 +41,18 @@ func (c *Client) identity(ctx context.Context) (*Identity, *CheckError) {
 
 var (
 	famClusterUp = gauge("cluster", "up",
-		"1 when the last poll reached the cluster's HTTP API (GET /) and was authorised, else 0. Polled.",
+		"1 when the last poll reached the cluster's HTTP API and was authorised (its first request, or GET / when that failed), else 0. Polled.",
 		clusterLabels...)
 	famClusterInfo = gauge("cluster", "info",
 		"Identity of the monitored cluster from GET /, value 1. Polled.",
 		"es_cluster", "cluster_name", "cluster_uuid", "version")
 )
 
-// identityCheck asks GET / first: without it the cluster is down or the
-// exporter is locked out, and the other checks are not attempted.
+// identityCheck asks GET /: who the cluster is (name, UUID) and the version
+// of the node that answered, which decides what the other checks ask. Its
+// answer changes only when the cluster is rebuilt or upgraded, so it is not
+// asked every poll (identityDue, settleIdentity): the exporter sends one
+// request less per poll, and every signal stays as fresh as before.
 var identityCheck = &check{
 	name:     CheckIdentity,
 	schedule: everyPoll,
@@ -54,12 +60,52 @@ var identityCheck = &check{
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		var err *CheckError
 		f.Identity, err = p.client.identity(ctx)
+		f.Up = err == nil
+		if err == nil {
+			p.identity, p.identityAt = f.Identity, p.now()
+			v, perr := esversion.Parse(f.Identity.Version.Number)
+			p.version, p.versionKnown = v, perr == nil
+		}
 		return err
 	},
 	render: func(p *Poller, f *Facts, add emit) {
-		add(famClusterUp, boolFloat(f.Identity != nil), p.name)
+		add(famClusterUp, boolFloat(f.Up), p.name)
 		if id := f.Identity; id != nil {
 			add(famClusterInfo, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
 		}
 	},
+}
+
+// identityDue reports whether a poll asks GET / before anything else: at
+// the first poll, after a poll that found the cluster down or locked out
+// (it may come back rebuilt or upgraded), and every
+// transport.probe_interval (a cluster rebuilt behind the same URLs without
+// an outage the exporter saw).
+func (p *Poller) identityDue() bool {
+	return p.identity == nil || !p.lastUp || p.due(p.identityAt)
+}
+
+// settleIdentity runs right after the nodes check. When GET / was not asked
+// first, it is asked now if the nodes check failed (is the cluster down, are
+// we locked out, or is only the nodes API failing?) or found other versions
+// than the last poll (GET / then reports the new version); otherwise the
+// nodes' answer proves the cluster up and the last GET / stands, its result
+// replayed like a slow listing's.
+func (p *Poller) settleIdentity(ctx context.Context, f *Facts, askedFirst bool) {
+	nodesOK := f.NodesFailed >= 0
+	switch {
+	case askedFirst:
+	case !nodesOK || !slices.Equal(f.LocalVersions, p.lastVersions):
+		p.runCheck(ctx, identityCheck, f)
+		p.identityResult = f.Checks[len(f.Checks)-1]
+	default:
+		f.Identity, f.Up = p.identity, true
+		f.Checks = append(f.Checks, p.identityResult)
+	}
+	if nodesOK {
+		p.lastVersions = f.LocalVersions
+	} else if f.Up && p.versionKnown {
+		// Without the census, the answering node's version is all there is.
+		f.LocalVersions = []esversion.Version{p.version}
+	}
 }

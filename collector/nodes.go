@@ -129,10 +129,7 @@ var nodesCheck = &check{
 			err    *CheckError
 			header NodesHeader
 		)
-		withRCS := false
-		if v, perr := esversion.Parse(f.Identity.Version.Number); perr == nil {
-			withRCS = v.AtLeast(8, 10)
-		}
+		withRCS := p.versionKnown && p.version.AtLeast(8, 10)
 		f.Nodes, header, err = p.client.nodes(ctx, withRCS)
 		f.NodesFailed = -1
 		if err == nil {
@@ -156,7 +153,7 @@ var nodesCheck = &check{
 		return err
 	},
 	render: func(p *Poller, f *Facts, add emit) {
-		if f.NodesFailed >= 0 && f.Identity != nil {
+		if f.NodesFailed >= 0 && f.Up {
 			add(famNodesFailed, float64(f.NodesFailed), p.name)
 		}
 		if len(f.Nodes) > 0 {
@@ -175,7 +172,8 @@ var nodesCheck = &check{
 	},
 }
 
-// localVersions settles the local side of every version judgement and
+// localVersions settles the local side of every version judgement (when
+// the census failed, settleIdentity falls back on GET /'s version) and
 // publishes the node list to the fleet for the links pointing here.
 func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 	if nodesOK {
@@ -183,8 +181,6 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 		if p.fleet != nil {
 			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, f.NodesFailed == 0)
 		}
-	} else if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
-		f.LocalVersions = []esversion.Version{v}
 	}
 	switch {
 	case !nodesOK:

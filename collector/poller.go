@@ -24,7 +24,11 @@ type Snapshot struct {
 // Facts is what one poll learned, before it became metrics. Later checks
 // (versions, trust) and the one-shot commands read it.
 type Facts struct {
+	// Identity is GET /'s answer: from this poll, or the last one that
+	// stands (identityCheck); nil when the cluster is down or locked out.
 	Identity *Identity
+	// Up: the cluster answered this poll and authorised the exporter.
+	Up bool
 	Nodes    []Node
 	// NodesFailed counts the nodes that did not answer the nodes check
 	// (-1 when the check failed or did not run): the census missed them.
@@ -121,7 +125,18 @@ type Poller struct {
 	probeLocal       bool
 	roleNames        []string // the roles this cluster reads (config.RoleNames)
 	keysRequired     bool     // PollerOptions.APIKeysRequired
-	keysApply        bool     // the cluster's last known version has cross-cluster API keys
+
+	// The last GET / (identityCheck): its answer and result, when it was
+	// asked, and the answering node's version, which decides what the
+	// other checks ask (kept while the cluster is down, so that they are
+	// reported as unavailable rather than vanish).
+	identity       *Identity
+	identityResult CheckResult
+	identityAt     time.Time
+	version        esversion.Version
+	versionKnown   bool
+	lastUp         bool                // the last poll found the cluster up
+	lastVersions   []esversion.Version // the nodes' versions in the last census
 
 	// The slow schedules (check.go): when each last ran, what the listings
 	// read and their results (replayed between listings), and the series
@@ -136,11 +151,7 @@ type Poller struct {
 	trustTargets map[string]string
 
 	// mixedSince is when this poller first saw more than one node version.
-	mixedSince time.Time
-	// lastResolveMode remembers whether the cluster supports _resolve/cluster,
-	// so that a poll that cannot learn the version still reports the check.
-	lastResolveMode ResolveMode
-}
+	mixedSince time.Time}
 
 // PollerOptions are what a poller needs besides its cluster's configuration.
 type PollerOptions struct {

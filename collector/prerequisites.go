@@ -40,8 +40,8 @@ var prerequisitesCheck = &check{
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		var err *CheckError
 		major := 0
-		if v, perr := esversion.Parse(f.Identity.Version.Number); perr == nil {
-			major = v.Major
+		if p.versionKnown {
+			major = p.version.Major
 		}
 		f.Security, f.nodeLinks, f.License, err = p.client.prerequisites(ctx, major)
 		f.nodesOK = err == nil

@@ -210,6 +210,15 @@ func (r *Resolved) Denied() bool {
 	return ResolveErrorReason(r.Error) == ResolveErrorForbidden
 }
 
+// resolveMode is how the cluster's last known version answers
+// _resolve/cluster.
+func (p *Poller) resolveMode() ResolveMode {
+	if !p.versionKnown {
+		return ResolveUnsupported
+	}
+	return ResolveModeFor(p.version)
+}
+
 // resolveClusterCheck asks the cluster to contact each remote now, which
 // GET /_remote/info does not (its connected may only mean nothing needed
 // the link yet). Clusters before 8.13 have no such API: the check does not
@@ -218,20 +227,14 @@ var resolveClusterCheck = &check{
 	name:     CheckResolveCluster,
 	schedule: everyPoll,
 	families: []*Family{famLinkReachable, famLinkResolveError},
-	// The mode comes from GET /'s version; when GET / failed the last mode
-	// seen decides whether the check is reported (as unavailable).
+	// The mode comes from GET /'s last version, also when the cluster is
+	// down (the check is then reported as unavailable).
 	applies: func(p *Poller, f *Facts) bool {
-		if f.Identity != nil {
-			p.lastResolveMode = ResolveUnsupported
-			if v, err := esversion.Parse(f.Identity.Version.Number); err == nil {
-				p.lastResolveMode = ResolveModeFor(v)
-			}
-		}
-		return p.lastResolveMode != ResolveUnsupported
+		return p.resolveMode() != ResolveUnsupported
 	},
 	selfTimed: true,
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
-		mode := p.lastResolveMode
+		mode := p.resolveMode()
 		if mode == ResolvePerRemote {
 			switch {
 			case !f.linksKnown:

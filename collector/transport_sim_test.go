@@ -233,12 +233,12 @@ func TestProbesKeepTheirSchedule(t *testing.T) {
 	e.clock.advance(time.Minute)
 	before := e.sim.Cluster("paris").Requests()
 	_, second := e.poll("paris")
-	// GET /, _nodes, _remote/info, _resolve/cluster: no _ssl/certificates
-	// or _ccr/info between rounds, their last listings are replayed, and no
-	// _ccr/stats, which paris's basic license (known from the listings)
-	// would refuse.
-	if n := e.sim.Cluster("paris").Requests() - before; n != 4 {
-		t.Errorf("a poll between probe rounds sent %d requests, want 4", n)
+	// _nodes, _remote/info, _resolve/cluster: no GET / (identityDue), no
+	// _ssl/certificates or _ccr/info between rounds, their last listings
+	// are replayed, and no _ccr/stats, which paris's basic license (known
+	// from the listings) would refuse.
+	if n := e.sim.Cluster("paris").Requests() - before; n != 3 {
+		t.Errorf("a poll between probe rounds sent %d requests, want 3", n)
 	}
 	if got := mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates}); got != 1 {
 		t.Errorf("replayed ssl_certificates check_success %v, want 1", got)
@@ -279,9 +279,9 @@ func TestListingsKeepTheirScheduleWhileRemoteInfoFails(t *testing.T) {
 	e.clock.advance(time.Minute)
 	before := e.sim.Cluster("paris").Requests()
 	_, second := e.poll("paris")
-	// GET /, _nodes, _remote/info, _resolve/cluster; the listings are replayed.
-	if n := e.sim.Cluster("paris").Requests() - before; n != 4 {
-		t.Errorf("a poll one minute after the listings sent %d requests, want 4", n)
+	// _nodes, _remote/info, _resolve/cluster; GET / and the listings stand.
+	if n := e.sim.Cluster("paris").Requests() - before; n != 3 {
+		t.Errorf("a poll one minute after the listings sent %d requests, want 3", n)
 	}
 	if got := mustValue(t, second, "es_remote_exporter_check_success", map[string]string{"check": CheckSSLCertificates}); got != 1 {
 		t.Errorf("replayed ssl_certificates check_success %v, want 1", got)

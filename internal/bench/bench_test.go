@@ -223,6 +223,8 @@ func reportMemory(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	b.ReportMetric(float64(ms.StackInuse)/(1<<20), "stack-MB")
+	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
 }
 
 // BenchmarkSteadyState runs the daemon itself (internal/daemon: a loop per
@@ -287,6 +289,9 @@ func BenchmarkSteadyState(b *testing.B) {
 		// Measured before the check below, whose uncompressed scrape into
 		// memory would count 50 MB that no Prometheus scrape costs.
 		reportMemory(b)
+		if f := os.Getenv("BENCH_HEAPPROFILE"); f != "" {
+			writeHeapProfile(b, f)
+		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		body := rec.Body.String()
@@ -296,6 +301,21 @@ func BenchmarkSteadyState(b *testing.B) {
 		if failed := checkFailed.FindString(body); failed != "" {
 			b.Fatalf("a check failed in steady state: %s", failed)
 		}
+	}
+}
+
+// writeHeapProfile writes the live heap after a GC to file (the steady
+// state's, when BENCH_HEAPPROFILE names a file).
+func writeHeapProfile(b *testing.B, file string) {
+	b.Helper()
+	out, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(out, 0); err != nil {
+		b.Fatal(err)
 	}
 }
 
