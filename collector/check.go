@@ -187,10 +187,10 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	if ran[slowListing] && listingDue {
 		p.lastSlow = f.SlowFacts
 		p.lastListing = p.now()
-		p.slowText = renderSchedule(slowListing, p, f)
+		p.slowText = renderSchedule(slowListing, p, f, p.slowText)
 	}
 	if roundDue {
-		p.roundText = renderSchedule(slowRound, p, f)
+		p.roundText = renderSchedule(slowRound, p, f, p.roundText)
 		p.trustTargets, p.lastRound = linkTargets(f.Analyses), f.round.at
 		// A monitored remote that has not been polled yet (at start-up) has
 		// no view to judge against: run the round again next poll rather
@@ -243,23 +243,26 @@ func (p *Poller) due(last time.Time) bool {
 	return p.probeInterval <= 0 || last.IsZero() || p.now().Sub(last) >= p.probeInterval
 }
 
-// renderSchedule renders the families of the checks on one slow schedule,
-// once per run of that schedule; snapshots share the text read-only.
-func renderSchedule(s schedule, p *Poller, f *Facts) [][]byte {
+// renderSchedule renders the families of the checks on one schedule, once
+// per run of that schedule; snapshots share the text read-only, and a
+// family whose lines did not change since prev (the schedule's last render)
+// keeps its text.
+func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 	r := newRenderer()
 	for _, c := range checks {
 		if c.schedule == s && c.render != nil {
 			c.render(p, f, r.add)
 		}
 	}
-	return r.render()
+	return r.renderReusing(prev)
 }
 
 // snapshot renders this poll's every-poll families and adds the standing
 // text of the slow schedules (none while the cluster does not answer: its
 // links are not known then either).
 func (p *Poller) snapshot(f *Facts) *Snapshot {
-	fams := renderSchedule(everyPoll, p, f)
+	p.pollText = renderSchedule(everyPoll, p, f, p.pollText)
+	fams := slices.Clone(p.pollText)
 	if f.Up {
 		for _, text := range [][][]byte{p.slowText, p.roundText} {
 			for i, b := range text {

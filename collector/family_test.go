@@ -75,18 +75,49 @@ func TestRendererKeepsTheFirstOfRepeatedSeries(t *testing.T) {
 	r.add(famLinkSkipUnavailable, 1, "c", "r") // same labels, other family
 	out := r.render()
 	got := string(out[famLinkConnected.index])
-	want := "es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 1\nes_remote_link_connected{es_cluster=\"c\",remote=\"r2\"} 0\n"
+	// Lines leave the name out; the scrape writes it (Store.WriteText).
+	want := "{es_cluster=\"c\",remote=\"r\"} 1\n{es_cluster=\"c\",remote=\"r2\"} 0\n"
 	if got != want {
 		t.Errorf("rendered:\n%s\nwant:\n%s", got, want)
 	}
-	if got := string(out[famLinkSkipUnavailable.index]); got != "es_remote_link_skip_unavailable{es_cluster=\"c\",remote=\"r\"} 1\n" {
+	if got := string(out[famLinkSkipUnavailable.index]); got != "{es_cluster=\"c\",remote=\"r\"} 1\n" {
 		t.Errorf("other family: %q", got)
 	}
 	// A second renderer from the pool starts empty: no series is "seen".
 	r = newRenderer()
 	r.add(famLinkConnected, 1, "c", "r")
-	if got := string(r.render()[famLinkConnected.index]); got != "es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 1\n" {
+	if got := string(r.render()[famLinkConnected.index]); got != "{es_cluster=\"c\",remote=\"r\"} 1\n" {
 		t.Errorf("pooled renderer kept state: %q", got)
+	}
+}
+
+// TestRenderReusesUnchangedFamilies: a family whose lines are the same as
+// in the previous render keeps the previous text (no copy), one that
+// changed gets its own, and the scrape writes each line under its name.
+func TestRenderReusesUnchangedFamilies(t *testing.T) {
+	render := func(connected float64, prev [][]byte) [][]byte {
+		r := newRenderer()
+		r.add(famLinkConnected, connected, "c", "r")
+		r.add(famLinkSkipUnavailable, 1, "c", "r")
+		return r.renderReusing(prev)
+	}
+	first := render(1, nil)
+	second := render(0, first)
+	same, changed := famLinkSkipUnavailable.index, famLinkConnected.index
+	if &second[same][0] != &first[same][0] {
+		t.Error("an unchanged family was copied instead of shared")
+	}
+	if string(first[changed]) != "{es_cluster=\"c\",remote=\"r\"} 1\n" || string(second[changed]) != "{es_cluster=\"c\",remote=\"r\"} 0\n" {
+		t.Errorf("a changed family: first %q, then %q", first[changed], second[changed])
+	}
+	var buf strings.Builder
+	if err := storeOf(&Snapshot{Cluster: "c", families: second}).WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 0\n", "es_remote_link_skip_unavailable{es_cluster=\"c\",remote=\"r\"} 1\n"} {
+		if !strings.Contains(buf.String(), line) {
+			t.Errorf("the scrape lacks %q:\n%s", line, buf.String())
+		}
 	}
 }
 

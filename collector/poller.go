@@ -145,6 +145,7 @@ type Poller struct {
 	lastSlow               SlowFacts
 	lastSlowChecks         []CheckResult
 	slowText, roundText    [][]byte
+	pollText               [][]byte // the every-poll families' last render
 	retrySlow              bool // the last round waited for a monitored remote
 	// trustTargets maps each link to the monitored cluster behind it as of
 	// the last slow round; a change triggers a new round.

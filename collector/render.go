@@ -14,16 +14,20 @@ import (
 // ends, instead of on every scrape: a scrape of 10,000 links then copies a few
 // megabytes instead of gathering, sorting and encoding 80,000 metric structs,
 // and a snapshot holds compact text instead of one protobuf struct per label.
-// The tests parse this output with client_golang's expfmt, lint it with
-// testutil and promtool, and compare it with golden files.
+// A snapshot's lines leave out the metric name, which the scrape writes in
+// front of each (Store.WriteText): the names were a third of the text, and
+// so of the memory snapshots hold. The tests parse the scraped output with
+// client_golang's expfmt, lint it with testutil and promtool, and compare it
+// with golden files.
 
-// renderer accumulates one snapshot's sample lines per family (samples keep
+// renderer accumulates one snapshot's sample lines per family, each line
+// the labels and value without the metric name (samples keep
 // the order they are added in; callers add them in a deterministic order:
 // links by alias, checks in run order, reasons sorted, which is all the
 // format and the golden tests need). It writes into scratch buffers borrowed
-// from a pool, and render copies them into one block of exactly the
-// rendered size: a snapshot keeps no growth slack, which across thousands of
-// clusters adds up to megabytes, and costs one allocation.
+// from a pool, and render copies them out at exactly the rendered size: a
+// snapshot keeps no growth slack, which across thousands of clusters adds up
+// to megabytes.
 //
 // A series is rendered at most once per renderer, whatever Elasticsearch
 // sends (a seed listed twice, a certificate repeated in a chain, two nodes
@@ -71,7 +75,6 @@ func (r *renderer) add(f *Family, v float64, labelValues ...string) {
 	}
 	b := r.families[f.index]
 	start := len(b)
-	b = append(b, f.Name...)
 	if len(labelValues) > 0 {
 		b = append(b, '{')
 		for k, pos := range f.order {
@@ -107,18 +110,24 @@ func (r *renderer) sameSeries(b []byte, at int, series []byte) bool {
 // render returns, per family index, the family's sample lines (nil where
 // the family has no samples), copied out of the scratch buffers; the
 // snapshot owns them from now on. The renderer is done after it.
-func (r *renderer) render() [][]byte {
-	total := 0
-	for _, b := range r.families {
-		total += len(b)
-	}
-	block := make([]byte, 0, total)
+func (r *renderer) render() [][]byte { return r.renderReusing(nil) }
+
+// renderReusing is render that shares, instead of copying, each family whose
+// lines are the same as in prev (the last render of the same families, nil
+// for none): from one poll to the next most are, and rendered text is never
+// written again once rendered. Each copied family gets an allocation of its
+// own, so that text that changed is freed even while the families rendered
+// with it live on.
+func (r *renderer) renderReusing(prev [][]byte) [][]byte {
 	out := make([][]byte, len(r.families))
 	for i, b := range r.families {
-		if len(b) > 0 {
-			start := len(block)
-			block = append(block, b...)
-			out[i] = block[start:len(block):len(block)]
+		switch {
+		case len(b) == 0:
+		case prev != nil && bytes.Equal(b, prev[i]):
+			out[i] = prev[i]
+		default:
+			out[i] = make([]byte, len(b))
+			copy(out[i], b)
 		}
 	}
 	r.scratch.families = r.families // keep what the buffers grew to

@@ -70,7 +70,7 @@ func (s *Store) WriteText(w io.Writer) error {
 	s.mu.RLock()
 	snaps := slices.Clone(s.sorted)
 	s.mu.RUnlock()
-	bw := bufio.NewWriterSize(w, 64<<10)
+	out := textWriter{w: w, buf: make([]byte, 0, 64<<10)}
 	for _, i := range familyOrder {
 		def := families[i]
 		header := false
@@ -81,12 +81,46 @@ func (s *Store) WriteText(w io.Writer) error {
 			}
 			if !header {
 				header = true
-				bw.WriteString("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
+				out.write("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
 			}
-			bw.Write(text)
+			for len(text) > 0 { // each line lacks the name (render.go)
+				end := bytes.IndexByte(text, '\n') + 1
+				out.line(def.Name, text[:end])
+				text = text[end:]
+			}
 		}
 	}
-	return bw.Flush()
+	return out.flush()
+}
+
+// textWriter buffers exposition text for WriteText: a line is its family's
+// name and the snapshot's rest of the line, appended in one step.
+type textWriter struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (t *textWriter) line(name string, rest []byte) {
+	if len(t.buf)+len(name)+len(rest) > cap(t.buf) {
+		t.flush()
+	}
+	t.buf = append(append(t.buf, name...), rest...)
+}
+
+func (t *textWriter) write(s string) {
+	if len(t.buf)+len(s) > cap(t.buf) {
+		t.flush()
+	}
+	t.buf = append(t.buf, s...)
+}
+
+func (t *textWriter) flush() error {
+	if t.err == nil && len(t.buf) > 0 {
+		_, t.err = t.w.Write(t.buf)
+	}
+	t.buf = t.buf[:0]
+	return t.err
 }
 
 // Gather implements prometheus.Gatherer by parsing WriteText's output. It is
