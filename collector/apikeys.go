@@ -153,7 +153,7 @@ var apiKeysCheck = &check{
 		}
 		return nil
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		if f.APIKeys == nil {
 			return
 		}
@@ -166,11 +166,11 @@ var apiKeysCheck = &check{
 			}
 			counts[k.Status(now)]++
 			if !k.Invalidated && !k.Expiration.IsZero() {
-				add(famCCKeyExpiry, unixSeconds(k.Expiration), p.name, k.ID, k.Name)
+				out.add(famCCKeyExpiry, unixSeconds(k.Expiration), p.name, k.ID, k.Name)
 			}
 		}
 		for _, st := range keyStatuses {
-			add(famCCKeys, counts[st], p.name, st)
+			out.add(famCCKeys, counts[st], p.name, st)
 		}
 	},
 }

@@ -351,18 +351,18 @@ var ccrCheck = &check{
 	applies: func(_ *Poller, f *Facts) bool {
 		return !f.linksKnown || len(f.Links) > 0 || (f.CCRInfo != nil && len(f.CCRInfo.Followers) > 0)
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		c := f.CCR
 		if c == nil || c.Unlicensed || c.NotInstalled {
 			return
 		}
-		add(famCCRAutoFailed, c.AutoFollowFailed, p.name)
-		add(famCCRAutoSucceeded, c.AutoFollowSucceeded, p.name)
-		add(famCCRAutoFailedRemote, c.AutoFollowFailedRemoteState, p.name)
-		add(famCCRAutoRecentErrors, float64(c.AutoFollowRecentErrors), p.name)
+		out.add(famCCRAutoFailed, c.AutoFollowFailed, p.name)
+		out.add(famCCRAutoSucceeded, c.AutoFollowSucceeded, p.name)
+		out.add(famCCRAutoFailedRemote, c.AutoFollowFailedRemoteState, p.name)
+		out.add(famCCRAutoRecentErrors, float64(c.AutoFollowRecentErrors), p.name)
 		perLink := map[string]map[string]float64{}
 		for _, fo := range c.Followers {
-			add(famCCRFollowerInfo, 1, p.name, fo.Remote, fo.Index, fo.Leader, fo.Status)
+			out.add(famCCRFollowerInfo, 1, p.name, fo.Remote, fo.Index, fo.Leader, fo.Status)
 			if perLink[fo.Remote] == nil {
 				perLink[fo.Remote] = map[string]float64{}
 			}
@@ -370,16 +370,16 @@ var ccrCheck = &check{
 			if !fo.Stats {
 				continue
 			}
-			add(famCCRLag, float64(fo.Lag), p.name, fo.Remote, fo.Index)
-			add(famCCRSinceRead, fo.SinceLastRead, p.name, fo.Remote, fo.Index)
-			add(famCCRFatal, boolFloat(fo.Fatal), p.name, fo.Remote, fo.Index)
-			add(famCCRFailedReads, fo.FailedReads, p.name, fo.Remote, fo.Index)
-			add(famCCRFailedWrites, fo.FailedWrites, p.name, fo.Remote, fo.Index)
-			add(famCCROpsWritten, fo.OpsWritten, p.name, fo.Remote, fo.Index)
+			out.add(famCCRLag, float64(fo.Lag), p.name, fo.Remote, fo.Index)
+			out.add(famCCRSinceRead, fo.SinceLastRead, p.name, fo.Remote, fo.Index)
+			out.add(famCCRFatal, boolFloat(fo.Fatal), p.name, fo.Remote, fo.Index)
+			out.add(famCCRFailedReads, fo.FailedReads, p.name, fo.Remote, fo.Index)
+			out.add(famCCRFailedWrites, fo.FailedWrites, p.name, fo.Remote, fo.Index)
+			out.add(famCCROpsWritten, fo.OpsWritten, p.name, fo.Remote, fo.Index)
 		}
 		for _, remote := range slices.Sorted(maps.Keys(perLink)) {
 			for _, st := range ccrStatuses {
-				add(famLinkCCRFollowers, perLink[remote][st], p.name, remote, st)
+				out.add(famLinkCCRFollowers, perLink[remote][st], p.name, remote, st)
 			}
 		}
 	},

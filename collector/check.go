@@ -42,7 +42,7 @@ type check struct {
 	run func(ctx context.Context, p *Poller, f *Facts) *CheckError
 	// render adds the check's samples. Checks on a slow schedule render
 	// when they run, and the text stands until they run again.
-	render func(p *Poller, f *Facts, add emit)
+	render func(p *Poller, f *Facts, out *renderer)
 }
 
 // schedule says when a check runs.
@@ -251,7 +251,7 @@ func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 	r := newRenderer()
 	for _, c := range checks {
 		if c.schedule == s && c.render != nil {
-			c.render(p, f, r.add)
+			c.render(p, f, r)
 		}
 	}
 	return r.renderReusing(prev)
@@ -362,18 +362,18 @@ var (
 var checkOutcomes = &check{
 	schedule: everyPoll,
 	families: []*Family{famCheckSuccess, famCheckDuration, famLastSuccess, famCheckFailures},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, c := range f.Checks {
-			add(famCheckSuccess, boolFloat(c.Err == nil), p.name, c.Check)
+			out.add(famCheckSuccess, boolFloat(c.Err == nil), p.name, c.Check)
 			if c.Err == nil || c.Err.Reason != ReasonUnavailable {
-				add(famCheckDuration, c.Duration.Seconds(), p.name, c.Check)
+				out.add(famCheckDuration, c.Duration.Seconds(), p.name, c.Check)
 			}
 			if t, ok := p.lastSuccess[c.Check]; ok {
-				add(famLastSuccess, unixSeconds(t), p.name, c.Check)
+				out.add(famLastSuccess, unixSeconds(t), p.name, c.Check)
 			}
 			byReason := p.failures[c.Check]
 			for _, reason := range slices.Sorted(maps.Keys(byReason)) {
-				add(famCheckFailures, byReason[reason], p.name, c.Check, string(reason))
+				out.add(famCheckFailures, byReason[reason], p.name, c.Check, string(reason))
 			}
 		}
 	},

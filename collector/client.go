@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net"
@@ -107,6 +108,10 @@ type Client struct {
 	multi bool
 	// log receives each request at debug level; nil = none.
 	log *slog.Logger
+	// What the every-poll requests' last answers were made into.
+	nodesMemo      answerMemo[nodesAnswer]
+	remoteInfoMemo answerMemo[[]RemoteLink]
+	resolveMemo    answerMemo[[]Resolved]
 }
 
 // NewClient builds the HTTP client for one configured cluster. TLS files are
@@ -299,14 +304,26 @@ func (firstLiveSelector) Select(conns []*elastictransport.Connection) (*elastict
 // do runs one request under ctx and decodes a 2xx JSON body into out.
 // Everything else comes back as a classified *CheckError.
 func (c *Client) do(ctx context.Context, what string, req esapi.Request, out any) *CheckError {
-	return c.doAllowing(ctx, what, req, out)
+	return c.request(ctx, what, req, jsonInto(out))
 }
 
 // doAllowing is do for an API whose answer with one of the given statuses
 // is an answer, not an error (GET /_security/role/<names>: 404 with {} when
 // none exists); such a body is decoded like a 2xx one when Elasticsearch
 // sent it.
-func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request, out any, answers ...int) (cerr *CheckError) {
+func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request, out any, answers ...int) *CheckError {
+	return c.request(ctx, what, req, jsonInto(out), answers...)
+}
+
+func jsonInto(out any) func([]byte) error {
+	return func(body []byte) error { return json.Unmarshal(body, out) }
+}
+
+// request runs one request under ctx and hands a 2xx body (or one with a
+// status in answers, from Elasticsearch) to decode; the body is valid only
+// during the call. Everything else, and decode's error, comes back as a
+// classified *CheckError.
+func (c *Client) request(ctx context.Context, what string, req esapi.Request, decode func(body []byte) error, answers ...int) (cerr *CheckError) {
 	var tried *attempts
 	if c.multi {
 		tried = &attempts{}
@@ -372,8 +389,40 @@ func (c *Client) doAllowing(ctx context.Context, what string, req esapi.Request,
 	if res.Header.Get("X-Elastic-Product") != "Elasticsearch" {
 		return classifyTransportError(ctx, what, errors.New(unknownProductMsg))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := decode(body); err != nil {
 		return invalidBody(what, body, err)
 	}
 	return nil
+}
+
+// answerMemo remembers what was made of one request's last answer, so that
+// an answer identical to the last one (most polls: link and node states
+// rarely change between them) is not decoded again. Answers are recognised
+// by length and a 64-bit hash with a per-process random seed: two different
+// answers of one request passing for each other has a chance of 2^-64 per
+// poll. The value is shared with the facts of the polls that made and reused
+// it, which treat it as read-only. Not safe for concurrent use: a poller runs
+// one poll at a time.
+type answerMemo[T any] struct {
+	size int
+	sum  uint64
+	val  T
+	set  bool
+}
+
+var answerSeed = maphash.MakeSeed()
+
+// decode returns parse(body), or the value made of the same answer last time.
+func (m *answerMemo[T]) decode(body []byte, parse func([]byte) (T, error)) (T, error) {
+	sum := maphash.Bytes(answerSeed, body)
+	if m.set && m.size == len(body) && m.sum == sum {
+		return m.val, nil
+	}
+	v, err := parse(body)
+	if err != nil {
+		*m = answerMemo[T]{}
+		return v, err
+	}
+	*m = answerMemo[T]{size: len(body), sum: sum, val: v, set: true}
+	return v, nil
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"context"
+	"errors"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"io"
 	"log/slog"
@@ -162,4 +163,39 @@ func closedURL(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return "http://" + addr
+}
+
+// TestAnswerMemo: an answer identical to the last is not parsed again and
+// gives the same value; any other answer (even of the same length) is
+// parsed; a failed parse forgets the last answer.
+func TestAnswerMemo(t *testing.T) {
+	var m answerMemo[[]string]
+	parses := 0
+	parse := func(body []byte) ([]string, error) {
+		parses++
+		if string(body) == "bad" {
+			return nil, errors.New("bad answer")
+		}
+		return []string{string(body)}, nil
+	}
+	for i, step := range []struct {
+		body       string
+		want       string
+		wantParses int
+	}{
+		{`{"a":1}`, `{"a":1}`, 1},
+		{`{"a":1}`, `{"a":1}`, 1}, // the same answer: reused
+		{`{"a":2}`, `{"a":2}`, 2}, // same length, other bytes
+		{`{"a":2}`, `{"a":2}`, 2},
+		{"bad", "", 3},
+		{`{"a":2}`, `{"a":2}`, 4}, // after a failure the answer is parsed again
+	} {
+		got, err := m.decode([]byte(step.body), parse)
+		if (err != nil) != (step.want == "") || (err == nil && got[0] != step.want) {
+			t.Errorf("step %d: got %v, %v; want %q", i, got, err, step.want)
+		}
+		if parses != step.wantParses {
+			t.Errorf("step %d: %d parses, want %d", i, parses, step.wantParses)
+		}
+	}
 }

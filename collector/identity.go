@@ -68,10 +68,10 @@ var identityCheck = &check{
 		}
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
-		add(famClusterUp, boolFloat(f.Up), p.name)
+	render: func(p *Poller, f *Facts, out *renderer) {
+		out.add(famClusterUp, boolFloat(f.Up), p.name)
 		if id := f.Identity; id != nil {
-			add(famClusterInfo, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
+			out.add(famClusterInfo, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
 		}
 	},
 }

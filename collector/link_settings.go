@@ -58,17 +58,17 @@ var clusterSettingsCheck = &check{
 		p.logLinkSettings(f.LinkSettings)
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		if f.RemoteClientNodes >= 0 {
-			add(famRemoteClientNodes, float64(f.RemoteClientNodes), p.name)
+			out.add(famRemoteClientNodes, float64(f.RemoteClientNodes), p.name)
 		}
 		for _, ls := range f.LinkSettings {
-			add(famLinkSettingsNodes, float64(ls.Defined), p.name, ls.Alias, ls.Source)
+			out.add(famLinkSettingsNodes, float64(ls.Defined), p.name, ls.Alias, ls.Source)
 			for _, c := range ls.Conflicts {
-				add(famLinkSettingConflict, 1, p.name, ls.Alias, c.Setting, c.Kind)
+				out.add(famLinkSettingConflict, 1, p.name, ls.Alias, c.Setting, c.Kind)
 			}
 			for _, k := range slices.Sorted(maps.Keys(ls.Deprecated)) {
-				add(famLinkDeprecatedSetting, float64(len(ls.Deprecated[k])), p.name, ls.Alias, k)
+				out.add(famLinkDeprecatedSetting, float64(len(ls.Deprecated[k])), p.name, ls.Alias, k)
 			}
 		}
 	},

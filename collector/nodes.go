@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"sort"
@@ -82,14 +83,33 @@ func (f NodeFailure) String() string {
 // cluster server address, which API-key links dial (NodesInfoMetrics gained
 // REMOTE_CLUSTER_SERVER then; an older node refuses the unknown metric).
 func (c *Client) nodes(ctx context.Context, withRCS bool) ([]Node, NodesHeader, *CheckError) {
-	var raw nodesInfo
 	metric := "_none"
 	if withRCS {
 		metric = "remote_cluster_server"
 	}
 	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{metric}}
-	if err := c.do(ctx, "GET /_nodes/_all/"+metric, req, &raw); err != nil {
+	var answer nodesAnswer
+	err := c.request(ctx, "GET /_nodes/_all/"+metric, req, func(body []byte) (err error) {
+		answer, err = c.nodesMemo.decode(body, parseNodes)
+		return err
+	})
+	if err != nil {
 		return nil, NodesHeader{}, err
+	}
+	return answer.nodes, answer.header, nil
+}
+
+// nodesAnswer is what a nodes answer is made into: the nodes by name, and
+// its header.
+type nodesAnswer struct {
+	nodes  []Node
+	header NodesHeader
+}
+
+func parseNodes(body []byte) (nodesAnswer, error) {
+	var raw nodesInfo
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nodesAnswer{}, err
 	}
 	out := make([]Node, 0, len(raw.Nodes))
 	for _, n := range raw.Nodes {
@@ -99,7 +119,7 @@ func (c *Client) nodes(ctx context.Context, withRCS bool) ([]Node, NodesHeader, 
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, raw.Header, nil
+	return nodesAnswer{nodes: out, header: raw.Header}, nil
 }
 
 var (
@@ -152,22 +172,22 @@ var nodesCheck = &check{
 		p.localVersions(f, err == nil)
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		if f.NodesFailed >= 0 && f.Up {
-			add(famNodesFailed, float64(f.NodesFailed), p.name)
+			out.add(famNodesFailed, float64(f.NodesFailed), p.name)
 		}
 		if len(f.Nodes) > 0 {
 			perVersion := map[string]float64{}
 			for _, n := range f.Nodes {
 				perVersion[n.Version]++
-				add(famNodeInfo, 1, p.name, n.Name, n.Version, strings.Join(n.Roles, ","))
+				out.add(famNodeInfo, 1, p.name, n.Name, n.Version, strings.Join(n.Roles, ","))
 			}
 			for _, v := range slices.Sorted(maps.Keys(perVersion)) {
-				add(famClusterNodes, perVersion[v], p.name, v)
+				out.add(famClusterNodes, perVersion[v], p.name, v)
 			}
 		}
 		if !p.mixedSince.IsZero() {
-			add(famMixedSince, unixSeconds(p.mixedSince), p.name)
+			out.add(famMixedSince, unixSeconds(p.mixedSince), p.name)
 		}
 	},
 }

@@ -28,8 +28,8 @@ type Facts struct {
 	// stands (identityCheck); nil when the cluster is down or locked out.
 	Identity *Identity
 	// Up: the cluster answered this poll and authorised the exporter.
-	Up bool
-	Nodes    []Node
+	Up    bool
+	Nodes []Node
 	// NodesFailed counts the nodes that did not answer the nodes check
 	// (-1 when the check failed or did not run): the census missed them.
 	NodesFailed int
@@ -146,13 +146,14 @@ type Poller struct {
 	lastSlowChecks         []CheckResult
 	slowText, roundText    [][]byte
 	pollText               [][]byte // the every-poll families' last render
-	retrySlow              bool // the last round waited for a monitored remote
+	retrySlow              bool     // the last round waited for a monitored remote
 	// trustTargets maps each link to the monitored cluster behind it as of
 	// the last slow round; a change triggers a new round.
 	trustTargets map[string]string
 
 	// mixedSince is when this poller first saw more than one node version.
-	mixedSince time.Time}
+	mixedSince time.Time
+}
 
 // PollerOptions are what a poller needs besides its cluster's configuration.
 type PollerOptions struct {

@@ -56,12 +56,12 @@ var prerequisitesCheck = &check{
 		}
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, n := range f.Security {
-			add(famNodeSecurity, boolFloat(n.SecurityEnabled), p.name, n.Node)
-			add(famNodeTransportTLS, boolFloat(n.TransportTLS), p.name, n.Node)
+			out.add(famNodeSecurity, boolFloat(n.SecurityEnabled), p.name, n.Node)
+			out.add(famNodeTransportTLS, boolFloat(n.TransportTLS), p.name, n.Node)
 			if v, err := esversion.Parse(n.Version); err == nil && v.AtLeast(8, 10) {
-				add(famNodeRCS, boolFloat(n.RemoteClusterServer), p.name, n.Node) // there is none before
+				out.add(famNodeRCS, boolFloat(n.RemoteClusterServer), p.name, n.Node) // there is none before
 			}
 		}
 	},

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -55,9 +56,17 @@ func (l *RemoteLink) Auth() string {
 	return "certificate"
 }
 
-func (c *Client) remoteInfo(ctx context.Context) ([]RemoteLink, *CheckError) {
+func (c *Client) remoteInfo(ctx context.Context) (links []RemoteLink, cerr *CheckError) {
+	cerr = c.request(ctx, "GET /_remote/info", esapi.ClusterRemoteInfoRequest{}, func(body []byte) (err error) {
+		links, err = c.remoteInfoMemo.decode(body, parseRemoteInfo)
+		return err
+	})
+	return links, cerr
+}
+
+func parseRemoteInfo(body []byte) ([]RemoteLink, error) {
 	var raw map[string]*RemoteLink
-	if err := c.do(ctx, "GET /_remote/info", esapi.ClusterRemoteInfoRequest{}, &raw); err != nil {
+	if err := json.Unmarshal(body, &raw); err != nil {
 		return nil, err
 	}
 	return normalizeRemoteInfo(raw)
@@ -65,11 +74,11 @@ func (c *Client) remoteInfo(ctx context.Context) ([]RemoteLink, *CheckError) {
 
 // normalizeRemoteInfo turns the alias-keyed map (hash-ordered by
 // Elasticsearch) into a slice sorted by alias, so that snapshots are stable.
-func normalizeRemoteInfo(raw map[string]*RemoteLink) ([]RemoteLink, *CheckError) {
+func normalizeRemoteInfo(raw map[string]*RemoteLink) ([]RemoteLink, error) {
 	links := make([]RemoteLink, 0, len(raw))
 	for alias, l := range raw {
 		if l == nil {
-			return nil, invalidBody("GET /_remote/info", nil, fmt.Errorf("remote %q is null", alias))
+			return nil, fmt.Errorf("remote %q is null", alias)
 		}
 		l.Alias = alias
 		if l.Mode == "" {
@@ -122,13 +131,13 @@ var remoteInfoCheck = &check{
 		f.linksKnown = err == nil
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Links {
 			l := &f.Links[i]
-			add(famLinkConnected, boolFloat(l.Connected), p.name, l.Alias)
-			add(famLinkSkipUnavailable, boolFloat(l.SkipUnavailable), p.name, l.Alias)
+			out.add(famLinkConnected, boolFloat(l.Connected), p.name, l.Alias)
+			out.add(famLinkSkipUnavailable, boolFloat(l.SkipUnavailable), p.name, l.Alias)
 			if d, err := ParseTimeValue(l.InitialConnectTimeout); err == nil {
-				add(famLinkInitialConnectTimeout, d.Seconds(), p.name, l.Alias)
+				out.add(famLinkInitialConnectTimeout, d.Seconds(), p.name, l.Alias)
 			}
 			for _, o := range []struct {
 				f *Family
@@ -136,10 +145,10 @@ var remoteInfoCheck = &check{
 			}{{famLinkNodesConnected, l.NumNodesConnected}, {famLinkMaxConnections, l.MaxConnectionsPerCluster},
 				{famLinkProxySocketsConnected, l.NumProxySocketsConnected}, {famLinkMaxProxySockets, l.MaxProxySocketConnections}} {
 				if o.v != nil {
-					add(o.f, *o.v, p.name, l.Alias)
+					out.add(o.f, *o.v, p.name, l.Alias)
 				}
 			}
-			add(famLinkInfo, 1, p.name, l.Alias, l.Mode, l.Auth(),
+			out.add(famLinkInfo, 1, p.name, l.Alias, l.Mode, l.Auth(),
 				strings.Join(l.Seeds, ","), deref(l.ProxyAddress), deref(l.ServerName))
 		}
 	},

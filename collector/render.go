@@ -64,10 +64,6 @@ func newRenderer() *renderer {
 	return &renderer{families: s.families, scratch: s}
 }
 
-// emit is how a check renders its samples: the family, the value, and the
-// label values in the family's label order.
-type emit = func(f *Family, v float64, labelValues ...string)
-
 // add renders one sample of f.
 func (r *renderer) add(f *Family, v float64, labelValues ...string) {
 	if len(labelValues) != len(f.Labels) {
@@ -141,6 +137,9 @@ func (r *renderer) renderReusing(prev [][]byte) [][]byte {
 func appendEscapedLabelValue(b []byte, s string) []byte {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexAny(s, "\\\"\n") < 0 {
+		return append(b, s...) // nearly every value: nothing to escape
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

@@ -3,6 +3,7 @@ package collector
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 	"sync"
@@ -88,12 +89,13 @@ func (c *Client) resolveCluster(ctx context.Context, mode ResolveMode, aliases [
 	case ResolveNoIndex:
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		var raw map[string]*Resolved
+		var out []Resolved
 		req := esapi.IndicesResolveClusterRequest{Timeout: resolveTimeout(timeout)}
-		if err := c.do(rctx, "GET /_resolve/cluster", req, &raw); err != nil {
-			return nil, err
-		}
-		return normalizeResolved(raw)
+		err := c.request(rctx, "GET /_resolve/cluster", req, func(body []byte) (err error) {
+			out, err = c.resolveMemo.decode(body, parseResolved)
+			return err
+		})
+		return out, err
 	case ResolvePerRemote:
 		return c.resolvePerRemote(ctx, aliases, timeout)
 	}
@@ -142,7 +144,15 @@ func (c *Client) resolvePerRemote(ctx context.Context, aliases []string, timeout
 	return out, nil
 }
 
-func normalizeResolved(raw map[string]*Resolved) ([]Resolved, *CheckError) {
+func parseResolved(body []byte) ([]Resolved, error) {
+	var raw map[string]*Resolved
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, err
+	}
+	return normalizeResolved(raw), nil
+}
+
+func normalizeResolved(raw map[string]*Resolved) []Resolved {
 	out := make([]Resolved, 0, len(raw))
 	for alias, r := range raw {
 		if alias == localAlias || r == nil {
@@ -152,7 +162,7 @@ func normalizeResolved(raw map[string]*Resolved) ([]Resolved, *CheckError) {
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
-	return out, nil
+	return out
 }
 
 var (
@@ -252,15 +262,15 @@ var resolveClusterCheck = &check{
 		p.logResolveErrors(f.Resolved)
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Resolved {
 			r := &f.Resolved[i]
 			reason := ResolveErrorReason(r.Error)
 			if reason != "" {
-				add(famLinkResolveError, 1, p.name, r.Alias, reason)
+				out.add(famLinkResolveError, 1, p.name, r.Alias, reason)
 			}
 			if reason != ResolveErrorForbidden || r.Connected {
-				add(famLinkReachable, boolFloat(r.Connected), p.name, r.Alias)
+				out.add(famLinkReachable, boolFloat(r.Connected), p.name, r.Alias)
 			}
 		}
 	},

@@ -77,13 +77,13 @@ var roleFitCheck = &check{
 		p.logRoles(f.RoleFindings)
 		return nil
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, rf := range f.RoleFindings {
 			for _, st := range RoleStatuses {
-				add(famLinkRoleStatus, boolFloat(rf.Status == st), p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), st)
+				out.add(famLinkRoleStatus, boolFloat(rf.Status == st), p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), st)
 			}
 			for _, m := range rf.Result.Missing {
-				add(famLinkRoleMissingPrivilege, 1, p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), m.String())
+				out.add(famLinkRoleMissingPrivilege, 1, p.name, rf.Alias, rf.Role, string(rf.Purpose), string(rf.Side), m.String())
 			}
 		}
 	},

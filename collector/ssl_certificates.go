@@ -58,7 +58,7 @@ var sslCertificatesCheck = &check{
 		}
 		return err
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		// 7.x lists certificates in hash order: sort so series keep their place.
 		certs := slices.Clone(f.Certificates)
 		slices.SortFunc(certs, func(a, b SSLCertificate) int {
@@ -67,12 +67,12 @@ var sslCertificatesCheck = &check{
 		})
 		for _, c := range certs {
 			if t, ok := c.NotAfter(); ok {
-				add(famClusterCertNotAfter, unixSeconds(t), p.name, c.Node, deref(c.Path), c.Format, deref(c.Alias),
+				out.add(famClusterCertNotAfter, unixSeconds(t), p.name, c.Node, deref(c.Path), c.Format, deref(c.Alias),
 					c.SubjectDN, c.Issuer, c.SerialNumber, fmt.Sprint(c.HasPrivateKey))
 			}
 		}
 		for _, l := range f.Listings {
-			add(famCertListing, boolFloat(l.Err == nil), p.name, l.Node)
+			out.add(famCertListing, boolFloat(l.Err == nil), p.name, l.Node)
 		}
 	},
 }

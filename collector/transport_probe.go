@@ -195,22 +195,22 @@ var transportProbeCheck = &check{
 		f.round = p.probeTransport(ctx, f)
 		return nil
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		round := f.round
-		add(famLastProbe, unixSeconds(round.at), p.name)
+		out.add(famLastProbe, unixSeconds(round.at), p.name)
 		for _, r := range round.local {
-			add(famLocalProbeSuccess, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
+			out.add(famLocalProbeSuccess, boolFloat(len(r.Chain) > 0), p.name, r.Addr)
 			for i, c := range r.Chain {
-				add(famLocalPresentedNotAfter, unixSeconds(c.NotAfter), p.name, r.Addr, trust.ChainRole(i, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
+				out.add(famLocalPresentedNotAfter, unixSeconds(c.NotAfter), p.name, r.Addr, trust.ChainRole(i, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
 			}
 		}
 		for i := range f.Links {
 			alias := f.Links[i].Alias
 			for _, r := range round.links[alias] {
-				add(famLinkProbeSuccess, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
-				add(famLinkProbeInfo, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
+				out.add(famLinkProbeSuccess, boolFloat(len(r.Chain) > 0), p.name, alias, r.Addr)
+				out.add(famLinkProbeInfo, 1, p.name, alias, r.Addr, r.VersionName(), string(r.ClientAuth), r.PeerAlert)
 				for j, c := range r.Chain {
-					add(famLinkPresentedNotAfter, unixSeconds(c.NotAfter), p.name, alias, r.Addr, trust.ChainRole(j, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
+					out.add(famLinkPresentedNotAfter, unixSeconds(c.NotAfter), p.name, alias, r.Addr, trust.ChainRole(j, c.SelfIssued), c.Subject, c.Issuer, c.Serial)
 				}
 			}
 		}

@@ -50,25 +50,25 @@ var trustCheck = &check{
 		p.logTrust(f.Trust)
 		return nil
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, ta := range f.Trust {
 			for _, d := range ta.Directions() {
-				add(famLinkTrust, 1, p.name, ta.Alias, d.Direction, string(d.Verdict.Status), string(d.Verdict.Basis), string(d.Verdict.Reason))
+				out.add(famLinkTrust, 1, p.name, ta.Alias, d.Direction, string(d.Verdict.Status), string(d.Verdict.Basis), string(d.Verdict.Reason))
 			}
 			for _, side := range []struct {
 				name    string
 				met, ok bool
 			}{{"local", ta.LocalMet, ta.LocalOK}, {"remote", ta.RemoteMet, ta.RemoteOK}} {
 				if side.ok {
-					add(famLinkPrerequisites, boolFloat(side.met), p.name, ta.Alias, side.name)
+					out.add(famLinkPrerequisites, boolFloat(side.met), p.name, ta.Alias, side.name)
 				}
 			}
 			if ta.EarliestOK {
 				e := ta.Earliest
-				add(famLinkEarliest, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
+				out.add(famLinkEarliest, unixSeconds(e.NotAfter), p.name, ta.Alias, e.Side, e.Role, e.Subject, e.Serial)
 			}
 			if ta.KeyOK {
-				add(famLinkAPIKey, 1, p.name, ta.Alias, ta.Key.ID, ta.Key.Status)
+				out.add(famLinkAPIKey, 1, p.name, ta.Alias, ta.Key.ID, ta.Key.Status)
 			}
 		}
 	},

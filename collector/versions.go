@@ -145,23 +145,23 @@ var compatibilityCheck = &check{
 		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
 		return nil
 	},
-	render: func(p *Poller, f *Facts, add emit) {
+	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, a := range f.Analyses {
 			if a.Target != "" {
-				add(famLinkTarget, 1, p.name, a.Alias, a.Target, a.Match)
+				out.add(famLinkTarget, 1, p.name, a.Alias, a.Target, a.Match)
 			}
 			if a.Port != "" {
-				add(famLinkWrongPort, boolFloat(a.WrongPort), p.name, a.Alias, a.Port)
+				out.add(famLinkWrongPort, boolFloat(a.WrongPort), p.name, a.Alias, a.Port)
 			}
 			for _, v := range a.RemoteVersions {
-				add(famLinkRemoteVersion, 1, p.name, a.Alias, v.String(), a.VersionSource)
+				out.add(famLinkRemoteVersion, 1, p.name, a.Alias, v.String(), a.VersionSource)
 			}
 			verdict := func(rule string, pair compat.Pair, v compat.Verdict) {
 				local, remote := "", ""
 				if a.Judged {
 					local, remote = pair.Local.String(), pair.Remote.String()
 				}
-				add(famLinkCompatibility, 1, p.name, a.Alias, rule, v.Status.String(), local, remote)
+				out.add(famLinkCompatibility, 1, p.name, a.Alias, rule, v.Status.String(), local, remote)
 			}
 			verdict("supported", a.Supported, a.Supported.Supported)
 			verdict("wire", a.Wire, a.Wire.Wire)

@@ -49,6 +49,9 @@ func TestMain(m *testing.M) {
 		os.Exit(runSimulator())
 	}
 	daemon.ApplyRuntimeDefaults() // measure the exporter as it runs
+	if os.Getenv("BENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 4 << 10 // a precise profile (the default samples every 512 KiB)
+	}
 	os.Exit(m.Run())
 }
 
@@ -225,6 +228,9 @@ func reportMemory(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
 	b.ReportMetric(float64(ms.StackInuse)/(1<<20), "stack-MB")
 	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
+	b.ReportMetric(float64(ms.HeapIdle-ms.HeapReleased)/(1<<20), "TMPidle-MB")
+	b.ReportMetric(float64(ms.Sys)/(1<<20), "TMPsys-MB")
+	b.ReportMetric(float64(ms.NextGC)/(1<<20), "TMPnextgc-MB")
 }
 
 // BenchmarkSteadyState runs the daemon itself (internal/daemon: a loop per

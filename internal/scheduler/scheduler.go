@@ -215,7 +215,13 @@ func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan stru
 			return
 		case <-timer.C:
 		}
-		s.pollOnce(ctx, name, l, sem)
+		// The poll runs on a goroutine of its own: its deep stack (TLS,
+		// JSON) goes with it, and the loop waits with the small stack of
+		// its select. Parked loops whose stacks a poll had grown held
+		// about 12 MB at 1,000 clusters.
+		polled := make(chan struct{})
+		go func() { s.pollOnce(ctx, name, l, sem); close(polled) }()
+		<-polled
 		next = next.Add(l.interval)
 		now := time.Now()
 		for !next.After(now) {
