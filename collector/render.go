@@ -135,11 +135,11 @@ func (r *renderer) renderReusing(prev [][]byte) [][]byte {
 // appendEscapedLabelValue escapes as the text format requires (backslash,
 // double quote, line feed) and replaces invalid UTF-8, which the format forbids.
 func appendEscapedLabelValue(b []byte, s string) []byte {
+	if plainASCII(s) {
+		return append(b, s...) // nearly every value
+	}
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if strings.IndexAny(s, "\\\"\n") < 0 {
-		return append(b, s...) // nearly every value: nothing to escape
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
@@ -154,6 +154,17 @@ func appendEscapedLabelValue(b []byte, s string) []byte {
 		}
 	}
 	return b
+}
+
+// plainASCII reports whether s is ASCII with nothing the text format
+// escapes in a label value.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c == '\\' || c == '"' || c == '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // appendValue formats like expfmt: shortest representation, +Inf/-Inf/NaN.
