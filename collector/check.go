@@ -248,7 +248,7 @@ func (p *Poller) due(last time.Time) bool {
 // family whose lines did not change since prev (the schedule's last render)
 // keeps its text.
 func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
-	r := newRenderer()
+	r := newRenderer(p.name)
 	for _, c := range checks {
 		if c.schedule == s && c.render != nil {
 			c.render(p, f, r)
@@ -262,17 +262,11 @@ func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 // links are not known then either).
 func (p *Poller) snapshot(f *Facts) *Snapshot {
 	p.pollText = renderSchedule(everyPoll, p, f, p.pollText)
-	fams := slices.Clone(p.pollText)
+	snap := &Snapshot{Cluster: p.name, poll: p.pollText}
 	if f.Up {
-		for _, text := range [][][]byte{p.slowText, p.roundText} {
-			for i, b := range text {
-				if b != nil {
-					fams[i] = b
-				}
-			}
-		}
+		snap.slow, snap.round = p.slowText, p.roundText
 	}
-	return &Snapshot{Cluster: p.name, families: fams}
+	return snap
 }
 
 func (p *Poller) unavailable(f *Facts, check, because string) {

@@ -22,7 +22,7 @@ type Family struct {
 	Labels []string // in the order values are passed to the renderer
 
 	index int   // position in families: snapshots keep samples by it
-	order []int // positions in Labels, sorted by label name (exposition order)
+	order []int // positions in Labels in exposition order: es_cluster first (render.go), the rest by name
 	owner string
 }
 
@@ -56,7 +56,7 @@ func declare(typ, subsystem, name, help string, labels []string) *Family {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
+	slices.SortFunc(order[min(1, len(order)):], func(a, b int) int { return strings.Compare(labels[a], labels[b]) })
 	f := &Family{Name: namespace + "_" + subsystem + "_" + name, Type: typ, Help: help, Labels: labels,
 		index: len(families), order: order}
 	families = append(families, f)
@@ -96,6 +96,9 @@ func validateFamilies(fams []*Family) error {
 		}
 		if strings.TrimSpace(f.Help) == "" {
 			return fmt.Errorf("collector: metric %q has no HELP text", f.Name)
+		}
+		if len(f.Labels) == 0 || f.Labels[0] != "es_cluster" {
+			return fmt.Errorf("collector: metric %q: its first label must be es_cluster (snapshots keep each line without it)", f.Name)
 		}
 		labels := map[string]bool{}
 		for _, l := range f.Labels {

@@ -34,8 +34,10 @@ func TestValidateFamiliesRejectsWhatARegistryWould(t *testing.T) {
 		"counter without _total":  {func(f *Family) { f.Type = "counter" }, "must end in _total"},
 		"gauge with _total":       {func(f *Family) { f.Name = "es_remote_link_x_total" }, "must not end in _total"},
 		"unknown type":            {func(f *Family) { f.Type = "histogram" }, "use gauge or counter"},
-		"invalid label name":      {func(f *Family) { f.Labels = []string{"es-cluster"} }, "not a valid label name"},
-		"reserved label name":     {func(f *Family) { f.Labels = []string{"__name__"} }, "not a valid label name"},
+		"invalid label name":      {func(f *Family) { f.Labels = []string{"es_cluster", "re-mote"} }, "not a valid label name"},
+		"reserved label name":     {func(f *Family) { f.Labels = []string{"es_cluster", "__name__"} }, "not a valid label name"},
+		"es_cluster not first":    {func(f *Family) { f.Labels = []string{"remote", "es_cluster"} }, "first label must be es_cluster"},
+		"no es_cluster":           {func(f *Family) { f.Labels = nil }, "first label must be es_cluster"},
 		"repeated label":          {func(f *Family) { f.Labels = []string{"es_cluster", "es_cluster"} }, "appears twice"},
 		"no help":                 {func(f *Family) { f.Help = " " }, "no HELP"},
 		"owned by no check":       {func(f *Family) { f.owner = "" }, "belongs to no registered check"},
@@ -68,25 +70,26 @@ func TestValidateFamiliesRejectsWhatARegistryWould(t *testing.T) {
 }
 
 func TestRendererKeepsTheFirstOfRepeatedSeries(t *testing.T) {
-	r := newRenderer()
+	r := newRenderer("c")
 	r.add(famLinkConnected, 1, "c", "r")
 	r.add(famLinkConnected, 0, "c", "r")       // same series: dropped
 	r.add(famLinkConnected, 0, "c", "r2")      // another series
 	r.add(famLinkSkipUnavailable, 1, "c", "r") // same labels, other family
 	out := r.render()
 	got := string(out[famLinkConnected.index])
-	// Lines leave the name out; the scrape writes it (Store.WriteText).
-	want := "{es_cluster=\"c\",remote=\"r\"} 1\n{es_cluster=\"c\",remote=\"r2\"} 0\n"
+	// Lines leave the name and es_cluster out; the scrape writes them
+	// (Store.WriteText).
+	want := ",remote=\"r\"} 1\n,remote=\"r2\"} 0\n"
 	if got != want {
 		t.Errorf("rendered:\n%s\nwant:\n%s", got, want)
 	}
-	if got := string(out[famLinkSkipUnavailable.index]); got != "{es_cluster=\"c\",remote=\"r\"} 1\n" {
+	if got := string(out[famLinkSkipUnavailable.index]); got != ",remote=\"r\"} 1\n" {
 		t.Errorf("other family: %q", got)
 	}
 	// A second renderer from the pool starts empty: no series is "seen".
-	r = newRenderer()
+	r = newRenderer("c")
 	r.add(famLinkConnected, 1, "c", "r")
-	if got := string(r.render()[famLinkConnected.index]); got != "{es_cluster=\"c\",remote=\"r\"} 1\n" {
+	if got := string(r.render()[famLinkConnected.index]); got != ",remote=\"r\"} 1\n" {
 		t.Errorf("pooled renderer kept state: %q", got)
 	}
 }
@@ -96,7 +99,7 @@ func TestRendererKeepsTheFirstOfRepeatedSeries(t *testing.T) {
 // changed gets its own, and the scrape writes each line under its name.
 func TestRenderReusesUnchangedFamilies(t *testing.T) {
 	render := func(connected float64, prev [][]byte) [][]byte {
-		r := newRenderer()
+		r := newRenderer("c")
 		r.add(famLinkConnected, connected, "c", "r")
 		r.add(famLinkSkipUnavailable, 1, "c", "r")
 		return r.renderReusing(prev)
@@ -107,11 +110,11 @@ func TestRenderReusesUnchangedFamilies(t *testing.T) {
 	if &second[same][0] != &first[same][0] {
 		t.Error("an unchanged family was copied instead of shared")
 	}
-	if string(first[changed]) != "{es_cluster=\"c\",remote=\"r\"} 1\n" || string(second[changed]) != "{es_cluster=\"c\",remote=\"r\"} 0\n" {
+	if string(first[changed]) != ",remote=\"r\"} 1\n" || string(second[changed]) != ",remote=\"r\"} 0\n" {
 		t.Errorf("a changed family: first %q, then %q", first[changed], second[changed])
 	}
 	var buf strings.Builder
-	if err := storeOf(&Snapshot{Cluster: "c", families: second}).WriteText(&buf); err != nil {
+	if err := storeOf(&Snapshot{Cluster: "c", poll: second}).WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{"es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 0\n", "es_remote_link_skip_unavailable{es_cluster=\"c\",remote=\"r\"} 1\n"} {

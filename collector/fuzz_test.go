@@ -91,11 +91,11 @@ func FuzzRenderer(f *testing.F) {
 	f.Add("with \"quotes\" and \\ and\nnewline", "\xff\xfe invalid utf-8", math.Inf(-1))
 	f.Add("", "", math.NaN())
 	f.Fuzz(func(t *testing.T, a, b string, v float64) {
-		r := newRenderer()
+		r := newRenderer(a)
 		r.add(famLinkConnected, v, a, b)
 		r.add(famLinkConnected, v+1, a, b) // the same series: dropped
 		r.add(famLinkInfo, 1, a, b, "sniff", "certificate", a, b, "")
-		snap := &Snapshot{Cluster: a, families: r.render()}
+		snap := &Snapshot{Cluster: a, poll: r.render()}
 		s := NewStore()
 		s.Put(snap)
 		checkExposition(t, s)

@@ -17,8 +17,22 @@ import (
 // any I/O.
 type Snapshot struct {
 	Cluster string
-	// families holds each metric family's sample lines by family index.
-	families [][]byte
+	// The sample lines of each metric family by family index, in the layers
+	// of the schedules that render them (disjoint: a family belongs to one
+	// check): this poll's, and the slow listings' and slow round's standing
+	// text (nil while the cluster does not answer). Shared read-only with
+	// the poller and other snapshots.
+	poll, slow, round [][]byte
+}
+
+// family is the sample lines of the family with index i ("" when none).
+func (s *Snapshot) family(i int) []byte {
+	for _, layer := range [...][][]byte{s.poll, s.slow, s.round} {
+		if layer != nil && layer[i] != nil {
+			return layer[i]
+		}
+	}
+	return nil
 }
 
 // Facts is what one poll learned, before it became metrics. Later checks

@@ -14,14 +14,15 @@ import (
 // ends, instead of on every scrape: a scrape of 10,000 links then copies a few
 // megabytes instead of gathering, sorting and encoding 80,000 metric structs,
 // and a snapshot holds compact text instead of one protobuf struct per label.
-// A snapshot's lines leave out the metric name, which the scrape writes in
-// front of each (Store.WriteText): the names were a third of the text, and
-// so of the memory snapshots hold. The tests parse the scraped output with
+// A snapshot's lines leave out the metric name and the es_cluster label,
+// every family's first (each line of a snapshot has the same), which the
+// scrape writes in front of each line (Store.WriteText): they were half of
+// the text, and so of the memory snapshots hold. The tests parse the scraped output with
 // client_golang's expfmt, lint it with testutil and promtool, and compare it
 // with golden files.
 
 // renderer accumulates one snapshot's sample lines per family, each line
-// the labels and value without the metric name (samples keep
+// the labels after es_cluster and the value (samples keep
 // the order they are added in; callers add them in a deterministic order:
 // links by alias, checks in run order, reasons sorted, which is all the
 // format and the golden tests need). It writes into scratch buffers borrowed
@@ -35,6 +36,7 @@ import (
 // dropped, as a registry would refuse them. Series are recognised by a hash
 // of their name and labels; a hash match is confirmed on the bytes.
 type renderer struct {
+	cluster  string // the es_cluster of every sample
 	families [][]byte
 	scratch  *scratch // returned to scratchPool by render
 }
@@ -55,35 +57,37 @@ var scratchPool = sync.Pool{New: func() any {
 
 var seriesSeed = maphash.MakeSeed()
 
-func newRenderer() *renderer {
+// newRenderer renders samples of one cluster: their es_cluster label value.
+func newRenderer(cluster string) *renderer {
 	s := scratchPool.Get().(*scratch)
 	for i := range s.families {
 		s.families[i] = s.families[i][:0]
 	}
 	clear(s.seen)
-	return &renderer{families: s.families, scratch: s}
+	return &renderer{cluster: cluster, families: s.families, scratch: s}
+}
+
+// linePrefix is what Store.WriteText writes between a family's name and a
+// line of a snapshot of cluster.
+func linePrefix(cluster string) string {
+	return string(appendEscapedLabelValue([]byte(`{es_cluster="`), cluster)) + `"`
 }
 
 // add renders one sample of f.
 func (r *renderer) add(f *Family, v float64, labelValues ...string) {
-	if len(labelValues) != len(f.Labels) {
-		panic("collector: " + f.Name + ": wrong number of label values") // a programming error
+	if len(labelValues) != len(f.Labels) || labelValues[0] != r.cluster {
+		panic("collector: " + f.Name + ": wrong label values") // a programming error
 	}
 	b := r.families[f.index]
 	start := len(b)
-	if len(labelValues) > 0 {
-		b = append(b, '{')
-		for k, pos := range f.order {
-			if k > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, f.Labels[pos]...)
-			b = append(b, '=', '"')
-			b = appendEscapedLabelValue(b, labelValues[pos])
-			b = append(b, '"')
-		}
-		b = append(b, '}')
+	for _, pos := range f.order[1:] { // es_cluster is the snapshot's (linePrefix)
+		b = append(b, ',')
+		b = append(b, f.Labels[pos]...)
+		b = append(b, '=', '"')
+		b = appendEscapedLabelValue(b, labelValues[pos])
+		b = append(b, '"')
 	}
+	b = append(b, '}')
 	series := b[start:]
 	key := seriesKey{family: f.index, hash: maphash.Bytes(seriesSeed, series)}
 	if at, ok := r.scratch.seen[key]; ok && r.sameSeries(b, at, series) {

@@ -71,11 +71,15 @@ func (s *Store) WriteText(w io.Writer) error {
 	snaps := slices.Clone(s.sorted)
 	s.mu.RUnlock()
 	out := textWriter{w: w, buf: make([]byte, 0, 64<<10)}
+	prefixes := make([]string, len(snaps))
+	for j, snap := range snaps {
+		prefixes[j] = linePrefix(snap.Cluster)
+	}
 	for _, i := range familyOrder {
 		def := families[i]
 		header := false
-		for _, snap := range snaps {
-			text := snap.families[i]
+		for j, snap := range snaps {
+			text := snap.family(i)
 			if len(text) == 0 {
 				continue
 			}
@@ -83,9 +87,9 @@ func (s *Store) WriteText(w io.Writer) error {
 				header = true
 				out.write("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
 			}
-			for len(text) > 0 { // each line lacks the name (render.go)
+			for len(text) > 0 { // each line lacks the name and es_cluster (render.go)
 				end := bytes.IndexByte(text, '\n') + 1
-				out.line(def.Name, text[:end])
+				out.line(def.Name, prefixes[j], text[:end])
 				text = text[end:]
 			}
 		}
@@ -94,18 +98,19 @@ func (s *Store) WriteText(w io.Writer) error {
 }
 
 // textWriter buffers exposition text for WriteText: a line is its family's
-// name and the snapshot's rest of the line, appended in one step.
+// name, its snapshot's es_cluster label and the rest of the line, appended
+// in one step.
 type textWriter struct {
 	w   io.Writer
 	buf []byte
 	err error
 }
 
-func (t *textWriter) line(name string, rest []byte) {
-	if len(t.buf)+len(name)+len(rest) > cap(t.buf) {
+func (t *textWriter) line(name, prefix string, rest []byte) {
+	if len(t.buf)+len(name)+len(prefix)+len(rest) > cap(t.buf) {
 		t.flush()
 	}
-	t.buf = append(append(t.buf, name...), rest...)
+	t.buf = append(append(append(t.buf, name...), prefix...), rest...)
 }
 
 func (t *textWriter) write(s string) {
@@ -137,7 +142,11 @@ func (s *Store) Gather() ([]*dto.MetricFamily, error) {
 	}
 	out := make([]*dto.MetricFamily, 0, len(byName))
 	for _, mf := range byName {
-		// Like a registry's Gather: metrics sorted by label values.
+		// Like a registry's Gather: label pairs sorted by name (the text
+		// puts es_cluster first), metrics by label values.
+		for _, m := range mf.Metric {
+			sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
+		}
 		sort.Slice(mf.Metric, func(i, j int) bool { return labelsLess(mf.Metric[i].Label, mf.Metric[j].Label) })
 		out = append(out, mf)
 	}
