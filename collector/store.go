@@ -3,7 +3,7 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
+	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"net/http"
@@ -163,8 +163,13 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 		var out io.Writer = w
 		if acceptsGzip(r) {
 			w.Header().Set("Content-Encoding", "gzip")
-			gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-			defer gz.Close()
+			gz := gzipWriters.Get().(*gzip.Writer)
+			gz.Reset(w)
+			defer func() {
+				gz.Close()
+				gz.Reset(io.Discard) // hold no reference to the response
+				gzipWriters.Put(gz)
+			}()
 			out = gz
 		}
 		if err := store.WriteText(out); err != nil {
@@ -184,6 +189,15 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 		bw.Flush()
 	})
 }
+
+// gzipWriters recycles the compressors of scrapes (each holds its tables
+// and window, about a megabyte). klauspost/compress at its fastest level
+// compresses the 10,000-link benchmark's 28 MB in about 30 ms against 50
+// for compress/gzip's, into a smaller answer (docs/performance.md).
+var gzipWriters = sync.Pool{New: func() any {
+	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return gz
+}}
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
