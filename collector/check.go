@@ -86,6 +86,9 @@ var checks = []*check{
 	checkOutcomes,
 }
 
+// scheduleFamilies are the families each schedule's checks render.
+var scheduleFamilies [schedules][]*Family
+
 func init() {
 	for _, c := range checks {
 		for _, f := range c.families {
@@ -93,6 +96,8 @@ func init() {
 				panic(fmt.Sprintf("collector: metric %q is rendered by both %q and %q", f.Name, f.owner, c.label()))
 			}
 			f.owner = c.label()
+			f.schedule, f.local = c.schedule, len(scheduleFamilies[c.schedule])
+			scheduleFamilies[c.schedule] = append(scheduleFamilies[c.schedule], f)
 		}
 	}
 	if err := validateFamilies(families); err != nil {
@@ -254,7 +259,7 @@ func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 			c.render(p, f, r)
 		}
 	}
-	return r.renderReusing(prev)
+	return r.renderReusing(s, prev)
 }
 
 // snapshot renders this poll's every-poll families and adds the standing
@@ -262,9 +267,10 @@ func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 // links are not known then either).
 func (p *Poller) snapshot(f *Facts) *Snapshot {
 	p.pollText = renderSchedule(everyPoll, p, f, p.pollText)
-	snap := &Snapshot{Cluster: p.name, poll: p.pollText}
+	snap := &Snapshot{Cluster: p.name}
+	snap.layers[everyPoll] = p.pollText
 	if f.Up {
-		snap.slow, snap.round = p.slowText, p.roundText
+		snap.layers[slowListing], snap.layers[slowRound] = p.slowText, p.roundText
 	}
 	return snap
 }

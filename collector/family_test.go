@@ -75,21 +75,21 @@ func TestRendererKeepsTheFirstOfRepeatedSeries(t *testing.T) {
 	r.add(famLinkConnected, 0, "c", "r")       // same series: dropped
 	r.add(famLinkConnected, 0, "c", "r2")      // another series
 	r.add(famLinkSkipUnavailable, 1, "c", "r") // same labels, other family
-	out := r.render()
-	got := string(out[famLinkConnected.index])
+	out := r.render(everyPoll)
+	got := string(out[famLinkConnected.local])
 	// Lines leave the name and es_cluster out; the scrape writes them
 	// (Store.WriteText).
 	want := ",remote=\"r\"} 1\n,remote=\"r2\"} 0\n"
 	if got != want {
 		t.Errorf("rendered:\n%s\nwant:\n%s", got, want)
 	}
-	if got := string(out[famLinkSkipUnavailable.index]); got != ",remote=\"r\"} 1\n" {
+	if got := string(out[famLinkSkipUnavailable.local]); got != ",remote=\"r\"} 1\n" {
 		t.Errorf("other family: %q", got)
 	}
 	// A second renderer from the pool starts empty: no series is "seen".
 	r = newRenderer("c")
 	r.add(famLinkConnected, 1, "c", "r")
-	if got := string(r.render()[famLinkConnected.index]); got != ",remote=\"r\"} 1\n" {
+	if got := string(r.render(everyPoll)[famLinkConnected.local]); got != ",remote=\"r\"} 1\n" {
 		t.Errorf("pooled renderer kept state: %q", got)
 	}
 }
@@ -102,11 +102,11 @@ func TestRenderReusesUnchangedFamilies(t *testing.T) {
 		r := newRenderer("c")
 		r.add(famLinkConnected, connected, "c", "r")
 		r.add(famLinkSkipUnavailable, 1, "c", "r")
-		return r.renderReusing(prev)
+		return r.renderReusing(everyPoll, prev)
 	}
 	first := render(1, nil)
 	second := render(0, first)
-	same, changed := famLinkSkipUnavailable.index, famLinkConnected.index
+	same, changed := famLinkSkipUnavailable.local, famLinkConnected.local
 	if &second[same][0] != &first[same][0] {
 		t.Error("an unchanged family was copied instead of shared")
 	}
@@ -114,7 +114,7 @@ func TestRenderReusesUnchangedFamilies(t *testing.T) {
 		t.Errorf("a changed family: first %q, then %q", first[changed], second[changed])
 	}
 	var buf strings.Builder
-	if err := storeOf(&Snapshot{Cluster: "c", poll: second}).WriteText(&buf); err != nil {
+	if err := storeOf(&Snapshot{Cluster: "c", layers: [schedules][][]byte{everyPoll: second}}).WriteText(&buf); err != nil {
 		t.Fatal(err)
 	}
 	for _, line := range []string{"es_remote_link_connected{es_cluster=\"c\",remote=\"r\"} 0\n", "es_remote_link_skip_unavailable{es_cluster=\"c\",remote=\"r\"} 1\n"} {

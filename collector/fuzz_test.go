@@ -95,7 +95,7 @@ func FuzzRenderer(f *testing.F) {
 		r.add(famLinkConnected, v, a, b)
 		r.add(famLinkConnected, v+1, a, b) // the same series: dropped
 		r.add(famLinkInfo, 1, a, b, "sniff", "certificate", a, b, "")
-		snap := &Snapshot{Cluster: a, poll: r.render()}
+		snap := &Snapshot{Cluster: a, layers: [schedules][][]byte{everyPoll: r.render(everyPoll)}}
 		s := NewStore()
 		s.Put(snap)
 		checkExposition(t, s)

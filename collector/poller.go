@@ -17,20 +17,18 @@ import (
 // any I/O.
 type Snapshot struct {
 	Cluster string
-	// The sample lines of each metric family by family index, in the layers
-	// of the schedules that render them (disjoint: a family belongs to one
-	// check): this poll's, and the slow listings' and slow round's standing
-	// text (nil while the cluster does not answer). Shared read-only with
-	// the poller and other snapshots.
-	poll, slow, round [][]byte
+	// The sample lines of each metric family, by the schedule that renders
+	// it and its position among that schedule's families (Family.local):
+	// this poll's, and the slow listings' and slow round's standing text
+	// (nil while the cluster does not answer). Shared read-only with the
+	// poller and other snapshots.
+	layers [schedules][][]byte
 }
 
-// family is the sample lines of the family with index i ("" when none).
-func (s *Snapshot) family(i int) []byte {
-	for _, layer := range [...][][]byte{s.poll, s.slow, s.round} {
-		if layer != nil && layer[i] != nil {
-			return layer[i]
-		}
+// family is the sample lines of f (nil when none).
+func (s *Snapshot) family(f *Family) []byte {
+	if layer := s.layers[f.schedule]; layer != nil {
+		return layer[f.local]
 	}
 	return nil
 }

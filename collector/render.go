@@ -107,10 +107,11 @@ func (r *renderer) sameSeries(b []byte, at int, series []byte) bool {
 	return len(line) > len(series) && line[len(series)] == ' ' && bytes.Equal(line[:len(series)], series)
 }
 
-// render returns, per family index, the family's sample lines (nil where
-// the family has no samples), copied out of the scratch buffers; the
-// snapshot owns them from now on. The renderer is done after it.
-func (r *renderer) render() [][]byte { return r.renderReusing(nil) }
+// render returns the sample lines of the families of schedule s, by their
+// position among them (Family.local; nil where a family has no samples),
+// copied out of the scratch buffers; the snapshot owns them from now on.
+// The renderer is done after it.
+func (r *renderer) render(s schedule) [][]byte { return r.renderReusing(s, nil) }
 
 // renderReusing is render that shares, instead of copying, each family whose
 // lines are the same as in prev (the last render of the same families, nil
@@ -118,10 +119,10 @@ func (r *renderer) render() [][]byte { return r.renderReusing(nil) }
 // written again once rendered. Each copied family gets an allocation of its
 // own, so that text that changed is freed even while the families rendered
 // with it live on.
-func (r *renderer) renderReusing(prev [][]byte) [][]byte {
-	out := make([][]byte, len(r.families))
-	for i, b := range r.families {
-		switch {
+func (r *renderer) renderReusing(s schedule, prev [][]byte) [][]byte {
+	out := make([][]byte, len(scheduleFamilies[s]))
+	for i, f := range scheduleFamilies[s] {
+		switch b := r.families[f.index]; {
 		case len(b) == 0:
 		case prev != nil && bytes.Equal(b, prev[i]):
 			out[i] = prev[i]

@@ -79,7 +79,7 @@ func (s *Store) WriteText(w io.Writer) error {
 		def := families[i]
 		header := false
 		for j, snap := range snaps {
-			text := snap.family(i)
+			text := snap.family(def)
 			if len(text) == 0 {
 				continue
 			}

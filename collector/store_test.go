@@ -19,7 +19,7 @@ func TestHandlerGzip(t *testing.T) {
 	r.add(famLinkConnected, 1, "c", "r")
 	r.add(famLinkSkipUnavailable, 0, "c", "r")
 	store := NewStore()
-	store.Put(&Snapshot{Cluster: "c", poll: r.render()})
+	store.Put(&Snapshot{Cluster: "c", layers: [schedules][][]byte{everyPoll: r.render(everyPoll)}})
 	h := Handler(store, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 
 	plain := httptest.NewRecorder()
