@@ -21,14 +21,14 @@ type Family struct {
 	Help   string
 	Labels []string // in the order values are passed to the renderer
 
-	index int   // position in families: renderers keep samples by it
+	index int // position in families: renderers keep samples by it
 	// schedule is its check's schedule, and local its position among the
 	// families of that schedule: a snapshot keeps each schedule's text in
 	// an array of just those families.
 	schedule schedule
 	local    int
-	order []int // positions in Labels in exposition order: es_cluster first (render.go), the rest by name
-	owner string
+	order    []int // positions in Labels in exposition order: es_cluster first (render.go), the rest by name
+	owner    string
 }
 
 // The label sets most families start with.

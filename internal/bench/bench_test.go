@@ -184,10 +184,25 @@ func checkCycle(b *testing.B, facts map[string]*collector.Facts) {
 	}
 }
 
+var sys0 time.Duration
+
+func sysTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Stime.Nano())
+}
+
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// totalAlloc is the bytes this process has allocated on the heap so far.
+func totalAlloc() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.TotalAlloc
 }
 
 // rssBytes is the resident set size of this process (the exporter side).
@@ -231,6 +246,8 @@ func reportMemory(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapIdle-ms.HeapReleased)/(1<<20), "TMPidle-MB")
 	b.ReportMetric(float64(ms.Sys)/(1<<20), "TMPsys-MB")
 	b.ReportMetric(float64(ms.NextGC)/(1<<20), "TMPnextgc-MB")
+	b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "TMPheapsysret-MB")
+	b.ReportMetric(float64(ms.GCSys+ms.MSpanSys+ms.OtherSys+ms.MCacheSys+ms.BuckHashSys)/(1<<20), "TMPrt-MB")
 }
 
 // BenchmarkSteadyState runs the daemon itself (internal/daemon: a loop per
@@ -271,7 +288,8 @@ func BenchmarkSteadyState(b *testing.B) {
 		if !d.Ready() {
 			b.Fatalf("not every cluster was polled within %s", warmUp)
 		}
-		polls0, cpu0 := pollsTotal(b, d), cpuTime()
+		polls0, cpu0, alloc0 := pollsTotal(b, d), cpuTime(), totalAlloc()
+		sys0 = sysTime()
 		if f := os.Getenv("BENCH_WINDOW_CPUPROFILE"); f != "" {
 			// A CPU profile of the measured window alone (not the warm-up).
 			out, err := os.Create(f)
@@ -292,6 +310,8 @@ func BenchmarkSteadyState(b *testing.B) {
 		}
 		b.ReportMetric(float64(cpu.Microseconds())/(polls*linksPerCluster), "cpu-µs/link-poll")
 		b.ReportMetric(polls/20, "polls/s")
+		b.ReportMetric(float64(totalAlloc()-alloc0)/1024/polls, "alloc-KB/poll")
+		b.ReportMetric(float64((sysTime()-sys0).Microseconds())/(polls*linksPerCluster), "TMPsys-µs/link-poll")
 		// Measured before the check below, whose uncompressed scrape into
 		// memory would count 50 MB that no Prometheus scrape costs.
 		reportMemory(b)
