@@ -39,7 +39,8 @@ type Scheduler struct {
 	pending   map[string]bool // clusters whose loop has not finished a first poll
 }
 
-// loop is one cluster's polling goroutine.
+// loop is one cluster's polling schedule: a timer that starts each poll on
+// a goroutine of its own (no goroutine waits between polls).
 type loop struct {
 	cluster  config.Cluster
 	roles    []string // config.RoleNames: depends on other clusters' links too
@@ -49,7 +50,12 @@ type loop struct {
 	timeout  time.Duration
 	poller   *collector.Poller
 	cancel   context.CancelFunc
-	done     chan struct{}
+	done     chan struct{} // closed when the loop has stopped (stopLoop)
+
+	mu      sync.Mutex  // guards timer and stopped between a poll and stopLoop
+	timer   *time.Timer // fires the next poll
+	stopped bool
+
 }
 
 // Options configure a Scheduler.
@@ -166,7 +172,7 @@ func (s *Scheduler) startLoop(name string, l *loop) {
 	if first {
 		s.setPending(name, true)
 	}
-	go s.run(ctx, name, l, s.sem, first)
+	s.run(ctx, name, l, s.sem, first)
 }
 
 // stopLoop cancels a loop and waits for it; removed clusters lose their
@@ -174,7 +180,13 @@ func (s *Scheduler) startLoop(name string, l *loop) {
 func (s *Scheduler) stopLoop(name string, l *loop, removed, closePoller bool) {
 	if l.cancel != nil {
 		l.cancel()
-		<-l.done
+		l.mu.Lock()
+		l.stopped = true
+		if l.timer.Stop() {
+			close(l.done) // no poll was running, and none will start
+		}
+		l.mu.Unlock()
+		<-l.done // else the running poll closes it when it ends
 	}
 	if closePoller {
 		l.poller.Close()
@@ -207,39 +219,36 @@ func (s *Scheduler) setPending(name string, pending bool) {
 // four slots; docs/performance.md).
 const pollSlots = 4
 
-// run is one cluster's loop. The first poll starts in one of pollSlots
-// slots; a poll that overruns its interval makes the loop skip the ticks it
-// missed.
+// run starts one cluster's loop. The first poll starts in one of pollSlots
+// slots; each poll runs on the goroutine its timer starts and sets the timer
+// for the next, so between polls the loop holds no goroutine (and no stack);
+// a poll that overruns its interval makes the loop skip the ticks it missed.
 func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan struct{}, first bool) {
-	defer close(l.done)
 	var jitter time.Duration
 	if first {
 		jitter = time.Duration(rand.Int64N(pollSlots)+1) * (l.interval / 4 / pollSlots)
 	}
-	timer := time.NewTimer(jitter)
-	defer timer.Stop()
 	next := time.Now().Add(jitter)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.timer = time.AfterFunc(jitter, func() {
+		if ctx.Err() == nil {
+			s.pollOnce(ctx, name, l, sem)
 		}
-		// The poll runs on a goroutine of its own: its deep stack (TLS,
-		// JSON) goes with it, and the loop waits with the small stack of
-		// its select. Parked loops whose stacks a poll had grown held
-		// about 12 MB at 1,000 clusters.
-		polled := make(chan struct{})
-		go func() { s.pollOnce(ctx, name, l, sem); close(polled) }()
-		<-polled
 		next = next.Add(l.interval)
 		now := time.Now()
 		for !next.After(now) {
 			next = next.Add(l.interval)
 			s.skipped.WithLabelValues(name).Inc()
 		}
-		timer.Reset(next.Sub(now))
-	}
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.stopped {
+			close(l.done) // stopLoop found this poll running and waits for it
+			return
+		}
+		l.timer.Reset(next.Sub(now))
+	})
 }
 
 // pollOnce polls one cluster within the concurrency bound and stores the
