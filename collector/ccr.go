@@ -78,6 +78,20 @@ type CCRFacts struct {
 	AutoFollowLatestError                                              string
 }
 
+// remotes lists, sorted and NUL-separated, the remotes that carry follower
+// indices: all that link judgements take from the CCR facts.
+func (c *CCRFacts) remotes() string {
+	if c == nil {
+		return ""
+	}
+	var rs []string
+	for _, f := range c.Followers {
+		rs = append(rs, f.Remote)
+	}
+	slices.Sort(rs)
+	return strings.Join(slices.Compact(rs), "\x00")
+}
+
 // FollowersOf returns the follower indices of a link.
 func (c *CCRFacts) FollowersOf(alias string) []Follower {
 	if c == nil {

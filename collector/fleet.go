@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"maps"
 	"net"
 	"slices"
 	"sort"
@@ -30,6 +31,10 @@ type Fleet struct {
 	// byAddr maps "ip:port" and "host:port" (host lower-cased) of every
 	// node's transport address to the clusters listening there.
 	byAddr map[string][]string
+	// nodesGen changes whenever what SetNodes and Delete keep changes (the
+	// clusters' addresses, versions, completeness): a link judged against
+	// the same generation would be judged the same (Poller.analyses).
+	nodesGen uint64
 }
 
 // NewFleet returns an empty fleet.
@@ -54,6 +59,9 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if old, ok := f.versions[cluster]; !ok || !slices.Equal(old, versions) || f.partial[cluster] == complete || !maps.Equal(f.rcs[cluster], rcs) {
+		f.nodesGen++
+	}
 	f.versions[cluster] = versions
 	if complete {
 		delete(f.partial, cluster)
@@ -64,6 +72,7 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 	if old, ok := f.addrs[cluster]; ok && slices.Equal(old, addrs) {
 		return
 	}
+	f.nodesGen++
 	f.unindex(cluster)
 	f.addrs[cluster] = addrs
 	for _, a := range addrs {
@@ -77,6 +86,7 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 func (f *Fleet) Delete(cluster string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.nodesGen++
 	f.unindex(cluster)
 	delete(f.addrs, cluster)
 	delete(f.versions, cluster)
@@ -86,6 +96,14 @@ func (f *Fleet) Delete(cluster string) {
 	delete(f.polled, cluster)
 	delete(f.partial, cluster)
 	delete(f.rcs, cluster)
+}
+
+// NodesGen is the generation of what SetNodes keeps: equal generations
+// mean equal node lists of every cluster.
+func (f *Fleet) NodesGen() uint64 {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return f.nodesGen
 }
 
 // MarkPolled records that a cluster finished a poll. What a cluster shares

@@ -1,6 +1,10 @@
 package collector
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/esversion"
+)
 
 func TestFleetMatchAddresses(t *testing.T) {
 	f := NewFleet()
@@ -34,5 +38,42 @@ func TestFleetMatchAddresses(t *testing.T) {
 	f.Delete("tokyo")
 	if got, _ := f.MatchAddresses("oslo", []string{"10.0.1.1:9300"}); got != "" {
 		t.Errorf("deleted cluster still matches %q", got)
+	}
+}
+
+// TestFleetNodesGen: the generation changes exactly when what a link is
+// judged on changes (Poller.analyses reuses a judgement of the same
+// generation): a node list given again keeps it.
+func TestFleetNodesGen(t *testing.T) {
+	f := NewFleet()
+	v819, v91 := esversion.Version{Major: 8, Minor: 19, Patch: 7}, esversion.Version{Major: 9, Minor: 1}
+	nodes := []Node{{Name: "p1", TransportAddress: "10.0.0.1:9300", IP: "10.0.0.1"}}
+	withRCS := []Node{{Name: "p1", TransportAddress: "10.0.0.1:9300", IP: "10.0.0.1"}}
+	withRCS[0].RemoteClusterServer = &struct {
+		PublishAddress string `json:"publish_address"`
+	}{PublishAddress: "10.0.0.1:9443"}
+	moved := []Node{{Name: "p1", TransportAddress: "10.0.0.9:9300", IP: "10.0.0.9"}}
+	gen := f.NodesGen()
+	for _, step := range []struct {
+		what    string
+		apply   func()
+		changes bool
+	}{
+		{"first list", func() { f.SetNodes("paris", nodes, []esversion.Version{v819}, true) }, true},
+		{"the same list again", func() { f.SetNodes("paris", nodes, []esversion.Version{v819}, true) }, false},
+		{"another version", func() { f.SetNodes("paris", nodes, []esversion.Version{v91}, true) }, true},
+		{"a partial census", func() { f.SetNodes("paris", nodes, []esversion.Version{v91}, false) }, true},
+		{"complete again", func() { f.SetNodes("paris", nodes, []esversion.Version{v91}, true) }, true},
+		{"a remote cluster server", func() { f.SetNodes("paris", withRCS, []esversion.Version{v91}, true) }, true},
+		{"another address", func() { f.SetNodes("paris", moved, []esversion.Version{v91}, true) }, true},
+		{"the same again", func() { f.SetNodes("paris", moved, []esversion.Version{v91}, true) }, false},
+		{"polled", func() { f.MarkPolled("paris") }, false},
+		{"deleted", func() { f.Delete("paris") }, true},
+	} {
+		step.apply()
+		if got := f.NodesGen(); (got != gen) != step.changes {
+			t.Errorf("%s: generation %d after %d, want changed=%v", step.what, got, gen, step.changes)
+		}
+		gen = f.NodesGen()
 	}
 }

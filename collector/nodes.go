@@ -198,8 +198,15 @@ var nodesCheck = &check{
 func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 	if nodesOK {
 		f.LocalVersions = versionsOf(f.Nodes)
-		if p.fleet != nil {
-			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, f.NodesFailed == 0)
+		// An unchanged answer is the same slice (answerMemo): the fleet
+		// has it already.
+		shared := sharedNodes{nodes: len(f.Nodes), complete: f.NodesFailed == 0}
+		if len(f.Nodes) > 0 {
+			shared.first = &f.Nodes[0]
+		}
+		if p.fleet != nil && shared != p.sharedNodes {
+			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, shared.complete)
+			p.sharedNodes = shared
 		}
 	}
 	switch {
@@ -211,6 +218,13 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 		p.mixedSince = time.Time{}
 		p.logger.Info("all nodes run the same version again", "version", versionList(f.LocalVersions))
 	}
+}
+
+// sharedNodes is the node list a poller last gave the fleet, by identity.
+type sharedNodes struct {
+	first    *Node
+	nodes    int
+	complete bool
 }
 
 func versionList(vs []esversion.Version) string {

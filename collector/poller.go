@@ -150,6 +150,15 @@ type Poller struct {
 	lastUp         bool                // the last poll found the cluster up
 	lastVersions   []esversion.Version // the nodes' versions in the last census
 
+	sharedNodes sharedNodes // what the fleet has of this cluster's nodes
+	// lastAnalyses are the last poll's link analyses and their inputs
+	// (Poller.analyses).
+	lastAnalyses struct {
+		set    bool
+		inputs analysisInputs
+		val    []LinkAnalysis
+	}
+
 	// The slow schedules (check.go): when each last ran, what the listings
 	// read and their results (replayed between listings), and the series
 	// each rendered, shared by every snapshot until it runs again.

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"slices"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
@@ -103,6 +104,51 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 	return out
 }
 
+// analysisInputs is what analyzeLinks judges on besides the poller's
+// configuration: the answers by identity (an unchanged answer is the same
+// slice, answerMemo), the local census and the fleet's generation.
+type analysisInputs struct {
+	links         *RemoteLink
+	nLinks        int
+	resolved      *Resolved
+	nResolved     int
+	locals        []esversion.Version
+	localComplete bool
+	fleetGen      uint64
+	ccrRemotes    string // the remotes that carry follower indices (CCRFacts.remotes)
+}
+
+func (a analysisInputs) same(b analysisInputs) bool {
+	return a.links == b.links && a.nLinks == b.nLinks && a.resolved == b.resolved && a.nResolved == b.nResolved &&
+		slices.Equal(a.locals, b.locals) && a.localComplete == b.localComplete && a.fleetGen == b.fleetGen &&
+		a.ccrRemotes == b.ccrRemotes
+}
+
+// analyses judges the poll's links, or hands back the last poll's analyses
+// when they were made of the same inputs: in most polls nothing a verdict
+// rests on has changed. A poller without a fleet always judges anew. The
+// analyses are read-only once made.
+func (p *Poller) analyses(f *Facts) []LinkAnalysis {
+	in := analysisInputs{nLinks: len(f.Links), nResolved: len(f.Resolved), locals: f.LocalVersions,
+		localComplete: f.NodesFailed == 0, ccrRemotes: f.CCR.remotes()}
+	if len(f.Links) > 0 {
+		in.links = &f.Links[0]
+	}
+	if len(f.Resolved) > 0 {
+		in.resolved = &f.Resolved[0]
+	}
+	memo := p.fleet != nil
+	if memo {
+		in.fleetGen = p.fleet.NodesGen()
+		if p.lastAnalyses.set && in.same(p.lastAnalyses.inputs) {
+			return p.lastAnalyses.val
+		}
+	}
+	out := analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
+	p.lastAnalyses.set, p.lastAnalyses.inputs, p.lastAnalyses.val = memo, in, out
+	return out
+}
+
 // partialCensus degrades the verdicts of a link judged on a census that
 // missed nodes: a node that did not answer may run any version, so no pair
 // is known to be compatible; an incompatible pair already seen stays.
@@ -142,7 +188,7 @@ var compatibilityCheck = &check{
 	schedule: everyPoll,
 	families: []*Family{famLinkTarget, famLinkRemoteVersion, famLinkCompatibility, famLinkWrongPort},
 	run: func(_ context.Context, p *Poller, f *Facts) *CheckError {
-		f.Analyses = analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
+		f.Analyses = p.analyses(f)
 		return nil
 	},
 	render: func(p *Poller, f *Facts, out *renderer) {

@@ -240,3 +240,32 @@ func TestCensusThatMissedNodes(t *testing.T) {
 	_, snap = e.poll("oslo")
 	mustValue(t, snap, "es_remote_link_compatibility_info", compatLabels("tokyo", "supported", "compatible", "8.18.8", "9.0.4"))
 }
+
+// TestAnalysesFollowTheFleet: a poll whose inputs did not change reuses the
+// last poll's link analyses, and a change on the remote side alone (a remote
+// node upgraded, seen through the fleet) is judged in the next poll.
+func TestAnalysesFollowTheFleet(t *testing.T) {
+	e := newFleetEnv(t,
+		simulator.ClusterSpec{Name: "oslo", Version: "8.19.7", Nodes: twoNodes("8.19.7")},
+		simulator.ClusterSpec{Name: "tokyo", Version: "9.1.5", Nodes: []simulator.NodeSpec{{Name: "t1"}, {Name: "t2"}}})
+	if err := e.sim.Cluster("oslo").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
+		t.Fatal(err)
+	}
+	e.watch("oslo", map[string]config.Link{"tokyo": {Cluster: "tokyo"}})
+	e.watch("tokyo", nil)
+	e.poll("tokyo", "oslo")
+	first, _ := e.poll("oslo")
+	second, _ := e.poll("oslo")
+	if len(first.Analyses) != 1 || len(second.Analyses) != 1 || &first.Analyses[0] != &second.Analyses[0] {
+		t.Fatalf("a poll with the same inputs judged its links again (%d, %d analyses)", len(first.Analyses), len(second.Analyses))
+	}
+	if err := e.sim.Cluster("tokyo").SetNodeVersion("t2", "9.2.0"); err != nil {
+		t.Fatal(err)
+	}
+	e.poll("tokyo")
+	f, snap := e.poll("oslo")
+	if got := versionList(f.Analyses[0].RemoteVersions); got != "9.1.5,9.2.0" {
+		t.Errorf("remote versions after the upgrade: %s, want 9.1.5,9.2.0", got)
+	}
+	mustValue(t, snap, "es_remote_link_remote_version_info", map[string]string{"remote": "tokyo", "version": "9.2.0", "source": SourceNodes})
+}
