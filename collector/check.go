@@ -132,7 +132,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	if p.fleet != nil {
 		defer p.fleet.MarkPolled(p.name)
 	}
-	f := &Facts{}
+	f := &Facts{Checks: make([]CheckResult, 0, len(checks))}
 	var ran [schedules]bool
 	listingDue := p.due(p.lastListing) || p.lastSlowChecks == nil
 	roundDecided, roundDue := false, false
@@ -240,7 +240,21 @@ func (p *Poller) roundDue(f *Facts) bool {
 	if !f.linksKnown {
 		return false
 	}
-	return p.due(p.lastRound) || p.retrySlow || !maps.Equal(linkTargets(f.Analyses), p.trustTargets)
+	return p.due(p.lastRound) || p.retrySlow || !sameTargets(f.Analyses, p.trustTargets)
+}
+
+// sameTargets reports whether the analyses map each link to the monitored
+// cluster targets does (linkTargets, without building the map every poll).
+func sameTargets(as []LinkAnalysis, targets map[string]string) bool {
+	if len(as) != len(targets) {
+		return false
+	}
+	for _, a := range as {
+		if t, ok := targets[a.Alias]; !ok || t != a.Target {
+			return false
+		}
+	}
+	return true
 }
 
 // due reports whether slow checks last run at last are due again.

@@ -133,7 +133,7 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 		// Requests are a few hundred bytes: a small write buffer per
 		// connection adds up over a thousand clusters.
 		WriteBufferSize: 1 << 10,
-		ReadBufferSize:  2 << 10,
+		ReadBufferSize:  1 << 10, // longer header lines are read in pieces
 		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
 		ForceAttemptHTTP2: false,
 	}

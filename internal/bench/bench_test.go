@@ -184,14 +184,6 @@ func checkCycle(b *testing.B, facts map[string]*collector.Facts) {
 	}
 }
 
-var sys0 time.Duration
-
-func sysTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Stime.Nano())
-}
-
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
@@ -243,11 +235,6 @@ func reportMemory(b *testing.B) {
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
 	b.ReportMetric(float64(ms.StackInuse)/(1<<20), "stack-MB")
 	b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines")
-	b.ReportMetric(float64(ms.HeapIdle-ms.HeapReleased)/(1<<20), "TMPidle-MB")
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "TMPsys-MB")
-	b.ReportMetric(float64(ms.NextGC)/(1<<20), "TMPnextgc-MB")
-	b.ReportMetric(float64(ms.HeapSys-ms.HeapReleased)/(1<<20), "TMPheapsysret-MB")
-	b.ReportMetric(float64(ms.GCSys+ms.MSpanSys+ms.OtherSys+ms.MCacheSys+ms.BuckHashSys)/(1<<20), "TMPrt-MB")
 }
 
 // BenchmarkSteadyState runs the daemon itself (internal/daemon: a loop per
@@ -289,7 +276,6 @@ func BenchmarkSteadyState(b *testing.B) {
 			b.Fatalf("not every cluster was polled within %s", warmUp)
 		}
 		polls0, cpu0, alloc0 := pollsTotal(b, d), cpuTime(), totalAlloc()
-		sys0 = sysTime()
 		if f := os.Getenv("BENCH_WINDOW_CPUPROFILE"); f != "" {
 			// A CPU profile of the measured window alone (not the warm-up).
 			out, err := os.Create(f)
@@ -311,7 +297,6 @@ func BenchmarkSteadyState(b *testing.B) {
 		b.ReportMetric(float64(cpu.Microseconds())/(polls*linksPerCluster), "cpu-µs/link-poll")
 		b.ReportMetric(polls/20, "polls/s")
 		b.ReportMetric(float64(totalAlloc()-alloc0)/1024/polls, "alloc-KB/poll")
-		b.ReportMetric(float64((sysTime()-sys0).Microseconds())/(polls*linksPerCluster), "TMPsys-µs/link-poll")
 		// Measured before the check below, whose uncompressed scrape into
 		// memory would count 50 MB that no Prometheus scrape costs.
 		reportMemory(b)

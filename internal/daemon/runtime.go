@@ -9,10 +9,8 @@ import (
 // set. Its heap is mostly long-lived snapshot text (about 1.6 KB per link at
 // 10,000 links) that holds no pointers and is cheap to mark, so Go's default
 // of 100, which lets the heap grow to twice the live data before collecting,
-// buys little CPU for its memory: at 10,000 links 40 measured 117 MB
-// resident against 121 with 50, for no CPU difference the benchmark could
-// tell from its noise (docs/performance.md).
-const DefaultGCPercent = 40
+// buys little CPU for its memory (docs/performance.md).
+const DefaultGCPercent = 35
 
 // ApplyRuntimeDefaults sets the exporter's GC target unless the operator set
 // GOGC. The command calls it at start; the benchmarks call it too, so that
