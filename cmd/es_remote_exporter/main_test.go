@@ -23,6 +23,7 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/realcluster"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
@@ -316,4 +317,16 @@ func diffLines(want, got string) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+// TestHarnessVariablesAreNotConfiguration: the real-Elasticsearch harness's
+// environment variables (the README tells developers to set them) stay out
+// of the configuration's namespace, which refuses unknown names: one left
+// set in a shell once stopped every configuration from loading.
+func TestHarnessVariablesAreNotConfiguration(t *testing.T) {
+	for _, name := range []string{realcluster.EnvCache, realcluster.EnvJava17, realcluster.EnvJava25} {
+		if strings.HasPrefix(name, config.EnvPrefix) {
+			t.Errorf("%s starts with %s: the daemon would read it as configuration", name, config.EnvPrefix)
+		}
+	}
 }

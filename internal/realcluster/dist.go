@@ -26,17 +26,21 @@ const (
 	V7 = "7.17.29"
 )
 
-// Environment variables that move the harness's inputs.
+// Environment variables that move the harness's inputs. They do not start
+// with config.EnvPrefix: the daemon reads every ES_REMOTE_EXPORTER_*
+// variable as configuration and refuses the ones it does not know, so a
+// harness variable left set in a shell would stop the exporter (and the
+// command tests) from loading any configuration.
 const (
 	// EnvCache is the directory the unpacked distributions are kept in,
 	// between runs. Default: /var/cache/es_remote_exporter/realcluster when
 	// running as root (the nodes then run as nobody, who cannot enter
 	// /root), else $XDG_CACHE_HOME/es_remote_exporter/realcluster.
-	EnvCache = "ES_REMOTE_EXPORTER_REALCLUSTER_CACHE"
+	EnvCache = "REALCLUSTER_CACHE"
 	// EnvJava17 and EnvJava25 override the JDKs: 7.17 and 8.19 run on 17,
 	// 9.x needs 21 or later and runs on 25.
-	EnvJava17 = "ES_REMOTE_EXPORTER_JAVA17_HOME"
-	EnvJava25 = "ES_REMOTE_EXPORTER_JAVA25_HOME"
+	EnvJava17 = "REALCLUSTER_JAVA17_HOME"
+	EnvJava25 = "REALCLUSTER_JAVA25_HOME"
 )
 
 // rootInfoSource is the plugin that answers GET / on 8.x and 9.x, whose
