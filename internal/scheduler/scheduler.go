@@ -55,7 +55,6 @@ type loop struct {
 	mu      sync.Mutex  // guards timer and stopped between a poll and stopLoop
 	timer   *time.Timer // fires the next poll
 	stopped bool
-
 }
 
 // Options configure a Scheduler.
