@@ -43,6 +43,14 @@ type check struct {
 	// render adds the check's samples. Checks on a slow schedule render
 	// when they run, and the text stands until they run again.
 	render func(p *Poller, f *Facts, out *renderer)
+	// renderedFrom, when set, returns everything render reads besides
+	// p.name, as a comparable value: a poll whose value equals the last
+	// poll's keeps the last text of the check's families instead of
+	// rendering them again. It must compare the facts themselves or hold
+	// pointers to them (an answer's slice, which answerMemo shares between
+	// polls while the answer stays the same), never addresses as numbers:
+	// a held pointer keeps its target alive, so equal means the same.
+	renderedFrom func(p *Poller, f *Facts) any
 }
 
 // schedule says when a check runs.
@@ -269,9 +277,18 @@ func (p *Poller) due(last time.Time) bool {
 func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 	r := newRenderer(p.name)
 	for _, c := range checks {
-		if c.schedule == s && c.render != nil {
-			c.render(p, f, r)
+		if c.schedule != s || c.render == nil {
+			continue
 		}
+		if c.renderedFrom != nil {
+			from := c.renderedFrom(p, f)
+			if last, ok := p.renderedFrom[c]; ok && prev != nil && last == from {
+				r.keep(c.families)
+				continue
+			}
+			p.renderedFrom[c] = from
+		}
+		c.render(p, f, r)
 	}
 	return r.renderReusing(s, prev)
 }

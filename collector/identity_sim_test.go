@@ -138,3 +138,23 @@ func TestIdentityOnDemand(t *testing.T) {
 		t.Error("GET / was not asked again after the probe interval")
 	}
 }
+
+// TestUnchangedChecksKeepTheirText: a check whose facts are the same as in
+// the last poll (the same answer) keeps its rendered text, shared rather
+// than rendered again, and one whose answer changed is rendered anew.
+func TestUnchangedChecksKeepTheirText(t *testing.T) {
+	e := newSimEnv(t, "8.19.7")
+	p := e.poller(t, testUser, 2*time.Second, &testtools.SyncBuffer{})
+	_, first := p.Poll(context.Background())
+	_, second := p.Poll(context.Background())
+	text := func(s *Snapshot) []byte { return s.family(famLinkConnected) }
+	if len(text(first)) == 0 || &text(first)[0] != &text(second)[0] {
+		t.Fatal("an unchanged _remote/info was rendered again")
+	}
+	mustValue(t, second, "es_remote_link_connected", map[string]string{"remote": "remote"})
+	e.local.RemoveLink("remote")
+	_, third := p.Poll(context.Background())
+	if _, ok := value(t, third, "es_remote_link_connected", map[string]string{"remote": "remote"}); ok {
+		t.Error("a removed link kept its series: the changed answer was not rendered")
+	}
+}

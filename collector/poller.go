@@ -167,7 +167,9 @@ type Poller struct {
 	lastSlowChecks         []CheckResult
 	slowText, roundText    [][]byte
 	pollText               [][]byte // the every-poll families' last render
-	retrySlow              bool     // the last round waited for a monitored remote
+	// renderedFrom is what each check's last render read (check.renderedFrom).
+	renderedFrom map[*check]any
+	retrySlow    bool // the last round waited for a monitored remote
 	// trustTargets maps each link to the monitored cluster behind it as of
 	// the last slow round; a change triggers a new round.
 	trustTargets map[string]string
@@ -239,6 +241,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 		lastSuccess:      map[string]time.Time{},
 		failures:         map[string]map[Reason]float64{},
 		lastProblem:      map[string]string{},
+		renderedFrom:     map[*check]any{},
 	}, nil
 }
 

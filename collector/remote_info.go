@@ -131,6 +131,7 @@ var remoteInfoCheck = &check{
 		f.linksKnown = err == nil
 		return err
 	},
+	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Links) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Links {
 			l := &f.Links[i]

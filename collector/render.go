@@ -43,6 +43,7 @@ type renderer struct {
 
 type scratch struct {
 	families [][]byte
+	kept     []bool            // by family index: take the previous render's text (keep)
 	seen     map[seriesKey]int // series start offsets in families[key.family]
 }
 
@@ -52,7 +53,7 @@ type seriesKey struct {
 }
 
 var scratchPool = sync.Pool{New: func() any {
-	return &scratch{families: make([][]byte, len(families)), seen: map[seriesKey]int{}}
+	return &scratch{families: make([][]byte, len(families)), kept: make([]bool, len(families)), seen: map[seriesKey]int{}}
 }}
 
 var seriesSeed = maphash.MakeSeed()
@@ -63,8 +64,17 @@ func newRenderer(cluster string) *renderer {
 	for i := range s.families {
 		s.families[i] = s.families[i][:0]
 	}
+	clear(s.kept)
 	clear(s.seen)
 	return &renderer{cluster: cluster, families: s.families, scratch: s}
+}
+
+// keep takes the families' text from the previous render (renderReusing's
+// prev) as it is: their check would render the same lines.
+func (r *renderer) keep(fams []*Family) {
+	for _, f := range fams {
+		r.scratch.kept[f.index] = true
+	}
 }
 
 // linePrefix is what Store.WriteText writes between a family's name and a
@@ -123,6 +133,8 @@ func (r *renderer) renderReusing(s schedule, prev [][]byte) [][]byte {
 	out := make([][]byte, len(scheduleFamilies[s]))
 	for i, f := range scheduleFamilies[s] {
 		switch b := r.families[f.index]; {
+		case r.scratch.kept[f.index] && prev != nil:
+			out[i] = prev[i]
 		case len(b) == 0:
 		case prev != nil && bytes.Equal(b, prev[i]):
 			out[i] = prev[i]
@@ -135,6 +147,21 @@ func (r *renderer) renderReusing(s schedule, prev [][]byte) [][]byte {
 	scratchPool.Put(r.scratch)
 	r.families, r.scratch = nil, nil
 	return out
+}
+
+// sliceID identifies a slice by its first element and length, for
+// check.renderedFrom: slices shared between polls (answerMemo,
+// Poller.analyses) are never written after they are made.
+type sliceRef[T any] struct {
+	first *T
+	n     int
+}
+
+func sliceID[T any](s []T) any {
+	if len(s) == 0 {
+		return sliceRef[T]{}
+	}
+	return sliceRef[T]{first: &s[0], n: len(s)}
 }
 
 // appendEscapedLabelValue escapes as the text format requires (backslash,

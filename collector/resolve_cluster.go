@@ -262,6 +262,7 @@ var resolveClusterCheck = &check{
 		p.logResolveErrors(f.Resolved)
 		return err
 	},
+	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Resolved) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Resolved {
 			r := &f.Resolved[i]

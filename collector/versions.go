@@ -191,6 +191,7 @@ var compatibilityCheck = &check{
 		f.Analyses = p.analyses(f)
 		return nil
 	},
+	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Analyses) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, a := range f.Analyses {
 			if a.Target != "" {
