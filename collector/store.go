@@ -24,15 +24,33 @@ type Store struct {
 	mu        sync.RWMutex
 	snapshots map[string]*Snapshot
 	sorted    []*Snapshot // by cluster name; rebuilt when the set of clusters changes
+	// changed marks, by family index, the families whose text a Put or
+	// Delete changed since a gzip scrape last compressed them.
+	changed []bool
+
+	// A gzip scrape is a series of gzip members, one per family, which a
+	// later scrape reuses while no snapshot's text of that family changed:
+	// between two scrapes most families are the same in every cluster (a
+	// snapshot shares the text of families that did not change), so a
+	// scrape compresses a few families instead of all of them. One gzip
+	// scrape builds at a time.
+	gzMu      sync.Mutex
+	gzMembers [][]byte // by family index; nil when the family has no samples
+	gzValid   []bool
+	gzBuilds  int // families compressed so far (tests)
 }
 
 // NewStore returns an empty store.
-func NewStore() *Store { return &Store{snapshots: map[string]*Snapshot{}} }
+func NewStore() *Store {
+	return &Store{snapshots: map[string]*Snapshot{}, changed: make([]bool, len(families)),
+		gzMembers: make([][]byte, len(families)), gzValid: make([]bool, len(families))}
+}
 
 // Put swaps in a cluster's newest snapshot.
 func (s *Store) Put(snap *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.markChanged(s.snapshots[snap.Cluster], snap)
 	if _, ok := s.snapshots[snap.Cluster]; ok {
 		i := sort.Search(len(s.sorted), func(i int) bool { return s.sorted[i].Cluster >= snap.Cluster })
 		s.sorted[i] = snap
@@ -47,11 +65,32 @@ func (s *Store) Put(snap *Snapshot) {
 func (s *Store) Delete(cluster string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.snapshots[cluster]; !ok {
+	old, ok := s.snapshots[cluster]
+	if !ok {
 		return
 	}
+	s.markChanged(old, nil)
 	delete(s.snapshots, cluster)
 	s.sorted = slices.DeleteFunc(s.sorted, func(e *Snapshot) bool { return e.Cluster == cluster })
+}
+
+// markChanged marks the families whose text differs between a cluster's old
+// and new snapshot (either may be nil). Text is compared by identity: a
+// snapshot shares the text of a family that did not change, and text that
+// is the same but not shared only costs its family a compression.
+func (s *Store) markChanged(old, next *Snapshot) {
+	for _, def := range families {
+		var a, b []byte
+		if old != nil {
+			a = old.family(def)
+		}
+		if next != nil {
+			b = next.family(def)
+		}
+		if len(a) != len(b) || (len(a) > 0 && &a[0] != &b[0]) {
+			s.changed[def.index] = true
+		}
+	}
 }
 
 // Has reports whether a cluster has a snapshot yet.
@@ -71,39 +110,119 @@ func (s *Store) WriteText(w io.Writer) error {
 	snaps := slices.Clone(s.sorted)
 	s.mu.RUnlock()
 	out := textWriter{w: w, buf: make([]byte, 0, 64<<10)}
+	prefixes := linePrefixes(snaps)
+	for _, i := range familyOrder {
+		writeFamily(&out, families[i], snaps, prefixes)
+	}
+	return out.flush()
+}
+
+func linePrefixes(snaps []*Snapshot) []string {
 	prefixes := make([]string, len(snaps))
 	for j, snap := range snaps {
 		prefixes[j] = linePrefix(snap.Cluster)
 	}
+	return prefixes
+}
+
+// writeFamily writes one family's block: HELP, TYPE and every snapshot's
+// lines, nothing when no snapshot has any.
+func writeFamily(out *textWriter, def *Family, snaps []*Snapshot, prefixes []string) {
+	header := false
+	for j, snap := range snaps {
+		text := snap.family(def)
+		if len(text) == 0 {
+			continue
+		}
+		if !header {
+			header = true
+			out.write("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
+		}
+		for len(text) > 0 { // each line lacks the name and es_cluster (render.go)
+			end := bytes.IndexByte(text, '\n') + 1
+			out.line(def.Name, prefixes[j], text[:end])
+			text = text[end:]
+		}
+	}
+}
+
+// writeGzip writes every snapshot like WriteText, compressed: one gzip
+// member per family (RFC 1952 lets a gzip stream be a series of members,
+// and Go's reader, as Prometheus's, reads them all), each compressed again
+// only when a snapshot's text of that family changed since.
+func (s *Store) writeGzip(w io.Writer) error {
+	s.gzMu.Lock()
+	defer s.gzMu.Unlock()
+	s.mu.Lock()
+	snaps := slices.Clone(s.sorted)
+	for i, c := range s.changed {
+		if c {
+			s.gzValid[i], s.changed[i] = false, false
+		}
+	}
+	s.mu.Unlock()
+	var c *familyCompressor
 	for _, i := range familyOrder {
-		def := families[i]
-		header := false
-		for j, snap := range snaps {
-			text := snap.family(def)
-			if len(text) == 0 {
-				continue
+		if !s.gzValid[i] {
+			if c == nil {
+				c = newFamilyCompressor(snaps)
+				defer c.close()
 			}
-			if !header {
-				header = true
-				out.write("# HELP " + def.Name + " " + helpEscaper.Replace(def.Help) + "\n# TYPE " + def.Name + " " + def.Type + "\n")
-			}
-			for len(text) > 0 { // each line lacks the name and es_cluster (render.go)
-				end := bytes.IndexByte(text, '\n') + 1
-				out.line(def.Name, prefixes[j], text[:end])
-				text = text[end:]
+			s.gzMembers[i], s.gzValid[i] = c.compress(families[i]), true
+			s.gzBuilds++
+		}
+		if m := s.gzMembers[i]; m != nil {
+			if _, err := w.Write(m); err != nil {
+				return err
 			}
 		}
 	}
-	return out.flush()
+	return nil
+}
+
+// familyCompressor makes the gzip members of one scrape's changed
+// families, through one compressor and one set of buffers.
+type familyCompressor struct {
+	snaps    []*Snapshot
+	prefixes []string
+	gz       *gzip.Writer
+	member   bytes.Buffer
+	out      textWriter
+}
+
+func newFamilyCompressor(snaps []*Snapshot) *familyCompressor {
+	c := &familyCompressor{snaps: snaps, prefixes: linePrefixes(snaps), gz: gzipWriters.Get().(*gzip.Writer)}
+	c.out = textWriter{w: c.gz, buf: make([]byte, 0, 64<<10)}
+	return c
+}
+
+// compress is one family's block as a gzip member (nil when it is empty).
+func (c *familyCompressor) compress(def *Family) []byte {
+	c.member.Reset()
+	c.gz.Reset(&c.member)
+	writeFamily(&c.out, def, c.snaps, c.prefixes)
+	if c.out.written == 0 && len(c.out.buf) == 0 {
+		return nil
+	}
+	c.out.flush()
+	c.out.written = 0
+	c.gz.Close()
+	return bytes.Clone(c.member.Bytes())
+}
+
+func (c *familyCompressor) close() {
+	c.gz.Reset(io.Discard)
+	gzipWriters.Put(c.gz)
 }
 
 // textWriter buffers exposition text for WriteText: a line is its family's
 // name, its snapshot's es_cluster label and the rest of the line, appended
 // in one step.
 type textWriter struct {
-	w   io.Writer
-	buf []byte
-	err error
+	w       io.Writer
+	buf     []byte
+	written int // bytes flushed to w
+	err     error
 }
 
 func (t *textWriter) line(name, prefix string, rest []byte) {
@@ -123,6 +242,7 @@ func (t *textWriter) write(s string) {
 func (t *textWriter) flush() error {
 	if t.err == nil && len(t.buf) > 0 {
 		_, t.err = t.w.Write(t.buf)
+		t.written += len(t.buf)
 	}
 	t.buf = t.buf[:0]
 	return t.err
@@ -161,8 +281,11 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		var out io.Writer = w
+		write := store.WriteText
 		if acceptsGzip(r) {
 			w.Header().Set("Content-Encoding", "gzip")
+			write = store.writeGzip
+			// The exporter's own metrics follow as one more member.
 			gz := gzipWriters.Get().(*gzip.Writer)
 			gz.Reset(w)
 			defer func() {
@@ -172,7 +295,7 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 			}()
 			out = gz
 		}
-		if err := store.WriteText(out); err != nil {
+		if err := write(w); err != nil {
 			logger.Debug("writing /metrics", "err", err) // the client went away
 			return
 		}

@@ -12,39 +12,66 @@ import (
 )
 
 // TestHandlerGzip: a scrape that accepts gzip gets the same exposition,
-// compressed, as one that does not, also when a pooled compressor serves
-// one scrape after another; Go's reader (as Prometheus's) decodes it.
+// compressed, as one that does not, one scrape after another and after
+// snapshots change; Go's reader (as Prometheus's) decodes it. A family is
+// compressed again only when a snapshot's text of it changed.
 func TestHandlerGzip(t *testing.T) {
-	r := newRenderer("c")
-	r.add(famLinkConnected, 1, "c", "r")
-	r.add(famLinkSkipUnavailable, 0, "c", "r")
-	store := NewStore()
-	store.Put(&Snapshot{Cluster: "c", layers: [schedules][][]byte{everyPoll: r.render(everyPoll)}})
-	h := Handler(store, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
-
-	plain := httptest.NewRecorder()
-	h.ServeHTTP(plain, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if plain.Header().Get("Content-Encoding") != "" || plain.Body.Len() == 0 {
-		t.Fatalf("plain scrape: encoding %q, %d bytes", plain.Header().Get("Content-Encoding"), plain.Body.Len())
+	snapshot := func(cluster string, connected float64) *Snapshot {
+		r := newRenderer(cluster)
+		r.add(famLinkConnected, connected, cluster, "r")
+		r.add(famLinkSkipUnavailable, 0, cluster, "r")
+		return &Snapshot{Cluster: cluster, layers: [schedules][][]byte{everyPoll: r.render(everyPoll)}}
 	}
-	for i := range 3 {
+	store := NewStore()
+	store.Put(snapshot("a", 1))
+	store.Put(snapshot("b", 1))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewCounter(prometheus.CounterOpts{Name: "es_remote_exporter_test_total", Help: "h"}))
+	h := Handler(store, reg, slog.New(slog.DiscardHandler))
+	scrape := func(step string) {
+		t.Helper()
+		plain := httptest.NewRecorder()
+		h.ServeHTTP(plain, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if plain.Header().Get("Content-Encoding") != "" || plain.Body.Len() == 0 {
+			t.Fatalf("%s: plain scrape: encoding %q, %d bytes", step, plain.Header().Get("Content-Encoding"), plain.Body.Len())
+		}
 		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 		req.Header.Set("Accept-Encoding", "deflate, gzip;q=0.9")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if got := rec.Header().Get("Content-Encoding"); got != "gzip" {
-			t.Fatalf("scrape %d: Content-Encoding %q, want gzip", i, got)
+			t.Fatalf("%s: Content-Encoding %q, want gzip", step, got)
 		}
 		zr, err := gzip.NewReader(rec.Body)
 		if err != nil {
-			t.Fatalf("scrape %d: %v", i, err)
+			t.Fatalf("%s: %v", step, err)
 		}
 		body, err := io.ReadAll(zr)
 		if err != nil {
-			t.Fatalf("scrape %d: %v", i, err)
+			t.Fatalf("%s: %v", step, err)
 		}
 		if string(body) != plain.Body.String() {
-			t.Errorf("scrape %d decodes to\n%s\nwant\n%s", i, body, plain.Body.String())
+			t.Errorf("%s: the gzip scrape decodes to\n%s\nwant\n%s", step, body, plain.Body.String())
 		}
 	}
+	builds := func(step string, want int) {
+		t.Helper()
+		if got := store.gzBuilds; got != want {
+			t.Errorf("%s: %d families compressed in all, want %d", step, got, want)
+		}
+	}
+	scrape("first")
+	builds("first", len(families))
+	scrape("again")
+	builds("again", len(families))
+	// b's link disconnects: its skip_unavailable text is shared, as a
+	// poll's unchanged family would be; only connected is compressed anew.
+	next := snapshot("b", 0)
+	next.layers[everyPoll][famLinkSkipUnavailable.local] = store.snapshots["b"].family(famLinkSkipUnavailable)
+	store.Put(next)
+	scrape("after b changed")
+	builds("after b changed", len(families)+1)
+	store.Delete("a")
+	scrape("after a left")
+	builds("after a left", len(families)+3)
 }

@@ -10,7 +10,7 @@ import (
 // 10,000 links) that holds no pointers and is cheap to mark, so Go's default
 // of 100, which lets the heap grow to twice the live data before collecting,
 // buys little CPU for its memory (docs/performance.md).
-const DefaultGCPercent = 35
+const DefaultGCPercent = 25
 
 // ApplyRuntimeDefaults sets the exporter's GC target unless the operator set
 // GOGC. The command calls it at start; the benchmarks call it too, so that
