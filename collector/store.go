@@ -149,8 +149,22 @@ func writeFamily(out *textWriter, def *Family, snaps []*Snapshot, prefixes []str
 // writeGzip writes every snapshot like WriteText, compressed: one gzip
 // member per family (RFC 1952 lets a gzip stream be a series of members,
 // and Go's reader, as Prometheus's, reads them all), each compressed again
-// only when a snapshot's text of that family changed since.
+// only when a snapshot's text of that family changed since. The members are
+// written after the lock is released: a slow client holds up no other
+// scrape (members are never changed once made, only replaced).
 func (s *Store) writeGzip(w io.Writer) error {
+	members := s.gzipMembers()
+	for _, m := range members {
+		if _, err := w.Write(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gzipMembers brings the compressed families up to date and returns the
+// non-empty ones in exposition order.
+func (s *Store) gzipMembers() [][]byte {
 	s.gzMu.Lock()
 	defer s.gzMu.Unlock()
 	s.mu.Lock()
@@ -162,6 +176,7 @@ func (s *Store) writeGzip(w io.Writer) error {
 	}
 	s.mu.Unlock()
 	var c *familyCompressor
+	members := make([][]byte, 0, len(familyOrder))
 	for _, i := range familyOrder {
 		if !s.gzValid[i] {
 			if c == nil {
@@ -172,12 +187,10 @@ func (s *Store) writeGzip(w io.Writer) error {
 			s.gzBuilds++
 		}
 		if m := s.gzMembers[i]; m != nil {
-			if _, err := w.Write(m); err != nil {
-				return err
-			}
+			members = append(members, m)
 		}
 	}
-	return nil
+	return members
 }
 
 // familyCompressor makes the gzip members of one scrape's changed

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -74,4 +75,53 @@ func TestHandlerGzip(t *testing.T) {
 	store.Delete("a")
 	scrape("after a left")
 	builds("after a left", len(families)+3)
+}
+
+// blockingWriter blocks its first Write until released, after saying so.
+type blockingWriter struct {
+	header   http.Header
+	writing  chan struct{}
+	released chan struct{}
+	once     bool
+}
+
+func (w *blockingWriter) Header() http.Header { return w.header }
+func (w *blockingWriter) WriteHeader(int)     {}
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	if !w.once {
+		w.once = true
+		close(w.writing)
+		<-w.released
+	}
+	return len(p), nil
+}
+
+// TestSlowGzipClientHoldsUpNoOtherScrape: a client that does not read
+// does not keep other gzip scrapes waiting (the compressed families are
+// written after the store's locks are released).
+func TestSlowGzipClientHoldsUpNoOtherScrape(t *testing.T) {
+	r := newRenderer("c")
+	r.add(famLinkConnected, 1, "c", "r")
+	store := NewStore()
+	store.Put(&Snapshot{Cluster: "c", layers: [schedules][][]byte{everyPoll: r.render(everyPoll)}})
+	h := Handler(store, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	slow := &blockingWriter{header: http.Header{}, writing: make(chan struct{}), released: make(chan struct{})}
+	done := make(chan struct{})
+	go func() { h.ServeHTTP(slow, req); close(done) }()
+	<-slow.writing
+	rec := httptest.NewRecorder()
+	second := make(chan struct{})
+	go func() { h.ServeHTTP(rec, req); close(second) }()
+	select {
+	case <-second:
+	case <-time.After(30 * time.Second): // it takes microseconds; a lock held would wait forever
+		t.Fatal("a gzip scrape waited for a client that does not read")
+	}
+	if rec.Body.Len() == 0 {
+		t.Error("the second scrape got nothing")
+	}
+	close(slow.released)
+	<-done
 }
