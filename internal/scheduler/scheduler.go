@@ -214,8 +214,8 @@ func (s *Scheduler) setPending(name string, pending bool) {
 // interval, up to max_concurrency polls at a time, and sleeps in between,
 // instead of waking for every cluster at an instant of its own: on a small
 // VM waking threads cost more CPU than the polls' own work (1,000 clusters
-// at 5 s: 62-72 µs of CPU per link-poll with every start its own, 49 with
-// four slots; docs/performance.md).
+// at 5 s: 17-20 µs of system CPU per link-poll with every start its own,
+// 4-6 with four slots; docs/performance.md).
 const pollSlots = 4
 
 // run starts one cluster's loop. The first poll starts in one of pollSlots
