@@ -567,25 +567,14 @@ func startProcess(t *testing.T, name, bin string, args ...string) *process {
 // waitReady polls url until it answers 200, the process exits or the
 // timeout passes.
 func (p *process) waitReady(url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
+	return testtools.WaitHTTP(url, timeout, func() error {
 		select {
 		case <-p.done:
 			return fmt.Errorf("%s exited: %v", p.name, p.err)
 		default:
+			return nil
 		}
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s", url, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	})
 }
 
 // stop terminates the process, killing it if it does not exit promptly.

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // params is one soak's shape.
@@ -478,7 +479,12 @@ func startDaemon(t *testing.T, bin, cfgFile, logPath string) *daemon {
 			_ = logFile.Close()
 			close(d.done)
 		}()
-		err = waitHTTP(d, d.url+"/-/healthy", 30*time.Second)
+		err = testtools.WaitHTTP(d.url+"/-/healthy", 30*time.Second, func() error {
+			if err := d.exited(); err != nil {
+				return fmt.Errorf("the daemon exited: %w", err)
+			}
+			return nil
+		})
 		if err == nil {
 			t.Cleanup(func() {
 				_ = d.cmd.Process.Signal(syscall.SIGTERM)
@@ -511,26 +517,6 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-func waitHTTP(d *daemon, url string, timeout time.Duration) error {
-	client := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		if err := d.exited(); err != nil {
-			return fmt.Errorf("the daemon exited: %w", err)
-		}
-		if resp, err := client.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer 200 within %s", url, timeout)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // --- /metrics ---

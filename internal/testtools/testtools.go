@@ -3,12 +3,15 @@
 // amtool, prometheus-alertmanager; a missing one fails the test and names
 // the Debian package that provides it, which .ci/run installs: the tests
 // never skip), SyncBuffer collects logs and process output, ScratchFile
-// serves fuzz targets.
+// serves fuzz targets, WaitHTTP waits for a started process to serve.
 package testtools
 
 import (
+	"fmt"
+	"net/http"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // Find returns the path of the first of names found in PATH; without any,
@@ -22,4 +25,26 @@ func Find(t testing.TB, pkg string, names ...string) string {
 	}
 	t.Fatalf("%s not found in PATH: install it with apt-get install %s (.ci/run does)", names[0], pkg)
 	return ""
+}
+
+// WaitHTTP polls url until it answers 200 (nil), exited reports that the
+// process behind it ended (its error), or timeout passes.
+func WaitHTTP(url string, timeout time.Duration, exited func() error) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	for {
+		if err := exited(); err != nil {
+			return err
+		}
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer 200 within %s", url, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
