@@ -61,17 +61,22 @@ type Follower struct {
 // slow schedule: which follower indices exist, their leader and remote,
 // and whether they are paused.
 type CCRInfo struct {
+	CCRAbsence
+	Followers []Follower
+}
+
+// CCRAbsence says why a cluster has no CCR to read, which is not a failure:
+// Unlicensed, the license does not include it; NotInstalled, the node has
+// no CCR at all (a distribution without x-pack answers 400 "no handler
+// found for uri").
+type CCRAbsence struct {
 	Unlicensed, NotInstalled bool
-	Followers                []Follower
 }
 
 // CCRFacts is what the CCR check learned.
 type CCRFacts struct {
-	// Unlicensed: the license does not include CCR; NotInstalled: the
-	// node has no CCR at all (a distribution without x-pack answers 400 "no
-	// handler found for uri"). Neither is a failure.
-	Unlicensed, NotInstalled bool
-	Followers                []Follower // by index
+	CCRAbsence
+	Followers []Follower // by index
 	// Auto-follow counters and the latest auto-follow error.
 	AutoFollowFailed, AutoFollowSucceeded, AutoFollowFailedRemoteState float64
 	AutoFollowRecentErrors                                             int
@@ -162,13 +167,19 @@ var ccrForbiddenHint = "the exporter reads CCR with GET /_ccr/stats and GET /_al
 func (c *Client) ccrInfo(ctx context.Context) (*CCRInfo, *CheckError) {
 	var info ccrInfoBody
 	if err := c.do(ctx, "GET /"+ccrInfoIndices+"/_ccr/info", esapi.CCRFollowInfoRequest{Index: []string{ccrInfoIndices}}, &info); err != nil {
-		return ccrError(err)
+		absent, cerr := ccrError(err)
+		if cerr != nil {
+			return nil, cerr
+		}
+		return &CCRInfo{CCRAbsence: absent}, nil
 	}
 	out := &CCRInfo{}
+	seen := make(map[string]bool, len(info.FollowerIndices))
 	for _, fi := range info.FollowerIndices {
-		if fi.FollowerIndex == "" || slices.ContainsFunc(out.Followers, func(f Follower) bool { return f.Index == fi.FollowerIndex }) {
+		if fi.FollowerIndex == "" || seen[fi.FollowerIndex] {
 			continue // a repeated entry keeps the first
 		}
+		seen[fi.FollowerIndex] = true
 		out.Followers = append(out.Followers, Follower{Index: fi.FollowerIndex, Remote: fi.RemoteCluster, Leader: fi.LeaderIndex, Status: fi.Status})
 	}
 	slices.SortFunc(out.Followers, func(a, b Follower) int { return strings.Compare(a.Index, b.Index) })
@@ -181,11 +192,11 @@ func (c *Client) ccrInfo(ctx context.Context) (*CCRInfo, *CheckError) {
 func (c *Client) ccrStats(ctx context.Context, info *CCRInfo) (*CCRFacts, *CheckError) {
 	var st ccrStatsBody
 	if err := c.do(ctx, "GET /_ccr/stats", esapi.CCRStatsRequest{}, &st); err != nil {
-		f, cerr := ccrError(err)
+		absent, cerr := ccrError(err)
 		if cerr != nil {
 			return nil, cerr
 		}
-		return &CCRFacts{Unlicensed: f.Unlicensed, NotInstalled: f.NotInstalled}, nil
+		return &CCRFacts{CCRAbsence: absent}, nil
 	}
 	out := &CCRFacts{AutoFollowFailed: st.AutoFollow.Failed, AutoFollowSucceeded: st.AutoFollow.Successful,
 		AutoFollowFailedRemoteState: st.AutoFollow.FailedRemoteState, AutoFollowRecentErrors: len(st.AutoFollow.RecentErrors)}
@@ -237,18 +248,20 @@ func (c *Client) ccrStats(ctx context.Context, info *CCRInfo) (*CCRFacts, *Check
 	return out, nil
 }
 
-func ccrError(err *CheckError) (*CCRInfo, *CheckError) {
+// ccrError tells an answer that says the cluster has no CCR (not a
+// failure) from a failure, to which it adds the privileges' hint.
+func ccrError(err *CheckError) (CCRAbsence, *CheckError) {
 	switch {
 	case err.Status == http.StatusForbidden && strings.Contains(err.Msg, ccrUnlicensed):
-		return &CCRInfo{Unlicensed: true}, nil
+		return CCRAbsence{Unlicensed: true}, nil
 	case err.Status == http.StatusBadRequest && strings.Contains(err.Msg, "no handler found for uri"):
 		// RestController's answer for a path no plugin registered.
-		return &CCRInfo{NotInstalled: true}, nil
+		return CCRAbsence{NotInstalled: true}, nil
 	}
 	if err.Reason == ReasonForbidden {
 		err.Hint = ccrForbiddenHint
 	}
-	return nil, err
+	return CCRAbsence{}, err
 }
 
 var (
@@ -328,7 +341,7 @@ var ccrCheck = &check{
 		if f.License != nil && !f.License.AllowsCCR() {
 			// The license (GET /_xpack, every probe_interval) already says
 			// the answer: no request on every poll for a 403.
-			f.CCR = &CCRFacts{Unlicensed: true}
+			f.CCR = &CCRFacts{CCRAbsence: CCRAbsence{Unlicensed: true}}
 		} else {
 			f.CCR, err = p.client.ccrStats(ctx, f.CCRInfo)
 		}
