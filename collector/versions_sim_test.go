@@ -88,11 +88,10 @@ func compatLabels(remote, rule, verdict, local, remoteVersion string) map[string
 	return map[string]string{"remote": remote, "rule": rule, "verdict": verdict, "local_version": local, "remote_version": remoteVersion}
 }
 
-// TestRollingUpgradeTurnsLinkIncompatible walks a remote from 9.0 to 9.1
-// under an 8.18 local cluster: half way the link becomes unsupported and
-// wire-incompatible (9.1 needs 8.19), judged on its worst node pair; when
-// the local side moves to 8.19 it is fine again.
-func TestRollingUpgradeTurnsLinkIncompatible(t *testing.T) {
+// osloLinkedToTokyo watches oslo (8.18, two nodes) with a link to tokyo
+// (9.0, nodes t1 to t3), both monitored.
+func osloLinkedToTokyo(t *testing.T) *fleetEnv {
+	t.Helper()
 	e := newFleetEnv(t,
 		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", Nodes: twoNodes("8.18.8")},
 		simulator.ClusterSpec{Name: "tokyo", Version: "9.0.4", Nodes: []simulator.NodeSpec{{Name: "t1"}, {Name: "t2"}, {Name: "t3"}}})
@@ -101,6 +100,15 @@ func TestRollingUpgradeTurnsLinkIncompatible(t *testing.T) {
 	}
 	e.watch("oslo", nil)
 	e.watch("tokyo", nil)
+	return e
+}
+
+// TestRollingUpgradeTurnsLinkIncompatible walks a remote from 9.0 to 9.1
+// under an 8.18 local cluster: half way the link becomes unsupported and
+// wire-incompatible (9.1 needs 8.19), judged on its worst node pair; when
+// the local side moves to 8.19 it is fine again.
+func TestRollingUpgradeTurnsLinkIncompatible(t *testing.T) {
+	e := osloLinkedToTokyo(t)
 
 	_, snap := e.poll("tokyo", "oslo")
 	if v := mustValue(t, snap, "es_remote_link_target_info", map[string]string{"remote": "tokyo", "target": "tokyo", "match": MatchTransportAddress}); v != 1 {
@@ -191,14 +199,7 @@ func TestLinkMappedByConfig(t *testing.T) {
 // version, no link is judged compatible on that census; a pair already
 // known to be incompatible stays incompatible.
 func TestCensusThatMissedNodes(t *testing.T) {
-	e := newFleetEnv(t,
-		simulator.ClusterSpec{Name: "oslo", Version: "8.18.8", Nodes: twoNodes("8.18.8")},
-		simulator.ClusterSpec{Name: "tokyo", Version: "9.0.4", Nodes: []simulator.NodeSpec{{Name: "t1"}, {Name: "t2"}, {Name: "t3"}}})
-	if err := e.sim.Cluster("oslo").AddLink(simulator.LinkSpec{Alias: "tokyo", Remote: "tokyo"}); err != nil {
-		t.Fatal(err)
-	}
-	e.watch("oslo", nil)
-	e.watch("tokyo", nil)
+	e := osloLinkedToTokyo(t)
 	_, snap := e.poll("tokyo", "oslo")
 	if got := mustValue(t, snap, "es_remote_cluster_nodes_failed", nil); got != 0 {
 		t.Errorf("nodes_failed = %v with every node answering, want 0", got)
