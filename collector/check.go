@@ -118,6 +118,17 @@ func init() {
 	slices.SortFunc(familyOrder, func(a, b int) int { return strings.Compare(families[a].Name, families[b].Name) })
 }
 
+// CheckNames are the check label's values, in the order a poll runs them.
+func CheckNames() []string {
+	var names []string
+	for _, c := range checks {
+		if c.name != "" {
+			names = append(names, c.name)
+		}
+	}
+	return names
+}
+
 func (c *check) label() string {
 	if c.name != "" {
 		return c.name

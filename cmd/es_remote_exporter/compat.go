@@ -33,6 +33,7 @@ func runCompat(args []string, matrix bool, stdout, stderr io.Writer) int {
 			return exitUnknown
 		}
 		if err := compat.WriteMatrix(stdout); err != nil {
+			fmt.Fprintf(stderr, "compat: writing the matrix: %v\n", err)
 			return exitUnknown
 		}
 		return 0

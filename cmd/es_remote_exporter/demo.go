@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"time"
 
@@ -21,6 +22,12 @@ const (
 )
 
 func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Writer) int {
+	// Refuse bad web flags before starting four clusters and printing a
+	// banner with a malformed address (serve checks again).
+	if err := checkWebFlags(o); err != nil {
+		logger.Error("cannot start", "err", err)
+		return 2
+	}
 	dir, err := os.MkdirTemp("", "es_remote_exporter-demo-")
 	if err != nil {
 		logger.Error("creating a temporary directory", "err", err)
@@ -71,11 +78,8 @@ func listenPort(addrs []string) string {
 	if len(addrs) == 0 {
 		return ""
 	}
-	a := addrs[0]
-	for i := len(a) - 1; i >= 0; i-- {
-		if a[i] == ':' {
-			return a[i:]
-		}
+	if _, port, err := net.SplitHostPort(addrs[0]); err == nil {
+		return ":" + port
 	}
-	return a
+	return addrs[0]
 }

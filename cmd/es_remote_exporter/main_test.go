@@ -185,6 +185,11 @@ func TestEveryDefinedMetricIsDocumented(t *testing.T) {
 			t.Errorf("%s does not explain failure reason `%s`", metricsDoc, r)
 		}
 	}
+	for _, c := range collector.CheckNames() {
+		if !bytes.Contains(readme, []byte("`"+c+"` (")) {
+			t.Errorf("%s does not list check `%s` with its requests", metricsDoc, c)
+		}
+	}
 }
 
 var (

@@ -33,7 +33,7 @@ import (
 const (
 	numClusters     = 1000
 	linksPerCluster = 10
-	simEnv          = "ES_REMOTE_EXPORTER_BENCH_SIMULATOR"
+	simEnv          = "ESRX_BENCH_SIMULATOR" // outside the configuration prefix ES_REMOTE_EXPORTER_
 	benchUser       = "bench"
 	benchPassword   = "bench-password"
 )
@@ -299,7 +299,7 @@ func BenchmarkSteadyState(b *testing.B) {
 		pprof.StopCPUProfile()
 		polls := pollsTotal(b, d) - polls0
 		if polls < numClusters*3 {
-			b.Fatalf("%v polls in 20 s of a 5 s poll interval, want about %d", polls, numClusters*4)
+			b.Fatalf("%v polls in 20 s of a 5 s poll interval, want at least %d (about %d)", polls, numClusters*3, numClusters*4)
 		}
 		b.ReportMetric(float64(cpu.Microseconds())/(polls*linksPerCluster), "cpu-µs/link-poll")
 		b.ReportMetric(polls/20, "polls/s")

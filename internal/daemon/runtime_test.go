@@ -12,7 +12,7 @@ import (
 // TestApplyRuntimeDefaults runs in a child process so that the GC setting of
 // this test binary stays untouched.
 func TestApplyRuntimeDefaults(t *testing.T) {
-	if os.Getenv("ES_REMOTE_EXPORTER_GC_CHILD") == "1" {
+	if os.Getenv("ESRX_TEST_GC_CHILD") == "1" {
 		ApplyRuntimeDefaults()
 		os.Stdout.WriteString(strconv.Itoa(debug.SetGCPercent(-1)) + "\n")
 		return
@@ -25,7 +25,7 @@ func TestApplyRuntimeDefaults(t *testing.T) {
 		{"150", "150"}, // the operator's GOGC wins
 	} {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestApplyRuntimeDefaults$")
-		cmd.Env = append(os.Environ(), "ES_REMOTE_EXPORTER_GC_CHILD=1")
+		cmd.Env = append(os.Environ(), "ESRX_TEST_GC_CHILD=1")
 		if tc.gogc != "" {
 			cmd.Env = append(cmd.Env, "GOGC="+tc.gogc)
 		} else {
