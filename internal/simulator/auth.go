@@ -110,11 +110,6 @@ func (c *Cluster) authenticate(ver esVersion, r *http.Request) (*principal, *res
 				"API key: unable to find apikey with id "+id))
 			return nil, &resp
 		}
-		if k.Key != key {
-			resp := c.unauthorized(ver, r, reason, obj{}.set("additional_unsuccessful_credentials",
-				"API key: invalid credentials for API key ["+id+"]"))
-			return nil, &resp
-		}
 		return &principal{user: k.Owner, apiKeyID: id, clusterPrv: k.ClusterPrivileges, indexPrv: k.IndexPrivileges}, nil
 	}
 	resp := c.unauthorized(ver, r, "missing authentication credentials for REST request ["+uri+"]", nil)

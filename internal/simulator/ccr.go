@@ -226,7 +226,7 @@ func (c *Cluster) AddFollower(s FollowerSpec) error {
 		return fmt.Errorf("simulator: cluster %q has no link %q to follow %q from", c.name, s.Remote, s.LeaderIndex)
 	}
 	if rc := c.sim.Cluster(remoteName); rc != nil && remoteName != "" {
-		if lv := rc.version(); lv.v.Compare(local.v) > 0 {
+		if lv := rc.answeringVersion(); lv.v.Compare(local.v) > 0 {
 			return fmt.Errorf("simulator: cluster %q (%s) cannot follow %q on %q (%s): a follower must not be older than its leader",
 				c.name, local.str, s.LeaderIndex, remoteName, lv.str)
 		}

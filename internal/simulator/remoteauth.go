@@ -72,7 +72,7 @@ func remoteDenial(local, remote *Cluster, ver esVersion, p *principal, l *link) 
 		if hasAny(p.indexPrv, resolveClusterGrants) {
 			return ""
 		}
-		return "action [" + action + "] is unauthorized for " + userDescription(remote.version(), p, nil) +
+		return "action [" + action + "] is unauthorized for " + userDescription(remote.answeringVersion(), p, nil) +
 			", this action is granted by the index privileges [" + strings.Join(resolveClusterGrants, ",") + "]"
 	}
 	found := remote.definedRoles(p)
@@ -82,7 +82,7 @@ func remoteDenial(local, remote *Cluster, ver esVersion, p *principal, l *link) 
 	// The remote's denial (AuthorizationDenialMessages.actionDenied); the
 	// " on indices [..]" context for the dummy* pattern of the no-index
 	// form is unverified and left out.
-	return "action [" + action + "] is unauthorized for " + userDescription(remote.version(), p, found) +
+	return "action [" + action + "] is unauthorized for " + userDescription(remote.answeringVersion(), p, found) +
 		", this action is granted by the index privileges [" + strings.Join(resolveClusterGrants, ",") + "]"
 }
 
@@ -185,11 +185,4 @@ func hasAny(have, want []string) bool {
 		}
 	}
 	return false
-}
-
-// version is the version the cluster's answering node plays.
-func (c *Cluster) version() esVersion {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.nodes[0].ver
 }

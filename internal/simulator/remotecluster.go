@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/trust"
 )
 
@@ -654,9 +654,9 @@ func (c *Cluster) apiKeyRequest(tgt *Cluster, p *principal, l LinkSpec, indices,
 // remote_cluster_client's certificate_authorities
 // (certs/remote-cluster/ca.crt). Callers hold c.mu (or own c).
 func (c *Cluster) setClientCAsLocked(pemBytes []byte) error {
-	certs, err := parsePEMCerts(pemBytes)
+	certs, err := tlsprobe.ParseCertificatesPEM(pemBytes)
 	if err != nil {
-		return err
+		return fmt.Errorf("simulator: remote cluster client CA: %w", err)
 	}
 	entries := make([]trustedCA, len(certs))
 	for i, crt := range certs {
@@ -664,29 +664,6 @@ func (c *Cluster) setClientCAsLocked(pemBytes []byte) error {
 	}
 	c.rcs.client = newTrustStore(entries)
 	return nil
-}
-
-func parsePEMCerts(data []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		crt, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("simulator: remote cluster client CA: %w", err)
-		}
-		out = append(out, crt)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("simulator: remote cluster client CA: no certificate in the PEM data")
-	}
-	return out, nil
 }
 
 // Public API.

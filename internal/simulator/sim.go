@@ -74,57 +74,63 @@
 // What the simulator does that could not be checked against Elasticsearch's
 // source, tests or recorded responses (TestUnverifiedIsListed keeps every
 // file with such a comment in this list):
-//   - actions.go: GET / component_versions from 8.13; per-version values
-//     other than 8.19's; the shape of some index-level answers and list
-//     orders; the caused_by type and text of a node that failed to answer
-//     GET /_nodes.
+//   - actions.go: GET / component_versions from 8.13; per-version values other
+//     than 8.19's; the shape of some index-level answers and list orders; the
+//     caused_by type and text of a node that failed to answer GET /_nodes; the
+//     metrics of /_nodes/<ids>/<metrics> are not checked (Elasticsearch refuses
+//     an unknown one with 400).
 //   - auth.go: that the API key service default switched in 8.0; malformed
 //     Basic/ApiKey credentials treated as missing; the order of index
 //     privileges in denial texts; role order; no " on indices" context when
 //     a principal has no privilege for the action.
-//   - remotecluster.go: that a failed remote cluster handshake (wrong key
-//     type, unknown/expired/invalidated key, missing credentials at the
-//     remote cluster server port, license) surfaces as _resolve/cluster's
-//     error rather than as an unreachable remote (a ConnectTransportException
-//     wrapper would hide it); the ", this action is granted
-//     by the index privileges [..]" suffix of the remote's denial and the
-//     sorted "assigned roles"; the texts of invalidated/expired REST keys;
-//     the implicit key of a link without APIKeyID; the settings written
-//     for the server (remote_cluster.port with the bound port); sniff mode
-//     needing a seed that is a remote cluster server address; the realm
-//     names and types of a key's owner (reserved, default_native/native);
-//     the order of the REST key checks (invalidated, secret, type,
-//     expiry); SetNodeRemoteClusterServer dropping every API-key link to
-//     the cluster, not only those dialling that node; a link that was
-//     established keeping connected:false without the security error.
+//   - remotecluster.go: that a failed remote cluster handshake (wrong key type,
+//     unknown/expired/invalidated key, missing credentials at the remote
+//     cluster server port, license) surfaces as _resolve/cluster's error rather
+//     than as an unreachable remote (a ConnectTransportException wrapper would
+//     hide it); the ", this action is granted by the index privileges [..]"
+//     suffix of the remote's denial and the sorted "assigned roles"; the texts
+//     of invalidated/expired REST keys; the implicit key of a link without
+//     APIKeyID; the settings written for the server (remote_cluster.port with
+//     the bound port); sniff mode needing a seed that is a remote cluster
+//     server address; the realm names and types of a key's owner (reserved,
+//     default_native/native); the order of the REST key checks (invalidated,
+//     secret, type, expiry); SetNodeRemoteClusterServer dropping every API-key
+//     link to the cluster, not only those dialling that node; a link that was
+//     established keeping connected:false without the security error; the
+//     remote cluster server trusts client certificates of the transport
+//     truststore's CAs.
 //   - apikeys.go: the version boundaries of type (8.10, with cross-cluster
-//     keys), invalidation (8.12),
-//     realm_type (8.14), metadata (7.13), active_only (8.10); the order of
-//     the listed keys; 200 with an empty list when nothing matches; the
-//     privileges listed by the denial; the "role" descriptor name of
-//     ClusterSpec.APIKeys.
+//     keys), invalidation (8.12), realm_type (8.14), metadata (7.13),
+//     active_only (8.10); the order of the listed keys; 200 with an empty list
+//     when nothing matches; the privileges listed by the denial; the "role"
+//     descriptor name of ClusterSpec.APIKeys; GetApiKeyRequest.validate()'s
+//     refusals of id or name with username or realm_name are not modelled,
+//     with_limited_by and with_profile_uid are not parsed, and
+//     manage_own_api_key is matched on the username only (Elasticsearch matches
+//     the realm too).
 //   - remoteauth.go: an API key's privileges applying on the remote in the
 //     certificate model; the "(assigned roles [..] were not found)" suffix
 //     from 8.5; no " on indices [dummy*]" context in the remote's denial.
-//   - ccr.go: the first release with total_global_checkpoint_lag (8.13,
-//     from the merge date of #104015); no license check in _ccr/info on
-//     8.x/9.x (read in 7.x source); the stall model (time since the last
-//     read growing, one failed read per read_poll_timeout, the receive
-//     timeout read exception); the minors that added master_timeout
-//     (8.13) and timeout (8.14); the order of _ccr/info entries;
-//     read/write times and bytes; the mapping/settings/aliases versions,
-//     outstanding requests and write-buffer counters; successful reads
-//     counted per read_poll_timeout; exclusions (-x) in _ccr/info
-//     expressions, taken as literal names.
+//   - ccr.go: the first release with total_global_checkpoint_lag (8.13, from
+//     the merge date of #104015); no license check in _ccr/info on 8.x/9.x
+//     (read in 7.x source); the stall model (time since the last read growing,
+//     one failed read per read_poll_timeout, the receive timeout read
+//     exception); the minors that added master_timeout (8.13) and timeout
+//     (8.14); the order of _ccr/info entries; read/write times and bytes; the
+//     mapping/settings/aliases versions, outstanding requests and write-buffer
+//     counters; successful reads counted per read_poll_timeout; exclusions (-x)
+//     in _ccr/info expressions, taken as literal names; master_timeout and
+//     timeout are accepted without parsing their values.
 //   - clustersettings.go: setting key names and the dynamic-wins rule from
 //     memory of the setting classes; parameter acceptance per version; the
 //     version boundary of cluster:monitor/settings.
 //   - errors.go: the stability of the error body's key order.
-//   - http.go: some content-type and authentication-failure boundaries
-//     (about 8.8); the X-elastic-product header kept on 7.17's security
-//     401/403; license compliance 403s (ccr.go, the remote's license)
-//     keeping the header (only the security filter's 401/403 were
-//     observed without it).
+//   - http.go: some content-type and authentication-failure boundaries (about
+//     8.8); the X-elastic-product header kept on 7.17's security 401/403;
+//     license compliance 403s (ccr.go, the remote's license) keeping the header
+//     (only the security filter's 401/403 were observed without it); methods
+//     other than GET on /_security/api_key answer 405 (Elasticsearch serves
+//     create and invalidate there).
 //   - resolve.go: the patch numbers of the fail-fast disconnect strategy
 //     (8.16.3 to 8.16.5 and 8.17.1+, from the merge dates of PRs #119526,
 //     #119527 and #124368; no 8.17 backport of the revert #124241 was
@@ -142,8 +148,10 @@
 //   - settings.go: transport client settings gone in 8.0; the 8.x/9.x
 //     additional security settings.
 //   - timevalue.go: the unit a time value is rendered in; the text for a
-//     duration below -1; Double.parseDouble's syntax (hex, "f"/"d"
-//     suffixes) approximated by strconv.ParseFloat.
+//     duration below -1; Double.parseDouble's syntax (hex, "f"/"d" suffixes)
+//     approximated by strconv.ParseFloat; Go's float parsing accepts nan, inf
+//     and digit underscores where Java's Double.parseDouble does not, so those
+//     inputs get the fractional message.
 //   - transport.go: SNI falling back to the peer host.
 //   - versions.go: Lucene versions, transport version ids and minimum
 //     compatibility versions other than the recorded ones.
