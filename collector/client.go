@@ -108,6 +108,10 @@ type Client struct {
 	multi bool
 	// log receives each request at debug level; nil = none.
 	log *slog.Logger
+	// answered is the URL (scheme://host:port) that answered the last
+	// request, with several URLs ("" with one): node-local answers, GET /'s
+	// among them, are only as current as the node that gave them.
+	answered string
 	// What the every-poll requests' last answers were made into.
 	nodesMemo      answerMemo[nodesAnswer]
 	remoteInfoMemo answerMemo[[]RemoteLink]
@@ -207,6 +211,22 @@ func (t attemptsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		a.mu.Unlock()
 	}
 	return res, err
+}
+
+// answered is the URL whose attempt got an answer ("" when none did, or
+// for a client with one URL).
+func (a *attempts) answered() string {
+	if a == nil {
+		return ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, at := range a.list {
+		if at.err == nil {
+			return at.url
+		}
+	}
+	return ""
 }
 
 // allFailed words the error of a request that failed on every URL it
@@ -343,6 +363,7 @@ func (c *Client) request(ctx context.Context, what string, req esapi.Request, de
 		}()
 	}
 	res, err := req.Do(ctx, c.es)
+	c.answered = tried.answered()
 	if err != nil {
 		ce := classifyTransportError(ctx, what, err)
 		if all := tried.allFailed(); all != "" {

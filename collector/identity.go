@@ -62,7 +62,7 @@ var identityCheck = &check{
 		f.Identity, err = p.client.identity(ctx)
 		f.Up = err == nil
 		if err == nil {
-			p.identity, p.identityAt = f.Identity, p.now()
+			p.identity, p.identityAt, p.identityURL = f.Identity, p.now(), p.client.answered
 			v, perr := esversion.Parse(f.Identity.Version.Number)
 			p.version, p.versionKnown = v, perr == nil
 		}
@@ -87,15 +87,17 @@ func (p *Poller) identityDue() bool {
 
 // settleIdentity runs right after the nodes check. When GET / was not asked
 // first, it is asked now if the nodes check failed (is the cluster down, are
-// we locked out, or is only the nodes API failing?) or found other versions
-// than the last poll (GET / then reports the new version); otherwise the
+// we locked out, or is only the nodes API failing?), found other versions
+// than the last poll (GET / then reports the new version), or was answered
+// at another of the cluster's URLs than GET / last was (a failover or a
+// node back: GET / names the node the node-local checks ask); otherwise the
 // nodes' answer proves the cluster up and the last GET / stands, its result
 // replayed like a slow listing's.
 func (p *Poller) settleIdentity(ctx context.Context, f *Facts, askedFirst bool) {
 	nodesOK := f.NodesFailed >= 0
 	switch {
 	case askedFirst:
-	case !nodesOK || !slices.Equal(f.LocalVersions, p.lastVersions):
+	case !nodesOK || !slices.Equal(f.LocalVersions, p.lastVersions) || f.censusURL != p.identityURL:
 		p.runCheck(ctx, identityCheck, f)
 		p.identityResult = f.Checks[len(f.Checks)-1]
 	default:

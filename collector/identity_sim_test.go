@@ -2,7 +2,11 @@ package collector
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,5 +160,106 @@ func TestUnchangedChecksKeepTheirText(t *testing.T) {
 	_, third := p.Poll(context.Background())
 	if _, ok := value(t, third, "es_remote_link_connected", map[string]string{"remote": "remote"}); ok {
 		t.Error("a removed link kept its series: the changed answer was not rendered")
+	}
+}
+
+// forwarder relays TCP connections from its own address to target, until
+// closed (a node's HTTP port that can be taken away alone).
+type forwarder struct {
+	l     net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newForwarder(t *testing.T, target string) *forwarder {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{l: l}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			f.mu.Lock()
+			f.conns = append(f.conns, in, out)
+			f.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(f.close)
+	return f
+}
+
+func (f *forwarder) url() string { return "https://" + f.l.Addr().String() }
+
+func (f *forwarder) close() {
+	f.l.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.conns {
+		c.Close()
+	}
+}
+
+// TestIdentityFollowsFailover: with several URLs, a census answered at
+// another URL than the last GET / (the first node's HTTP went away) asks
+// GET / again in the same poll, so what it names (the answering node, whose
+// certificates the slow listing reads) is the node the exporter now asks.
+func TestIdentityFollowsFailover(t *testing.T) {
+	sim, err := simulator.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	users := map[string]simulator.User{testUser: {Password: testPassword, Roles: []string{"monitoring"},
+		ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"}}}
+	c, err := sim.AddCluster(simulator.ClusterSpec{Name: "local", Version: "8.19.7", Users: users,
+		Nodes: []simulator.NodeSpec{{Name: "n1"}, {Name: "n2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile, err := sim.WriteCAFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n1, err := c.NodeURL("n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n2, err := c.NodeURL("n2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := newForwarder(t, strings.TrimPrefix(n1, "https://"))
+	clk := &clock{t: fixedNow}
+	p, err := NewPoller(config.Cluster{Name: "local", URLs: []string{first.url(), n2}, Username: testUser, Password: testPassword,
+		TLS: config.TLS{CAFile: caFile}},
+		PollerOptions{Timeout: 2 * time.Second, ProbeInterval: 10 * time.Minute, Logger: slog.New(slog.DiscardHandler), Now: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	f, _ := p.Poll(context.Background())
+	if f.Identity == nil || f.Identity.NodeName != "n1" {
+		t.Fatalf("the first GET / was answered by %+v, want n1", f.Identity)
+	}
+	first.close() // n1's HTTP goes away; the client fails over to n2
+	clk.advance(time.Minute)
+	f, _ = p.Poll(context.Background())
+	if r := checkResult(f, CheckNodes); r == nil || r.Err != nil {
+		t.Fatalf("the census did not fail over: %+v", r)
+	}
+	if f.Identity == nil || f.Identity.NodeName != "n2" {
+		t.Errorf("after the failover GET / names %+v, want n2 (the node now asked)", f.Identity)
 	}
 }

@@ -40,8 +40,10 @@ type Facts struct {
 	// stands (identityCheck); nil when the cluster is down or locked out.
 	Identity *Identity
 	// Up: the cluster answered this poll and authorised the exporter.
-	Up    bool
-	Nodes []Node
+	Up bool
+	// censusURL is the URL that answered the nodes check (Client.answered).
+	censusURL string
+	Nodes     []Node
 	// NodesFailed counts the nodes that did not answer the nodes check
 	// (-1 when the check failed or did not run): the census missed them.
 	NodesFailed int
@@ -145,6 +147,7 @@ type Poller struct {
 	identity       *Identity
 	identityResult CheckResult
 	identityAt     time.Time
+	identityURL    string // the URL that answered it (Client.answered)
 	version        esversion.Version
 	versionKnown   bool
 	lastUp         bool                // the last poll found the cluster up
