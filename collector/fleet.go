@@ -59,7 +59,10 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if old, ok := f.versions[cluster]; !ok || !slices.Equal(old, versions) || f.partial[cluster] == complete || !maps.Equal(f.rcs[cluster], rcs) {
+	old, known := f.versions[cluster]
+	oldAddrs, indexed := f.addrs[cluster]
+	sameAddrs := indexed && slices.Equal(oldAddrs, addrs)
+	if !known || !slices.Equal(old, versions) || f.partial[cluster] == complete || !maps.Equal(f.rcs[cluster], rcs) || !sameAddrs {
 		f.nodesGen++
 	}
 	f.versions[cluster] = versions
@@ -69,10 +72,9 @@ func (f *Fleet) SetNodes(cluster string, nodes []Node, versions []esversion.Vers
 		f.partial[cluster] = true
 	}
 	f.rcs[cluster] = rcs
-	if old, ok := f.addrs[cluster]; ok && slices.Equal(old, addrs) {
+	if sameAddrs {
 		return
 	}
-	f.nodesGen++
 	f.unindex(cluster)
 	f.addrs[cluster] = addrs
 	for _, a := range addrs {

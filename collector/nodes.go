@@ -201,10 +201,7 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 		f.LocalVersions = versionsOf(f.Nodes)
 		// An unchanged answer is the same slice (answerMemo): the fleet
 		// has it already.
-		shared := sharedNodes{nodes: len(f.Nodes), complete: f.NodesFailed == 0}
-		if len(f.Nodes) > 0 {
-			shared.first = &f.Nodes[0]
-		}
+		shared := sharedNodes{nodes: refOf(f.Nodes), complete: f.NodesFailed == 0}
 		if p.fleet != nil && shared != p.sharedNodes {
 			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, shared.complete)
 			p.sharedNodes = shared
@@ -223,8 +220,7 @@ func (p *Poller) localVersions(f *Facts, nodesOK bool) {
 
 // sharedNodes is the node list a poller last gave the fleet, by identity.
 type sharedNodes struct {
-	first    *Node
-	nodes    int
+	nodes    sliceRef[Node]
 	complete bool
 }
 

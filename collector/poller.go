@@ -213,7 +213,8 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 	if err != nil {
 		return nil, err
 	}
-	client.log = logger.With("es_cluster", cl.Name)
+	logger = logger.With("es_cluster", cl.Name)
+	client.log = logger
 	tf, err := loadTransportFiles(cl.Transport)
 	if err != nil {
 		client.Close()
@@ -239,7 +240,7 @@ func NewPoller(cl config.Cluster, o PollerOptions) (*Poller, error) {
 		fleet:            fleet,
 		timeout:          timeout,
 		client:           client,
-		logger:           logger.With("es_cluster", cl.Name),
+		logger:           logger,
 		now:              now,
 		lastSuccess:      map[string]time.Time{},
 		failures:         map[string]map[Reason]float64{},

@@ -157,7 +157,10 @@ type sliceRef[T any] struct {
 	n     int
 }
 
-func sliceID[T any](s []T) any {
+func sliceID[T any](s []T) any { return refOf(s) }
+
+// refOf is sliceID's comparable value, typed.
+func refOf[T any](s []T) sliceRef[T] {
 	if len(s) == 0 {
 		return sliceRef[T]{}
 	}

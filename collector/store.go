@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"github.com/klauspost/compress/gzip"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -25,7 +25,8 @@ type Store struct {
 	snapshots map[string]*Snapshot
 	sorted    []*Snapshot // by cluster name; rebuilt when the set of clusters changes
 	// changed marks, by family index, the families whose text a Put or
-	// Delete changed since a gzip scrape last compressed them.
+	// Delete changed since a gzip scrape last compressed them (all, until
+	// the first).
 	changed []bool
 
 	// A gzip scrape is a series of gzip members, one per family, which a
@@ -36,14 +37,16 @@ type Store struct {
 	// scrape builds at a time.
 	gzMu      sync.Mutex
 	gzMembers [][]byte // by family index; nil when the family has no samples
-	gzValid   []bool
-	gzBuilds  int // families compressed so far (tests)
+	gzBuilds  int      // families compressed so far (tests)
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
-	return &Store{snapshots: map[string]*Snapshot{}, changed: make([]bool, len(families)),
-		gzMembers: make([][]byte, len(families)), gzValid: make([]bool, len(families))}
+	changed := make([]bool, len(families))
+	for i := range changed {
+		changed[i] = true
+	}
+	return &Store{snapshots: map[string]*Snapshot{}, changed: changed, gzMembers: make([][]byte, len(families))}
 }
 
 // Put swaps in a cluster's newest snapshot.
@@ -169,21 +172,18 @@ func (s *Store) gzipMembers() [][]byte {
 	defer s.gzMu.Unlock()
 	s.mu.Lock()
 	snaps := slices.Clone(s.sorted)
-	for i, c := range s.changed {
-		if c {
-			s.gzValid[i], s.changed[i] = false, false
-		}
-	}
+	stale := slices.Clone(s.changed)
+	clear(s.changed)
 	s.mu.Unlock()
 	var c *familyCompressor
 	members := make([][]byte, 0, len(familyOrder))
 	for _, i := range familyOrder {
-		if !s.gzValid[i] {
+		if stale[i] {
 			if c == nil {
 				c = newFamilyCompressor(snaps)
 				defer c.close()
 			}
-			s.gzMembers[i], s.gzValid[i] = c.compress(families[i]), true
+			s.gzMembers[i] = c.compress(families[i])
 			s.gzBuilds++
 		}
 		if m := s.gzMembers[i]; m != nil {

@@ -108,10 +108,8 @@ func analyzeLinks(self string, links []RemoteLink, resolved []Resolved, cfg map[
 // configuration: the answers by identity (an unchanged answer is the same
 // slice, answerMemo), the local census and the fleet's generation.
 type analysisInputs struct {
-	links         *RemoteLink
-	nLinks        int
-	resolved      *Resolved
-	nResolved     int
+	links         sliceRef[RemoteLink]
+	resolved      sliceRef[Resolved]
 	locals        []esversion.Version
 	localComplete bool
 	fleetGen      uint64
@@ -119,7 +117,7 @@ type analysisInputs struct {
 }
 
 func (a analysisInputs) same(b analysisInputs) bool {
-	return a.links == b.links && a.nLinks == b.nLinks && a.resolved == b.resolved && a.nResolved == b.nResolved &&
+	return a.links == b.links && a.resolved == b.resolved &&
 		slices.Equal(a.locals, b.locals) && a.localComplete == b.localComplete && a.fleetGen == b.fleetGen &&
 		a.ccrRemotes == b.ccrRemotes
 }
@@ -129,14 +127,8 @@ func (a analysisInputs) same(b analysisInputs) bool {
 // rests on has changed. A poller without a fleet always judges anew. The
 // analyses are read-only once made.
 func (p *Poller) analyses(f *Facts) []LinkAnalysis {
-	in := analysisInputs{nLinks: len(f.Links), nResolved: len(f.Resolved), locals: f.LocalVersions,
+	in := analysisInputs{links: refOf(f.Links), resolved: refOf(f.Resolved), locals: f.LocalVersions,
 		localComplete: f.NodesFailed == 0, ccrRemotes: f.CCR.remotes()}
-	if len(f.Links) > 0 {
-		in.links = &f.Links[0]
-	}
-	if len(f.Resolved) > 0 {
-		in.resolved = &f.Resolved[0]
-	}
 	memo := p.fleet != nil
 	if memo {
 		in.fleetGen = p.fleet.NodesGen()
