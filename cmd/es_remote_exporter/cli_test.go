@@ -241,6 +241,9 @@ func TestOneShotCommandsKeepTheLogQuiet(t *testing.T) {
 		if out == "" || errOut != "" {
 			t.Errorf("%q: want the report on stdout and nothing on stderr; stderr:\n%s", args, errOut)
 		}
+		if args[0] == "plan-upgrade" && (!strings.Contains(out, "NOT POLLED gone:") || !strings.Contains(out, "1 cluster(s) not polled")) {
+			t.Errorf("plan-upgrade does not report the cluster it could not poll:\n%s", out)
+		}
 		_, _, errOut = runSplit(append(args, "--log.level=warn")...)
 		if !strings.Contains(errOut, "level=WARN") {
 			t.Errorf("%q --log.level=warn: the log is missing on stderr:\n%s", args, errOut)
