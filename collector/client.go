@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/elastic/elastic-transport-go/v8/elastictransport"
@@ -108,10 +109,11 @@ type Client struct {
 	multi bool
 	// log receives each request at debug level; nil = none.
 	log *slog.Logger
-	// answered is the URL (scheme://host:port) that answered the last
-	// request, with several URLs ("" with one): node-local answers, GET /'s
-	// among them, are only as current as the node that gave them.
-	answered string
+	// answered is the URL (scheme://host:port, a string) that answered the
+	// last request, with several URLs ("" with one): node-local answers,
+	// GET /'s among them, are only as current as the node that gave them.
+	// Atomic: per-remote _resolve/cluster requests run concurrently.
+	answered atomic.Value
 	// What the every-poll requests' last answers were made into.
 	nodesMemo      answerMemo[nodesAnswer]
 	remoteInfoMemo answerMemo[[]RemoteLink]
@@ -211,6 +213,13 @@ func (t attemptsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		a.mu.Unlock()
 	}
 	return res, err
+}
+
+// lastAnswered is the URL that answered the client's last request
+// (Client.answered).
+func (c *Client) lastAnswered() string {
+	s, _ := c.answered.Load().(string)
+	return s
 }
 
 // answered is the URL whose attempt got an answer ("" when none did, or
@@ -363,7 +372,7 @@ func (c *Client) request(ctx context.Context, what string, req esapi.Request, de
 		}()
 	}
 	res, err := req.Do(ctx, c.es)
-	c.answered = tried.answered()
+	c.answered.Store(tried.answered())
 	if err != nil {
 		ce := classifyTransportError(ctx, what, err)
 		if all := tried.allFailed(); all != "" {

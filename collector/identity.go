@@ -62,7 +62,7 @@ var identityCheck = &check{
 		f.Identity, err = p.client.identity(ctx)
 		f.Up = err == nil
 		if err == nil {
-			p.identity, p.identityAt, p.identityURL = f.Identity, p.now(), p.client.answered
+			p.identity, p.identityAt, p.identityURL = f.Identity, p.now(), p.client.lastAnswered()
 			v, perr := esversion.Parse(f.Identity.Version.Number)
 			p.version, p.versionKnown = v, perr == nil
 		}

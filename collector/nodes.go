@@ -151,7 +151,7 @@ var nodesCheck = &check{
 		)
 		withRCS := p.versionKnown && p.version.AtLeast(8, 10)
 		f.Nodes, header, err = p.client.nodes(ctx, withRCS)
-		f.censusURL = p.client.answered
+		f.censusURL = p.client.lastAnswered()
 		f.NodesFailed = -1
 		if err == nil {
 			f.NodesFailed = header.Failed
