@@ -11,7 +11,6 @@ import (
 	"hash/maphash"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -103,7 +102,7 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // header check, which BaseClient makes only until the first success).
 type Client struct {
 	es        *elastictransport.Client
-	transport *http.Transport
+	transport *nodeTransport
 	// multi: the cluster has several URLs; a request that fails on all of
 	// them reports each URL's error (attempts).
 	multi bool
@@ -127,29 +126,14 @@ func NewClient(cl config.Cluster, timeout time.Duration) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster %q: %w", cl.Name, err)
 	}
-	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		TLSClientConfig:       tlsCfg,
-		TLSHandshakeTimeout:   timeout,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       5 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-		// Requests are a few hundred bytes: a small write buffer per
-		// connection adds up over a thousand clusters.
-		WriteBufferSize: 1 << 10,
-		ReadBufferSize:  1 << 10, // longer header lines are read in pieces
-		// Elasticsearch's HTTP layer speaks HTTP/1.1 only.
-		ForceAttemptHTTP2: false,
-	}
+	tr := newNodeTransport(tlsCfg, timeout)
 	return clientOn(cl, tr)
 }
 
 // clientOn is a client for cl's URLs and credentials over an existing
 // transport: the per-node clients of certificates_from_all_nodes share the
 // cluster's connections, TLS settings and parsed files.
-func clientOn(cl config.Cluster, tr *http.Transport) (*Client, error) {
+func clientOn(cl config.Cluster, tr *nodeTransport) (*Client, error) {
 	urls := make([]*url.URL, 0, len(cl.URLs))
 	for _, raw := range cl.URLs {
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
@@ -262,8 +246,8 @@ func (a *attempts) allFailed() string {
 // userAgent names the exporter to Elasticsearch (its logs and slow logs).
 const userAgent = "es_remote_exporter (go-elasticsearch esapi)"
 
-// Close releases idle connections.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+// Close releases the client's connections.
+func (c *Client) Close() { c.transport.Close() }
 
 func tlsConfig(t config.TLS) (*tls.Config, error) {
 	cfg := &tls.Config{
