@@ -31,16 +31,16 @@ type Scheduler struct {
 	skipped       *prometheus.CounterVec
 	polls         prometheus.Counter // es_remote_exporter_polls_total
 
-	mu    sync.Mutex // guards sem and loops; held across Apply and Stop
-	sem   chan struct{}
-	loops map[string]*loop
+	mu      sync.Mutex // guards workers and loops; held across Apply and Stop
+	workers *workers
+	loops   map[string]*loop
 
 	pendingMu sync.Mutex
 	pending   map[string]bool // clusters whose loop has not finished a first poll
 }
 
-// loop is one cluster's polling schedule: a timer that starts each poll on
-// a goroutine of its own (no goroutine waits between polls).
+// loop is one cluster's polling schedule: a timer that hands each poll to
+// the scheduler's workers (no goroutine of the loop waits between polls).
 type loop struct {
 	cluster  config.Cluster
 	roles    []string // config.RoleNames: depends on other clusters' links too
@@ -105,12 +105,12 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	sem := s.sem
+	w, prev := s.workers, s.workers
 	restartAll := false
-	if want := max(cfg.MaxConcurrency, 1); sem == nil || cap(sem) != want {
-		// Loops keep the semaphore they started with, so a new bound
+	if want := max(cfg.MaxConcurrency, 1); w == nil || w.size != want {
+		// Loops keep the workers they started with, so a new bound
 		// restarts them all.
-		sem, restartAll = make(chan struct{}, want), true
+		w, restartAll = newWorkers(want), true
 	}
 	next := make(map[string]*loop, len(cfg.Clusters))
 	for _, cl := range cfg.Clusters {
@@ -144,15 +144,21 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 					l.poller.Close()
 				}
 			}
+			if w != prev {
+				w.stop()
+			}
 			return err
 		}
 		next[cl.Name] = &loop{cluster: cl, roles: roles, apiKeys: apiKeys, interval: interval, timeout: timeout, probe: probe, poller: p}
 	}
-	s.sem = sem
+	s.workers = w
 	for name, l := range s.loops {
 		if n := next[name]; n != l {
 			s.stopLoop(name, l, n == nil, n == nil || n.poller != l.poller)
 		}
+	}
+	if prev != nil && prev != w {
+		prev.stop() // its loops have all stopped
 	}
 	for name, l := range next {
 		if l.done == nil && !s.manual {
@@ -171,7 +177,7 @@ func (s *Scheduler) startLoop(name string, l *loop) {
 	if first {
 		s.setPending(name, true)
 	}
-	s.run(ctx, name, l, s.sem, first)
+	s.run(ctx, name, l, s.workers, first)
 }
 
 // stopLoop cancels a loop and waits for it; removed clusters lose their
@@ -219,10 +225,11 @@ func (s *Scheduler) setPending(name string, pending bool) {
 const pollSlots = 4
 
 // run starts one cluster's loop. The first poll starts in one of pollSlots
-// slots; each poll runs on the goroutine its timer starts and sets the timer
-// for the next, so between polls the loop holds no goroutine (and no stack);
-// a poll that overruns its interval makes the loop skip the ticks it missed.
-func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan struct{}, first bool) {
+// slots; the goroutine its timer starts hands the poll to a worker, waits for
+// it and sets the timer for the next, so between polls the loop holds no
+// goroutine; a poll that overruns its interval makes the loop skip the ticks
+// it missed.
+func (s *Scheduler) run(ctx context.Context, name string, l *loop, w *workers, first bool) {
 	var jitter time.Duration
 	if first {
 		jitter = time.Duration(rand.Int64N(pollSlots)+1) * (l.interval / 4 / pollSlots)
@@ -232,7 +239,7 @@ func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan stru
 	defer l.mu.Unlock()
 	l.timer = time.AfterFunc(jitter, func() {
 		if ctx.Err() == nil {
-			s.pollOnce(ctx, name, l, sem)
+			s.pollOnce(ctx, name, l, w)
 		}
 		next = next.Add(l.interval)
 		now := time.Now()
@@ -250,23 +257,66 @@ func (s *Scheduler) run(ctx context.Context, name string, l *loop, sem chan stru
 	})
 }
 
-// pollOnce polls one cluster within the concurrency bound and stores the
+// pollOnce polls one cluster on one of w's goroutines and stores the
 // snapshot; nil when ctx ended before or during the poll.
-func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, sem chan struct{}) *collector.Facts {
+func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, w *workers) *collector.Facts {
+	var facts *collector.Facts
+	ran := make(chan struct{})
+	poll := func() {
+		defer close(ran)
+		f, snap := l.poller.Poll(ctx)
+		if ctx.Err() != nil {
+			return // stopped or replaced mid-poll: its half-made snapshot is not the truth
+		}
+		s.store.Put(snap)
+		s.polls.Inc()
+		s.setPending(name, false)
+		facts = f
+	}
 	select {
-	case sem <- struct{}{}:
+	case w.jobs <- poll:
 	case <-ctx.Done():
 		return nil
+	case <-w.quit:
+		return nil
 	}
-	defer func() { <-sem }()
-	facts, snap := l.poller.Poll(ctx)
-	if ctx.Err() != nil {
-		return nil // stopped or replaced mid-poll: its half-made snapshot is not the truth
-	}
-	s.store.Put(snap)
-	s.polls.Inc()
-	s.setPending(name, false)
+	<-ran
 	return facts
+}
+
+// workers runs polls on size long-lived goroutines, so at most size at a
+// time (max_concurrency). A poll's stack grows to tens of KB (TLS, JSON
+// decoding); on a goroutine of its own it grew again in every poll, which
+// cost 6% of the steady state's CPU (docs/performance.md).
+type workers struct {
+	size int
+	jobs chan func()
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newWorkers(size int) *workers {
+	w := &workers{size: size, jobs: make(chan func()), quit: make(chan struct{})}
+	for range size {
+		w.wg.Go(func() {
+			for {
+				select {
+				case job := <-w.jobs:
+					job()
+				case <-w.quit:
+					return
+				}
+			}
+		})
+	}
+	return w
+}
+
+// stop ends the goroutines, after the polls they are running; nothing may
+// use w after.
+func (w *workers) stop() {
+	close(w.quit)
+	w.wg.Wait()
 }
 
 // Ready reports whether every configured cluster has finished its first poll.
@@ -283,7 +333,7 @@ func (s *Scheduler) Ready() bool {
 func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
 	s.mu.Lock()
 	loops := maps.Clone(s.loops)
-	sem := s.sem
+	w := s.workers
 	s.mu.Unlock()
 
 	var mu sync.Mutex
@@ -291,7 +341,7 @@ func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
 	var wg sync.WaitGroup
 	for name, l := range loops {
 		wg.Go(func() {
-			if facts := s.pollOnce(ctx, name, l, sem); facts != nil {
+			if facts := s.pollOnce(ctx, name, l, w); facts != nil {
 				mu.Lock()
 				out[name] = facts
 				mu.Unlock()
@@ -310,4 +360,8 @@ func (s *Scheduler) Stop() {
 		s.stopLoop(name, l, false, true)
 	}
 	s.loops = map[string]*loop{}
+	if s.workers != nil {
+		s.workers.stop()
+		s.workers = nil
+	}
 }

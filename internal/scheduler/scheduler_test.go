@@ -281,3 +281,39 @@ func TestNewIntervalKeepsThePoller(t *testing.T) {
 		t.Error("a new timeout kept the poller, whose requests use the old one")
 	}
 }
+
+// Polls run on max_concurrency workers; a new bound replaces them (the old
+// ones stop, workers.stop waiting for their goroutines), and so does Stop.
+func TestWorkersFollowMaxConcurrency(t *testing.T) {
+	a := &fakeES{}
+	url := a.start(t)
+	s := New(Options{Store: collector.NewStore(), Logger: slog.New(slog.DiscardHandler), Manual: true})
+	cfg := cfgWith(time.Hour, time.Second, config.Cluster{Name: "a", URLs: []string{url}})
+	for _, n := range []int{3, 5} {
+		cfg.MaxConcurrency = n
+		if err := s.Apply(cfg); err != nil {
+			t.Fatal(err)
+		}
+		old := s.workers
+		if old.size != n {
+			t.Fatalf("max_concurrency %d: %d workers", n, old.size)
+		}
+		if facts := s.PollAll(context.Background()); facts["a"] == nil {
+			t.Fatalf("max_concurrency %d: no poll", n)
+		}
+	}
+	first := s.workers
+	cfg.MaxConcurrency = 2
+	if err := s.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-first.quit:
+	default:
+		t.Error("the workers of the old bound were not stopped")
+	}
+	s.Stop()
+	if s.workers != nil {
+		t.Error("Stop kept the workers")
+	}
+}
