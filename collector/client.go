@@ -393,7 +393,9 @@ func (c *Client) request(ctx context.Context, what string, req esapi.Request, de
 				Msg:  fmt.Sprintf("%s: no room to read the answer within the timeout: other large answers in flight hold the exporter's %d MiB response budget", what, responseBudgetMiB),
 				Hint: "some clusters (or proxies in front of them) send very large answers; find them by their invalid_response failures"}
 		}
-		if ctx.Err() != nil {
+		// The connection's deadline is the context's, and can pass a moment
+		// before the context says so: the transport's error says it then.
+		if ctx.Err() != nil || errors.Is(readErr, context.DeadlineExceeded) || errors.Is(readErr, context.Canceled) {
 			return classifyTransportError(ctx, what, readErr)
 		}
 		return invalidBody(what, body, readErr)

@@ -199,3 +199,18 @@ func TestAnswerMemo(t *testing.T) {
 		}
 	}
 }
+
+// A node that sends its headers and then nothing: the request times out
+// while its body is read, and says so (not "not valid JSON"), also when
+// the connection's deadline passes before the context marks itself done.
+func TestTimeoutWhileReadingTheBody(t *testing.T) {
+	srv, _ := hangingServer(t, true)
+	c := testClient(t, srv.URL)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var out map[string]any
+	err := c.do(ctx, "GET /", esapi.InfoRequest{}, &out)
+	if err == nil || err.Reason != ReasonTimeout {
+		t.Fatalf("error %v, want reason %s", err, ReasonTimeout)
+	}
+}

@@ -87,6 +87,10 @@ func classifyTransportError(ctx context.Context, what string, err error) *CheckE
 		ce.Reason = ReasonTimeout
 		ce.Msg = fmt.Sprintf("%s: no answer within the timeout", what)
 		ce.Hint = "check that the node is up and not overloaded, or raise timeout"
+	case errors.Is(err, errHeaderTooLarge):
+		ce.Reason = ReasonInvalidResponse
+		ce.Msg = fmt.Sprintf("%s: %v", what, errHeaderTooLarge)
+		ce.Hint = "check what answers at the URL (a proxy, or another service?)"
 	case strings.Contains(err.Error(), unknownProductMsg):
 		ce.Reason = ReasonNotElasticsearch
 		ce.Msg = fmt.Sprintf("%s: the answer lacks the X-elastic-product: Elasticsearch header", what)

@@ -27,7 +27,7 @@ import (
 // over channels. For a thousand clusters polled every few seconds that was
 // 2,000 parked goroutines, their stacks scanned by every GC, and most of the
 // exporter's CPU per poll: the handoffs, the allocations behind them and the
-// collections those drive (docs/performance.md, "One goroutine per request").
+// collections those drive (docs/performance.md, "Connections").
 // Parsing stays net/http's (Request.Write, ReadResponse).
 //
 // A request that a proxy from the environment (HTTPS_PROXY, HTTP_PROXY,
@@ -128,30 +128,35 @@ func (t *nodeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	ctx := req.Context()
-	for retried := false; ; retried = true {
-		nc := t.get(key)
-		reused := nc != nil
-		if !reused {
-			if nc, err = t.dial(ctx, req.URL, key, addr); err != nil {
-				closeBody(req)
-				return nil, contextErr(ctx, err)
-			}
-		}
+	var nc *nodeConn
+	if ctx.Err() == nil {
+		nc = t.get(key)
+	}
+	if nc != nil {
 		res, err := t.exchange(nc, req)
 		if err == nil {
 			return res, nil
 		}
 		nc.conn.Close()
 		// A kept-alive connection the node (or something between) closed
-		// while it was idle fails at once; Elasticsearch's read APIs are safe
-		// to ask again on a new one, as net/http does.
-		if reused && !retried && ctx.Err() == nil && closedWhileIdle(err) {
-			if req, err = rewound(req); err == nil {
-				continue
-			}
+		// while it was idle fails at once. A request without a body is safe
+		// to send again, on a new connection, as net/http does (the other
+		// idle ones may have died with it).
+		if ctx.Err() != nil || !closedWhileIdle(err) || !replayable(req) {
+			return nil, contextErr(ctx, err)
 		}
+	}
+	nc, err = t.dial(ctx, req.URL, key, addr)
+	if err != nil {
+		closeBody(req)
 		return nil, contextErr(ctx, err)
 	}
+	res, err := t.exchange(nc, req)
+	if err != nil {
+		nc.conn.Close()
+		return nil, contextErr(ctx, err)
+	}
+	return res, nil
 }
 
 // nodeAddr is the pool key (scheme://host:port) and dial address of u.
@@ -234,22 +239,22 @@ func (t *nodeTransport) exchange(nc *nodeConn, req *http.Request) (*http.Respons
 	nc.br = readers.Get().(*bufio.Reader)
 	nc.br.Reset(&nc.in)
 	var res *http.Response
+	nc.in.left = maxResponseHeaderBytes // for all 1xx answers and the answer together
 	for {
-		nc.in.left = maxResponseHeaderBytes
 		res, err = http.ReadResponse(nc.br, req)
-		nc.in.left = -1
 		// 1xx answers are interim; the answer follows (101 would switch
 		// protocols, which the exporter never asks for).
 		if err != nil || res.StatusCode >= 200 || res.StatusCode < 100 || res.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
 	}
+	nc.in.left = -1
 	if err != nil {
 		stop()
 		t.dropReader(nc)
 		return nil, err
 	}
-	body := &nodeBody{t: t, nc: nc, ctx: ctx, body: res.Body, stop: stop, keep: !res.Close && !req.Close}
+	body := &nodeBody{t: t, nc: nc, ctx: ctx, body: res.Body, stop: stop, keep: !res.Close && !req.Close && res.StatusCode != http.StatusSwitchingProtocols}
 	if res.Body == http.NoBody {
 		body.release(true)
 		return res, nil
@@ -329,14 +334,17 @@ func (t *nodeTransport) dropReader(nc *nodeConn) {
 func (t *nodeTransport) get(key string) *nodeConn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	list := t.idle[key]
-	if len(list) == 0 {
-		return nil
+	now := t.now()
+	for list := t.idle[key]; len(list) > 0; list = t.idle[key] {
+		nc := list[len(list)-1]
+		list[len(list)-1] = nil
+		t.idle[key] = list[:len(list)-1]
+		if now.Sub(nc.idleSince) <= idleTimeout {
+			return nc
+		}
+		nc.conn.Close()
 	}
-	nc := list[len(list)-1]
-	list[len(list)-1] = nil
-	t.idle[key] = list[:len(list)-1]
-	return nc
+	return nil
 }
 
 // put keeps nc for the next request to its node, and closes connections
@@ -411,24 +419,15 @@ func (t *nodeTransport) proxiedTransport() *http.Transport {
 // other side had closed: the write or the first read fails at once.
 func closedWhileIdle(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+		errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ETIMEDOUT) // TCP keepalive gave up on it while idle
 }
 
-// rewound is req ready to be sent again: its body, if any, from the start.
-func rewound(req *http.Request) (*http.Request, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return req, nil
-	}
-	if req.GetBody == nil {
-		return nil, errors.New("the request body cannot be sent again")
-	}
-	body, err := req.GetBody()
-	if err != nil {
-		return nil, err
-	}
-	r := req.Clone(req.Context())
-	r.Body = body
-	return r, nil
+// replayable: req is a GET or HEAD without a body (every request the
+// exporter makes is a read; net/http replays the same kinds).
+func replayable(req *http.Request) bool {
+	return (req.Method == http.MethodGet || req.Method == http.MethodHead) &&
+		(req.Body == nil || req.Body == http.NoBody)
 }
 
 // contextErr is the context's error when it ended (the connection's deadline

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -98,14 +99,64 @@ func TestNodeTransportKeepsConnectionsAlive(t *testing.T) {
 	}
 }
 
+// concurrently runs f n times at once and reports each error.
+func concurrently(t *testing.T, n int, f func() error) {
+	t.Helper()
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { errs <- f() })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// barrierHandler answers its first n requests only once all n are in
+// flight (so they take n connections), the others at once.
+func barrierHandler(n int) http.HandlerFunc {
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	var served atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) <= int64(n) {
+			arrived.Done()
+			arrived.Wait()
+		}
+		okHandler(w, r)
+	}
+}
+
+func getOK(tr http.RoundTripper, u string) func() error {
+	return func() error {
+		status, _, err := roundTrip(context.Background(), tr, http.MethodGet, u)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("status %d", status)
+		}
+		return err
+	}
+}
+
+// Kept-alive connections die together (a node restart, an idle timeout
+// on the way): a request that finds its connection closed asks again on
+// a new one, not on the next dead one.
 func TestNodeTransportAsksAgainOnAConnectionClosedWhileIdle(t *testing.T) {
-	srv := newCountedServer(t, false, okHandler)
+	const n = 3
+	srv := newCountedServer(t, false, barrierHandler(n))
 	tr := testNodeTransport(t, nil)
+	concurrently(t, n, getOK(tr, srv.URL))
+	key, _, _ := nodeAddr(mustParse(t, srv.URL))
+	if got := len(tr.idle[key]); got != n {
+		t.Fatalf("%d idle connections, want %d", got, n)
+	}
+	srv.CloseClientConnections()
 	mustRoundTrip(t, tr, http.MethodGet, srv.URL)
-	srv.CloseClientConnections() // as a node restart or an idle timeout between would
-	mustRoundTrip(t, tr, http.MethodGet, srv.URL)
-	if n := srv.conns.Load(); n != 2 {
-		t.Errorf("%d connections, want 2", n)
+	if got := srv.conns.Load(); got != n+1 {
+		t.Errorf("%d connections, want %d", got, n+1)
 	}
 }
 
@@ -128,9 +179,8 @@ func TestNodeTransportHonoursConnectionClose(t *testing.T) {
 func TestNodeTransportClosesAConnectionWithUnreadBody(t *testing.T) {
 	srv := streamServer(t, -1)
 	tr := testNodeTransport(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	// No deadline: a Close that read to the end would never return.
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL, nil)
 	res, err := tr.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +235,41 @@ func TestNodeTransportBoundsHeaders(t *testing.T) {
 	_, _, err := roundTrip(context.Background(), tr, http.MethodGet, u)
 	if !errors.Is(err, errHeaderTooLarge) {
 		t.Fatalf("endless headers: %v, want %v", err, errHeaderTooLarge)
+	}
+	if ce := classifyTransportError(context.Background(), "GET /", err); ce.Reason != ReasonInvalidResponse {
+		t.Errorf("classified %s, want %s", ce.Reason, ReasonInvalidResponse)
+	}
+}
+
+// Interim 1xx answers are skipped; a 101 (never asked for) ends the
+// connection's use.
+func TestNodeTransportInterimAnswers(t *testing.T) {
+	answers := map[string]string{
+		"/continue": "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+		"/switch":   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: other\r\nConnection: Upgrade\r\n\r\n",
+	}
+	u := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			if _, err := io.WriteString(c, answers[req.URL.Path]); err != nil {
+				return
+			}
+		}
+	})
+	tr := testNodeTransport(t, nil)
+	status, body, err := roundTrip(context.Background(), tr, http.MethodGet, u+"/continue")
+	if err != nil || status != http.StatusOK || body != "{}" {
+		t.Fatalf("after 100 Continue: %d %q %v, want 200 {}", status, body, err)
+	}
+	if status, _, err := roundTrip(context.Background(), tr, http.MethodGet, u+"/switch"); err != nil || status != http.StatusSwitchingProtocols {
+		t.Fatalf("101: %d %v", status, err)
+	}
+	if key, _, _ := nodeAddr(mustParse(t, u)); len(tr.idle[key]) != 0 {
+		t.Errorf("a switched connection went back to the pool: %v", tr.idle)
 	}
 }
 
@@ -254,6 +339,11 @@ func TestNodeTransportClosesIdleConnections(t *testing.T) {
 	tr.now = func() time.Time { return now }
 	mustRoundTrip(t, tr, http.MethodGet, a.URL)
 	keyA, _, _ := nodeAddr(mustParse(t, a.URL))
+	now = now.Add(idleTimeout + time.Second)
+	mustRoundTrip(t, tr, http.MethodGet, a.URL) // not on the expired connection
+	if n := a.conns.Load(); n != 2 {
+		t.Errorf("%d connections to a, want 2: an expired one was used", n)
+	}
 	if len(tr.idle[keyA]) != 1 {
 		t.Fatalf("idle %v, want a's connection", tr.idle)
 	}
@@ -284,19 +374,9 @@ func mustParse(t *testing.T, raw string) *url.URL {
 // Concurrent requests open a connection each; maxIdlePerNode of them stay.
 func TestNodeTransportBoundsIdleConnections(t *testing.T) {
 	const n = maxIdlePerNode + 3
-	var arrived sync.WaitGroup
-	arrived.Add(n)
-	srv := newCountedServer(t, false, func(w http.ResponseWriter, r *http.Request) {
-		arrived.Done()
-		arrived.Wait() // every request in flight at once
-		okHandler(w, r)
-	})
+	srv := newCountedServer(t, false, barrierHandler(n))
 	tr := testNodeTransport(t, nil)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() { mustRoundTrip(t, tr, http.MethodGet, srv.URL) })
-	}
-	wg.Wait()
+	concurrently(t, n, getOK(tr, srv.URL))
 	key, _, _ := nodeAddr(mustParse(t, srv.URL))
 	if got := srv.conns.Load(); got != n {
 		t.Errorf("%d connections for %d concurrent requests", got, n)

@@ -329,7 +329,8 @@ func (s *Scheduler) Ready() bool {
 // PollAll polls every configured cluster once, at most MaxConcurrency at a
 // time, and returns each cluster's facts by name. The snapshots go into the
 // store as usual. It is for one-shot commands and benchmarks; the loops keep
-// their own schedule.
+// their own schedule. An Apply that changes max_concurrency, or a Stop,
+// while it runs leaves out the clusters it had not started yet.
 func (s *Scheduler) PollAll(ctx context.Context) map[string]*collector.Facts {
 	s.mu.Lock()
 	loops := maps.Clone(s.loops)

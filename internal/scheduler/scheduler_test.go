@@ -302,13 +302,13 @@ func TestWorkersFollowMaxConcurrency(t *testing.T) {
 			t.Fatalf("max_concurrency %d: no poll", n)
 		}
 	}
-	first := s.workers
+	replaced := s.workers
 	cfg.MaxConcurrency = 2
 	if err := s.Apply(cfg); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-first.quit:
+	case <-replaced.quit:
 	default:
 		t.Error("the workers of the old bound were not stopped")
 	}
