@@ -378,14 +378,15 @@ func (c *Client) request(ctx context.Context, what string, req esapi.Request, de
 	defer bodyBudget.release(held)
 	body := buf.Bytes() // valid until return: everything kept from it is copied
 	size = len(body)
+	// An error status says more than the size of the page that came with it.
+	answer := slices.Contains(answers, res.StatusCode) && res.Header.Get("X-Elastic-Product") == "Elasticsearch"
+	if (res.StatusCode < 200 || res.StatusCode > 299) && !answer {
+		return classifyStatus(what, res.StatusCode, res.Header, body)
+	}
 	if readErr == nil && len(body) > maxBodyBytes {
 		return &CheckError{Reason: ReasonInvalidResponse, Status: res.StatusCode,
 			Msg:  fmt.Sprintf("%s: the response is larger than %d MiB, the most the exporter reads of one answer; it stopped reading there", what, maxBodyBytes>>20),
 			Hint: "Elasticsearch's answers to these requests are far smaller: check what answers at the URL (a proxy streaming something else?)"}
-	}
-	answer := slices.Contains(answers, res.StatusCode) && res.Header.Get("X-Elastic-Product") == "Elasticsearch"
-	if (res.StatusCode < 200 || res.StatusCode > 299) && !answer {
-		return classifyStatus(what, res.StatusCode, res.Header, body)
 	}
 	if readErr != nil {
 		if errors.Is(readErr, errBudget) {

@@ -24,9 +24,16 @@ import (
 // whitespace, or without end when n < 0 (until the client leaves).
 func streamServer(t *testing.T, n int64) *httptest.Server {
 	t.Helper()
+	return streamServerStatus(t, n, http.StatusOK)
+}
+
+// streamServerStatus is streamServer answering with status.
+func streamServerStatus(t *testing.T, n int64, status int) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		chunk := []byte(strings.Repeat(" ", 64<<10))
 		for sent := int64(0); n < 0 || sent < n; sent += int64(len(chunk)) {
 			if _, err := w.Write(chunk); err != nil || r.Context().Err() != nil {
@@ -57,6 +64,16 @@ func TestResponseOverTheCapSaysSo(t *testing.T) {
 	}
 	if n := len(bodyBudget.tokens); n != 0 {
 		t.Errorf("%d budget tokens still held after the request", n)
+	}
+}
+
+// An error status over the cap is reported as the error status it is.
+func TestErrorStatusOverTheCapIsAnErrorStatus(t *testing.T) {
+	c := testClient(t, streamServerStatus(t, maxBodyBytes+(1<<20), http.StatusServiceUnavailable).URL)
+	var out any
+	err := c.do(context.Background(), "GET /_remote/info", esapi.ClusterRemoteInfoRequest{}, &out)
+	if err == nil || err.Reason != ReasonServerError || err.Status != http.StatusServiceUnavailable {
+		t.Fatalf("a 503 with 33 MiB: %+v; want server_error with status 503", err)
 	}
 }
 
