@@ -309,8 +309,11 @@ func TestSimulatorConformanceSecured(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
+	// As the harness's roles.yml: every role of sa's users grants
+	// remote_indices on the apikey_* links.
 	monitor := simulator.User{Password: exporterPassword, Roles: []string{"remote_monitor"},
-		ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"}}
+		ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"},
+		RemoteIndices: []simulator.RemoteIndicesPrivileges{{Clusters: []string{"apikey_*"}, Names: []string{"*"}, Privileges: []string{"view_index_metadata"}}}}
 	lonely := monitor
 	lonely.Roles = []string{"local_only"}
 	users := map[string]simulator.User{"exporter": monitor, "lonely": lonely,
@@ -324,12 +327,24 @@ func TestSimulatorConformanceSecured(t *testing.T) {
 		return c
 	}
 	sbUsers := map[string]simulator.User{"exporter": monitor}
-	add(simulator.ClusterSpec{Name: "sb", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sb0", Version: V9}}})
+	// sb's remote cluster server presents its transport certificate, which
+	// sa's remote cluster client trusts (the harness's elasticsearch.yml);
+	// sa's link holds a cross-cluster key of sb with search access to "*".
+	sb := add(simulator.ClusterSpec{Name: "sb", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sb0", Version: V9}},
+		RemoteClusterServer: &simulator.RemoteClusterServerSpec{Enabled: true, CA: "transport"}})
 	add(simulator.ClusterSpec{Name: "sx", Users: sbUsers, Nodes: []simulator.NodeSpec{{Name: "sx0"}}, Transport: simulator.TransportSpec{OwnCA: true}})
 	sa := add(simulator.ClusterSpec{Name: "sa", Users: users, Nodes: []simulator.NodeSpec{{Name: "sa0"}}})
+	if err := sa.TrustRemoteClusterServer(sb); err != nil {
+		t.Fatal(err)
+	}
+	keyID, _, err := sb.CreateCrossClusterAPIKey("sa-to-sb",
+		simulator.CrossClusterAccess{Search: []simulator.CrossClusterIndices{{Names: []string{"*"}}}}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, l := range []simulator.LinkSpec{
 		{Alias: "to_sb", Remote: "sb"},
-		{Alias: "apikey_sb", Remote: "sb", Mode: "proxy", APIKeyAuth: true},
+		{Alias: "apikey_sb", Remote: "sb", Mode: "proxy", APIKeyAuth: true, APIKeyID: keyID},
 		{Alias: "to_sx", Remote: "sx"},
 	} {
 		if err := sa.AddLink(l); err != nil {

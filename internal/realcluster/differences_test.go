@@ -15,9 +15,6 @@ var knownDifferences = []struct {
 	{"", "", `^\$\.nodes\.\*\.component_versions\.api_key_version: real number, sim absent$`,
 		"sim gap: 8.x/9.x nodes report component_versions.api_key_version (8150099 on 8.19.8 and 9.2.0, from x-pack-security); the simulator lists ml_config_version and transform_config_version only"},
 
-	{"secured", "", `^\$\.apikey_sb\.(error: sim string, real absent|version(\.[a-z_]+)?: real (object|string), sim absent)$`,
-		"mirror incomplete: the simulator's API-key model (a remote cluster server on sb, the key sa holds: APIKeyID, RemoteClusterServer) is being built in the lead's working tree and not committed; the mirror sets APIKeyAuth only, so the simulated link answers with an error where the real one is connected"},
-
 	// 2. The integ-test-zip is not the default distribution: it carries
 	//    transport-netty4, x-pack-core, x-pack-security (and apm on 8.x/9.x)
 	//    only. What the missing plugins add is absent from the real answers;

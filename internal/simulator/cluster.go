@@ -90,12 +90,18 @@ type NodeSpec struct {
 
 // User is a native-realm user. Roles are only reported in 403 texts; the
 // privileges decide: ClusterPrivileges (monitor, manage, all, ...) and
-// IndexPrivileges granted on the index pattern "*".
+// IndexPrivileges granted on the index pattern "*", and RemoteIndices, the
+// remote_indices of the user's roles (8.14+, as a role's). They stand for
+// roles of the roles file (roles.yml), which grant like native roles but
+// which GET /_security/role does not list (only ClusterSpec.Roles); the
+// real-cluster harness's roles.yml grants remote_indices so and
+// TestSimulatorConformanceSecured compares the result (8.19.8).
 type User struct {
 	Password          string
 	Roles             []string
 	ClusterPrivileges []string
 	IndexPrivileges   []string
+	RemoteIndices     []RemoteIndicesPrivileges
 }
 
 // APIKey is a REST API key owned by Owner.
@@ -280,6 +286,11 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 			return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
 		}
 		c.roles[name] = cloneRole(role)
+	}
+	for name, u := range spec.Users {
+		if len(u.RemoteIndices) > 0 && !c.nodes[0].ver.atLeast(8, 14) {
+			return nil, fmt.Errorf("simulator: cluster %q: user %q: remote_indices need 8.14+", spec.Name, name)
+		}
 	}
 
 	s.mu.Lock()

@@ -166,16 +166,28 @@ func (c *Cluster) rolesGrantIndex(roles, granting []string) bool {
 func (c *Cluster) hasRemoteIndices(p *principal, alias string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range p.roles {
-		for _, ri := range c.roles[r].RemoteIndices {
-			for _, pat := range ri.Clusters {
-				if simpleMatch(pat, alias) {
-					return true
-				}
+	for _, ri := range c.remoteIndicesLocked(p) {
+		for _, pat := range ri.Clusters {
+			if simpleMatch(pat, alias) {
+				return true
 			}
 		}
 	}
 	return false
+}
+
+// remoteIndicesLocked are the remote_indices entries of the principal's
+// roles: the native roles' and, for a user, those its roles file grants
+// (User.RemoteIndices). Callers hold c.mu.
+func (c *Cluster) remoteIndicesLocked(p *principal) []RemoteIndicesPrivileges {
+	var out []RemoteIndicesPrivileges
+	for _, r := range p.roles {
+		out = append(out, c.roles[r].RemoteIndices...)
+	}
+	if p.apiKeyID == "" {
+		out = append(out, c.users[p.user].RemoteIndices...)
+	}
+	return out
 }
 
 func hasAny(have, want []string) bool {

@@ -590,12 +590,10 @@ func (c *Cluster) userRemotePatterns(p *principal, alias string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
-	for _, r := range p.roles {
-		for _, ri := range c.roles[r].RemoteIndices {
-			if slices.ContainsFunc(ri.Clusters, func(pat string) bool { return simpleMatch(pat, alias) }) &&
-				hasAny(ri.Privileges, resolveClusterGrants) {
-				out = append(out, ri.Names...)
-			}
+	for _, ri := range c.remoteIndicesLocked(p) {
+		if slices.ContainsFunc(ri.Clusters, func(pat string) bool { return simpleMatch(pat, alias) }) &&
+			hasAny(ri.Privileges, resolveClusterGrants) {
+			out = append(out, ri.Names...)
 		}
 	}
 	return out

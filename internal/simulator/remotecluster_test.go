@@ -596,3 +596,31 @@ func TestAPIKeyModelNeedsEnterpriseLicense(t *testing.T) {
 		})
 	}
 }
+
+// A user's RemoteIndices (its roles-file roles') grant an API-key link like
+// a native role's remote_indices; without them the link is denied locally
+// (TestSimulatorConformanceSecured compares this with 8.19.8).
+func TestUserRemoteIndicesGrantLikeARole(t *testing.T) {
+	s := newSim(t)
+	remote := addCluster(t, s, ClusterSpec{Name: "remote", Version: "8.19.2", License: "enterprise",
+		RemoteClusterServer: &RemoteClusterServerSpec{Enabled: true}, Indices: []string{"logs-1"}})
+	filed := User{Password: "pw", Roles: []string{"filed"}, ClusterPrivileges: []string{"monitor"}, IndexPrivileges: []string{"view_index_metadata"},
+		RemoteIndices: []RemoteIndicesPrivileges{{Clusters: []string{"r*"}, Names: []string{"*"}, Privileges: []string{"view_index_metadata"}}}}
+	bare := filed
+	bare.Roles, bare.RemoteIndices = []string{"bare"}, nil
+	local := addCluster(t, s, ClusterSpec{Name: "local", Version: "8.19.2", License: "trial",
+		Users: map[string]User{"filed": filed, "bare": bare}})
+	if err := local.TrustRemoteClusterServer(remote); err != nil {
+		t.Fatal(err)
+	}
+	addLink(t, local, LinkSpec{Alias: "r", Remote: "remote", Mode: "proxy", APIKeyAuth: true, APIKeyID: searchKey(t, remote, "*")})
+	if e := resolveEntry(t, local, "r:logs-1", "r", basic("filed", "pw")); !e.mustGet(t, "connected").b || !e.mustGet(t, "matching_indices").b {
+		t.Errorf("a user whose roles file grants remote_indices: %s", e.shape())
+	}
+	wantResolveError(t, resolveEntry(t, local, "r:logs-1", "r", basic("bare", "pw")),
+		"action [indices:admin/resolve/cluster] towards remote cluster [r] is unauthorized for user [bare] with effective roles "+
+			"[bare] because no remote indices privileges apply for the target cluster")
+	if _, err := s.AddCluster(ClusterSpec{Name: "old", Version: "8.13.4", Users: map[string]User{"filed": filed}}); err == nil {
+		t.Error("remote_indices accepted on 8.13")
+	}
+}
