@@ -90,6 +90,26 @@ func CacheDir() (string, error) {
 
 var distMu sync.Mutex
 
+// othersCanEnter checks that every existing directory on the way to dir
+// lets other users through: the nodes run as nobody, and a home they
+// cannot reach fails only when a node starts, as a bare "permission
+// denied" from exec.
+func othersCanEnter(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the Elasticsearch nodes run as nobody, who cannot enter %s (mode %04o) on the way to the cache %s: "+
+				"chmod o+x %s, or set %s to a directory every user can reach", d, fi.Mode().Perm(), abs, d, EnvCache)
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
 // Distribution returns the home directory of an unpacked distribution of
 // version, fetching it from Maven Central with mvn and unpacking it into the
 // cache on first use. On 8.x and 9.x it adds the GET / module, compiled
@@ -107,6 +127,11 @@ func Distribution(version string) (string, error) {
 	cache, err := CacheDir()
 	if err != nil {
 		return "", err
+	}
+	if os.Geteuid() == 0 { // the nodes run as nobody (nodeUser)
+		if err := othersCanEnter(cache); err != nil {
+			return "", err
+		}
 	}
 	// 8.x/9.x homes carry the harness module, so their name carries a
 	// hash of its source: a changed plugin makes a new home.

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +30,21 @@ func TestSweepStale(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(fx.h.Dir(), ownerFile)); err != nil {
 		t.Errorf("the live fixture's directory was swept: %v", err)
+	}
+}
+
+// A cache below a directory others cannot enter is refused with the
+// directory and the remedy named, before any node fails to exec.
+func TestCacheOthersCannotEnter(t *testing.T) {
+	private := t.TempDir()
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	err := othersCanEnter(filepath.Join(private, "rc", "not-yet"))
+	if err == nil || !strings.Contains(err.Error(), "cannot enter "+private+" (mode 0700)") || !strings.Contains(err.Error(), "chmod o+x "+private) {
+		t.Fatalf("error %v; want it to name %s and the chmod", err, private)
+	}
+	if err := othersCanEnter("/"); err != nil {
+		t.Errorf("/: %v", err)
 	}
 }
