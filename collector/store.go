@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/flate"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -29,15 +29,15 @@ type Store struct {
 	// the first).
 	changed []bool
 
-	// A gzip scrape is a series of gzip members, one per family, which a
-	// later scrape reuses while no snapshot's text of that family changed:
-	// between two scrapes most families are the same in every cluster (a
-	// snapshot shares the text of families that did not change), so a
-	// scrape compresses a few families instead of all of them. One gzip
-	// scrape builds at a time.
-	gzMu      sync.Mutex
-	gzMembers [][]byte // by family index; nil when the family has no samples
-	gzBuilds  int      // families compressed so far (tests)
+	// A gzip scrape is made of deflate segments, one per family
+	// (gzip.go), which a later scrape reuses while no snapshot's text of
+	// that family changed: between two scrapes most families are the same
+	// in every cluster (a snapshot shares the text of families that did
+	// not change), so a scrape compresses a few families instead of all of
+	// them. One gzip scrape builds at a time.
+	gzMu       sync.Mutex
+	gzSegments []gzSegment // by family index
+	gzBuilds   int         // families compressed so far (tests)
 }
 
 // NewStore returns an empty store.
@@ -46,7 +46,7 @@ func NewStore() *Store {
 	for i := range changed {
 		changed[i] = true
 	}
-	return &Store{snapshots: map[string]*Snapshot{}, changed: changed, gzMembers: make([][]byte, len(families))}
+	return &Store{snapshots: map[string]*Snapshot{}, changed: changed, gzSegments: make([]gzSegment, len(families))}
 }
 
 // Put swaps in a cluster's newest snapshot.
@@ -149,25 +149,23 @@ func writeFamily(out *textWriter, def *Family, snaps []*Snapshot, prefixes []str
 	}
 }
 
-// writeGzip writes every snapshot like WriteText, compressed: one gzip
-// member per family (RFC 1952 lets a gzip stream be a series of members,
-// and Go's reader, as Prometheus's, reads them all), each compressed again
-// only when a snapshot's text of that family changed since. The members are
-// written after the lock is released: a slow client holds up no other
-// scrape (members are never changed once made, only replaced).
-func (s *Store) writeGzip(w io.Writer) error {
-	members := s.gzipMembers()
-	for _, m := range members {
-		if _, err := w.Write(m); err != nil {
+// writeGzip writes every snapshot like WriteText into g, compressed: each
+// family's segment, compressed again only when a snapshot's text of that
+// family changed since. The segments are written after the lock is
+// released: a slow client holds up no other scrape (segments are never
+// changed once made, only replaced).
+func (s *Store) writeGzip(g *gzipStream) error {
+	for _, seg := range s.gzipSegments() {
+		if err := g.segment(seg); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// gzipMembers brings the compressed families up to date and returns the
+// gzipSegments brings the compressed families up to date and returns the
 // non-empty ones in exposition order.
-func (s *Store) gzipMembers() [][]byte {
+func (s *Store) gzipSegments() []gzSegment {
 	s.gzMu.Lock()
 	defer s.gzMu.Unlock()
 	s.mu.Lock()
@@ -176,66 +174,67 @@ func (s *Store) gzipMembers() [][]byte {
 	clear(s.changed)
 	s.mu.Unlock()
 	var c *familyCompressor
-	members := make([][]byte, 0, len(familyOrder))
+	segs := make([]gzSegment, 0, len(familyOrder))
 	for _, i := range familyOrder {
 		if stale[i] {
 			if c == nil {
 				c = newFamilyCompressor(snaps)
 				defer c.close()
 			}
-			s.gzMembers[i] = c.compress(families[i])
+			s.gzSegments[i] = c.compress(families[i])
 			s.gzBuilds++
 		}
-		if m := s.gzMembers[i]; m != nil {
-			members = append(members, m)
+		if seg := s.gzSegments[i]; seg.data != nil {
+			segs = append(segs, seg)
 		}
 	}
-	return members
+	return segs
 }
 
-// familyCompressor makes the gzip members of one scrape's changed
-// families, through one compressor and one set of buffers.
+// familyCompressor makes the segments of one scrape's changed families,
+// through one compressor and one set of buffers.
 type familyCompressor struct {
 	snaps    []*Snapshot
 	prefixes []string
-	gz       *gzip.Writer
-	member   bytes.Buffer
+	fw       *flate.Writer
+	seg      bytes.Buffer
+	text     textSum // the text on its way to fw
 	out      textWriter
 }
 
 func newFamilyCompressor(snaps []*Snapshot) *familyCompressor {
-	c := &familyCompressor{snaps: snaps, prefixes: linePrefixes(snaps), gz: gzipWriters.Get().(*gzip.Writer)}
-	c.out = textWriter{w: c.gz, buf: make([]byte, 0, 64<<10)}
+	c := &familyCompressor{snaps: snaps, prefixes: linePrefixes(snaps), fw: flateWriters.Get().(*flate.Writer)}
+	c.out = textWriter{w: &c.text, buf: make([]byte, 0, 64<<10)}
 	return c
 }
 
-// compress is one family's block as a gzip member (nil when it is empty).
-func (c *familyCompressor) compress(def *Family) []byte {
-	c.member.Reset()
-	c.gz.Reset(&c.member)
+// compress is one family's block as a segment (without data when the
+// family is empty).
+func (c *familyCompressor) compress(def *Family) gzSegment {
+	c.seg.Reset()
+	c.fw.Reset(&c.seg)
+	c.text = textSum{w: c.fw}
 	writeFamily(&c.out, def, c.snaps, c.prefixes)
-	if c.out.written == 0 && len(c.out.buf) == 0 {
-		return nil
-	}
 	c.out.flush()
-	c.out.written = 0
-	c.gz.Close()
-	return bytes.Clone(c.member.Bytes())
+	if c.text.size == 0 {
+		return gzSegment{}
+	}
+	c.fw.Flush() // a sync flush: byte-aligned, no final block
+	return gzSegment{data: bytes.Clone(c.seg.Bytes()), crc: c.text.crc, size: c.text.size}
 }
 
 func (c *familyCompressor) close() {
-	c.gz.Reset(io.Discard)
-	gzipWriters.Put(c.gz)
+	c.fw.Reset(io.Discard)
+	flateWriters.Put(c.fw)
 }
 
 // textWriter buffers exposition text for WriteText: a line is its family's
 // name, its snapshot's es_cluster label and the rest of the line, appended
 // in one step.
 type textWriter struct {
-	w       io.Writer
-	buf     []byte
-	written int // bytes flushed to w
-	err     error
+	w   io.Writer
+	buf []byte
+	err error
 }
 
 func (t *textWriter) line(name, prefix string, rest []byte) {
@@ -255,7 +254,6 @@ func (t *textWriter) write(s string) {
 func (t *textWriter) flush() error {
 	if t.err == nil && len(t.buf) > 0 {
 		_, t.err = t.w.Write(t.buf)
-		t.written += len(t.buf)
 	}
 	t.buf = t.buf[:0]
 	return t.err
@@ -294,21 +292,17 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		var out io.Writer = w
-		write := store.WriteText
+		write := func() error { return store.WriteText(w) }
 		if acceptsGzip(r) {
 			w.Header().Set("Content-Encoding", "gzip")
-			write = store.writeGzip
-			// The exporter's own metrics follow as one more member.
-			gz := gzipWriters.Get().(*gzip.Writer)
-			gz.Reset(w)
-			defer func() {
-				gz.Close()
-				gz.Reset(io.Discard) // hold no reference to the response
-				gzipWriters.Put(gz)
-			}()
+			// The exporter's own metrics follow in the same member,
+			// compressed as they are written.
+			gz := newGzipStream(w)
+			defer gz.Close()
+			write = func() error { return store.writeGzip(gz) }
 			out = gz
 		}
-		if err := write(w); err != nil {
+		if err := write(); err != nil {
 			logger.Debug("writing /metrics", "err", err) // the client went away
 			return
 		}
@@ -325,15 +319,6 @@ func Handler(store *Store, extra prometheus.Gatherer, logger *slog.Logger) http.
 		bw.Flush()
 	})
 }
-
-// gzipWriters recycles the compressors of scrapes (each holds its tables
-// and window, about a megabyte). klauspost/compress at its fastest level
-// compresses the 10,000-link benchmark's 28 MB in about 30 ms against 50
-// for compress/gzip's, into a smaller answer (docs/performance.md).
-var gzipWriters = sync.Pool{New: func() any {
-	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	return gz
-}}
 
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
