@@ -396,7 +396,7 @@ func TestTimeValueRefusalsMatch(t *testing.T) {
 		real *Node
 		sim  string
 	}{{fx.a, "a"}, {fx.c, "c"}} {
-		for _, value := range []string{"1.5s", "5parsecs", "5", "5M"} {
+		for _, value := range []string{"1.5s", "5parsecs", "5", "5M", "-2s", "1.5fs", "nans", "1_0s"} {
 			path := "/_resolve/cluster?timeout=" + value
 			real, realStatus := getBody(t, p.real.URL()+path)
 			simulated, simStatus := getBody(t, sim.Cluster(p.sim).URL()+path)

@@ -104,7 +104,9 @@ func (c *Cluster) authenticate(ver esVersion, r *http.Request) (*principal, *res
 		if resp := c.restKeyCheck(ver, r, id, key, reason); resp != nil {
 			return nil, resp // key type and lifecycle (remotecluster.go)
 		}
+		c.mu.Lock() // CreateRESTAPIKey adds keys at run time
 		k, known := c.apiKeys[id]
+		c.mu.Unlock()
 		if !known {
 			resp := c.unauthorized(ver, r, reason, obj{}.set("additional_unsuccessful_credentials",
 				"API key: unable to find apikey with id "+id))

@@ -93,8 +93,10 @@ type NodeSpec struct {
 // IndexPrivileges granted on the index pattern "*", and RemoteIndices, the
 // remote_indices of the user's roles (8.14+, as a role's). They stand for
 // roles of the roles file (roles.yml), which grant like native roles but
-// which GET /_security/role does not list (only ClusterSpec.Roles); the
-// real-cluster harness's roles.yml grants remote_indices so and
+// which GET /_security/role does not list (only ClusterSpec.Roles; "The get
+// roles API cannot retrieve roles that are defined in roles files",
+// elastic.co/guide/en/elasticsearch/reference/current/security-api-get-role.html);
+// the real-cluster harness's roles.yml grants remote_indices so and
 // TestSimulatorConformanceSecured compares the result (8.19.8).
 type User struct {
 	Password          string
@@ -288,8 +290,9 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		c.roles[name] = cloneRole(role)
 	}
 	for name, u := range spec.Users {
-		if len(u.RemoteIndices) > 0 && !c.nodes[0].ver.atLeast(8, 14) {
-			return nil, fmt.Errorf("simulator: cluster %q: user %q: remote_indices need 8.14+", spec.Name, name)
+		// The roles file's role is validated like a native one.
+		if err := validateRole(c.nodes[0].ver, name, RoleSpec{RemoteIndices: u.RemoteIndices}); err != nil {
+			return nil, fmt.Errorf("simulator: cluster %q: user %q: %w", spec.Name, name, err)
 		}
 	}
 

@@ -42,7 +42,8 @@ import (
 // The simulator's User has privileges rather than role definitions; a
 // cluster "defines" a role name when it has a native role of that name
 // (ClusterSpec.Roles) or declares a user whose Roles include the name, the
-// user's privileges standing for that role's (index privileges on "*").
+// user's privileges standing for that role's (index privileges on "*", and
+// User.RemoteIndices for its remote_indices in the API-key model).
 
 // remoteDenial is the error text a link's remote (or, for API-key links,
 // the local cluster) gives p for _resolve/cluster through l; "" when the

@@ -138,11 +138,24 @@ func TestResolveClusterRequestValidation(t *testing.T) {
 		"1.5s":     "failed to parse [1.5s], fractional time values are not supported",
 		"5":        "failed to parse setting [timeout] with value [5] as a time value: unit is missing or unrecognized",
 		"5M":       "failed to parse setting [timeout] with value [5M] as a time value: unit is missing or unrecognized",
+		"-2s":      "failed to parse setting [timeout] with value [-2s] as a time value: negative durations are not supported",
+		"1.5fs":    "failed to parse [1.5fs], fractional time values are not supported",
+		"nans":     "failed to parse [nans]",
+		"1_0s":     "failed to parse [1_0s]",
 	} {
 		res = get(t, cl, c819.URL()+"/_resolve/cluster?timeout="+value)
 		wantStatus(t, res, 400)
 		wantString(t, parseOrdered(t, res.body), "illegal_argument_exception", "error", "type")
 		wantString(t, parseOrdered(t, res.body), reason, "error", "reason")
+		// Long.parseLong's NumberFormatException is the cause of what it
+		// refused; the negative value's exception has none.
+		if cause := parseOrdered(t, res.body).get("error", "caused_by"); value == "-2s" || value == "5" || value == "5M" {
+			if cause != nil {
+				t.Errorf("%s: caused_by %s, want none", value, cause.shape())
+			}
+		} else {
+			wantString(t, parseOrdered(t, res.body), "number_format_exception", "error", "caused_by", "type")
+		}
 	}
 	// 8.17 has no no-index form: RestController falls back to the typed
 	// POST /{index}/{type} route and answers 405 without authenticating.

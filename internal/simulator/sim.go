@@ -110,7 +110,12 @@
 //     the realm too).
 //   - remoteauth.go: an API key's privileges applying on the remote in the
 //     certificate model; the "(assigned roles [..] were not found)" suffix
-//     from 8.5; no " on indices [dummy*]" context in the remote's denial.
+//     from 8.5; no " on indices [dummy*]" context in the remote's denial;
+//     User.RemoteIndices belong to the user, not to its role names (another
+//     user with the same role name does not get them; Elasticsearch has one
+//     definition per role name), and add to a native role of the same name;
+//     REST API keys get no remote_indices (Elasticsearch limits a key
+//     without role descriptors by its owner's, remote_indices included).
 //   - ccr.go: the first release with total_global_checkpoint_lag (8.13, from
 //     the merge date of #104015); no license check in _ccr/info on 8.x/9.x
 //     (read in 7.x source); the stall model (time since the last read growing,
@@ -147,11 +152,9 @@
 //     8.x/9.x security warning prefix.
 //   - settings.go: transport client settings gone in 8.0; the 8.x/9.x
 //     additional security settings.
-//   - timevalue.go: the unit a time value is rendered in; the text for a
-//     duration below -1; Double.parseDouble's syntax (hex, "f"/"d" suffixes)
-//     approximated by strconv.ParseFloat; Go's float parsing accepts nan, inf
-//     and digit underscores where Java's Double.parseDouble does not, so those
-//     inputs get the fractional message.
+//   - timevalue.go: the unit a time value is rendered in; Double.parseDouble's
+//     hexadecimal syntax (and f/d suffixes on it) approximated by
+//     strconv.ParseFloat's.
 //   - transport.go: SNI falling back to the peer host.
 //   - versions.go: Lucene versions, transport version ids and minimum
 //     compatibility versions other than the recorded ones.

@@ -3,6 +3,7 @@ package simulator
 import (
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,25 +76,24 @@ func timeValueStringRep(d time.Duration) string {
 // Elasticsearch answers with 400 illegal_argument_exception (checked against
 // real 8.19 and 9.2 by internal/realcluster's conformance test):
 //   - a fraction: "failed to parse [<s>], fractional time values are not
-//     supported" (TimeValueTests#testNonFractionalTimeValues);
-//   - not a number: "failed to parse [<s>]"; both caused by Long.parseLong's
+//     supported" (TimeValueTests#testFractionalTimeValues);
+//   - not a number: "failed to parse [<s>]" (TimeValueTests
+//     #testNonFractionalTimeValues); both caused by Long.parseLong's
 //     NumberFormatException, "For input string: \"<number>\"";
 //   - no unit: "failed to parse setting [<setting>] with value [<s>] as a
 //     time value: unit is missing or unrecognized";
-//   - a number below -1: "duration cannot be negative, was given [<n>]"
-//     (the TimeValue constructor; unverified text).
+//   - a number below -1: "failed to parse setting [<setting>] with value
+//     [<s>] as a time value: negative durations are not supported", without
+//     a cause (TimeValue#parse; TimeValueTests
+//     #testRejectsNegativeValuesDuringParsing).
 //
 // A whole number too large for its unit saturates, as converting a
 // TimeValue to nanoseconds does (java.util.concurrent.TimeUnit#toNanos).
 func parseTimeValue(s, setting string) (time.Duration, *esError) {
 	norm := strings.ToLower(strings.TrimSpace(s))
-	// TimeValue tests the suffixes in this order: "nanos" before "s",
-	// "ms" before "s" and "m"; minutes on the raw value.
-	for _, u := range []struct {
-		size   time.Duration
-		suffix string
-	}{{time.Nanosecond, "nanos"}, {time.Microsecond, "micros"}, {time.Millisecond, "ms"}, {time.Second, "s"},
-		{time.Minute, "m"}, {time.Hour, "h"}, {day, "d"}} {
+	// TimeValue tests the suffixes smallest unit first: "nanos" before
+	// "s", "ms" before "s" and "m"; minutes on the raw value.
+	for _, u := range slices.Backward(timeUnits) {
 		if u.suffix == "m" && !strings.HasSuffix(s, "m") || !strings.HasSuffix(norm, u.suffix) {
 			continue
 		}
@@ -102,7 +102,7 @@ func parseTimeValue(s, setting string) (time.Duration, *esError) {
 		if err != nil {
 			// Caused by Long.parseLong's NumberFormatException.
 			cause := &esError{typ: "number_format_exception", reason: `For input string: "` + num + `"`}
-			if _, ferr := strconv.ParseFloat(num, 64); ferr == nil {
+			if javaDouble(num) {
 				return 0, &esError{status: 400, typ: "illegal_argument_exception", cause: cause,
 					reason: "failed to parse [" + s + "], fractional time values are not supported"}
 			}
@@ -112,7 +112,7 @@ func parseTimeValue(s, setting string) (time.Duration, *esError) {
 		case n == -1:
 			return -1, nil
 		case n < -1:
-			e := illegalArgument("duration cannot be negative, was given [" + strconv.FormatInt(n, 10) + "]")
+			e := illegalArgument("failed to parse setting [" + setting + "] with value [" + s + "] as a time value: negative durations are not supported")
 			return 0, &e
 		case n > math.MaxInt64/int64(u.size):
 			return math.MaxInt64, nil
@@ -127,6 +127,21 @@ func parseTimeValue(s, setting string) (time.Duration, *esError) {
 	}
 	e := illegalArgument("failed to parse setting [" + setting + "] with value [" + s + "] as a time value: unit is missing or unrecognized")
 	return 0, &e
+}
+
+// javaDouble reports whether Double.parseDouble accepts num, a lower-cased
+// value: Go's float syntax less what Java refuses (nan and inf, which Java
+// spells NaN and Infinity, case-sensitive; underscores between digits) plus
+// Java's optional f or d suffix (FloatingDecimal#readJavaFormatString).
+func javaDouble(num string) bool {
+	if strings.ContainsAny(num, "_ni") {
+		return false
+	}
+	if t := strings.TrimRight(num, "fd"); len(num)-len(t) == 1 && !strings.HasPrefix(num, "0x") {
+		num = t
+	}
+	_, err := strconv.ParseFloat(num, 64)
+	return err == nil
 }
 
 // TimeValue's String#matches patterns for "-1" and zero.
