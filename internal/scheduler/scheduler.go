@@ -105,13 +105,10 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	w, prev := s.workers, s.workers
-	restartAll := false
-	if want := max(cfg.MaxConcurrency, 1); w == nil || w.size != want {
-		// Loops keep the workers they started with, so a new bound
-		// restarts them all.
-		w, restartAll = newWorkers(want), true
-	}
+	// Loops keep the workers they started with, so a new bound restarts
+	// them all.
+	want := max(cfg.MaxConcurrency, 1)
+	restartAll := s.workers == nil || s.workers.size != want
 	next := make(map[string]*loop, len(cfg.Clusters))
 	for _, cl := range cfg.Clusters {
 		interval, timeout := cfg.EffectivePollInterval(cl), cfg.EffectiveTimeout(cl)
@@ -144,21 +141,20 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 					l.poller.Close()
 				}
 			}
-			if w != prev {
-				w.stop()
-			}
 			return err
 		}
 		next[cl.Name] = &loop{cluster: cl, roles: roles, apiKeys: apiKeys, interval: interval, timeout: timeout, probe: probe, poller: p}
 	}
-	s.workers = w
 	for name, l := range s.loops {
 		if n := next[name]; n != l {
 			s.stopLoop(name, l, n == nil, n == nil || n.poller != l.poller)
 		}
 	}
-	if prev != nil && prev != w {
-		prev.stop() // its loops have all stopped
+	if restartAll {
+		if s.workers != nil {
+			s.workers.stop() // its loops have all stopped
+		}
+		s.workers = newWorkers(want)
 	}
 	for name, l := range next {
 		if l.done == nil && !s.manual {
@@ -273,48 +269,76 @@ func (s *Scheduler) pollOnce(ctx context.Context, name string, l *loop, w *worke
 		s.setPending(name, false)
 		facts = f
 	}
-	select {
-	case w.jobs <- poll:
-	case <-ctx.Done():
-		return nil
-	case <-w.quit:
+	if !w.run(ctx, poll) {
 		return nil
 	}
 	<-ran
 	return facts
 }
 
-// workers runs polls on size long-lived goroutines, so at most size at a
-// time (max_concurrency). A poll's stack grows to tens of KB (TLS, JSON
-// decoding); on a goroutine of its own it grew again in every poll, which
-// cost 6% of the steady state's CPU (docs/performance.md).
+// workers runs polls on up to size long-lived goroutines, so at most size
+// at a time (max_concurrency), started as polls first need them. A poll's
+// stack grows to tens of KB (TLS, JSON decoding); on a goroutine of its own
+// it grew again in every poll, which cost 6% of the steady state's CPU
+// (docs/performance.md).
 type workers struct {
 	size int
 	jobs chan func()
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	mu      sync.Mutex // guards started and stopped against stop
+	started int
+	stopped bool
 }
 
 func newWorkers(size int) *workers {
-	w := &workers{size: size, jobs: make(chan func()), quit: make(chan struct{})}
-	for range size {
-		w.wg.Go(func() {
-			for {
-				select {
-				case job := <-w.jobs:
-					job()
-				case <-w.quit:
-					return
-				}
-			}
-		})
+	return &workers{size: size, jobs: make(chan func()), quit: make(chan struct{})}
+}
+
+// run hands job to an idle worker, or to a new one while fewer than size
+// run, else waits for one; false when ctx ended or w stopped first.
+func (w *workers) run(ctx context.Context, job func()) bool {
+	select {
+	case w.jobs <- job:
+		return true
+	default:
 	}
-	return w
+	w.mu.Lock()
+	if !w.stopped && w.started < w.size {
+		w.started++
+		w.wg.Go(func() { job(); w.serve() })
+		w.mu.Unlock()
+		return true
+	}
+	w.mu.Unlock()
+	select {
+	case w.jobs <- job:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-w.quit:
+		return false
+	}
+}
+
+func (w *workers) serve() {
+	for {
+		select {
+		case job := <-w.jobs:
+			job()
+		case <-w.quit:
+			return
+		}
+	}
 }
 
 // stop ends the goroutines, after the polls they are running; nothing may
 // use w after.
 func (w *workers) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 	close(w.quit)
 	w.wg.Wait()
 }

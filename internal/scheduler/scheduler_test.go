@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,8 @@ type fakeES struct {
 	hang  bool
 	polls atomic.Int64
 	slow  atomic.Int64 // GET /_ssl/certificates: one per slow round
+	// inFlight and peak: requests being answered, now and at most.
+	inFlight, peak atomic.Int64
 }
 
 func (f *fakeES) start(t *testing.T) string {
@@ -33,7 +36,10 @@ func (f *fakeES) start(t *testing.T) string {
 			<-r.Context().Done()
 			return
 		}
+		for n, p := f.inFlight.Add(1), f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+		}
 		time.Sleep(f.delay)
+		f.inFlight.Add(-1)
 		w.Header().Set("X-elastic-product", "Elasticsearch")
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 		switch r.URL.Path {
@@ -282,28 +288,34 @@ func TestNewIntervalKeepsThePoller(t *testing.T) {
 	}
 }
 
-// Polls run on max_concurrency workers; a new bound replaces them (the old
-// ones stop, workers.stop waiting for their goroutines), and so does Stop.
+// Polls run on at most max_concurrency workers, started as polls need
+// them; a new bound replaces them (the old ones stop, workers.stop waiting
+// for their goroutines), and so does Stop.
 func TestWorkersFollowMaxConcurrency(t *testing.T) {
-	a := &fakeES{}
-	url := a.start(t)
-	s := New(Options{Store: collector.NewStore(), Logger: slog.New(slog.DiscardHandler), Manual: true})
-	cfg := cfgWith(time.Hour, time.Second, config.Cluster{Name: "a", URLs: []string{url}})
-	for _, n := range []int{3, 5} {
-		cfg.MaxConcurrency = n
-		if err := s.Apply(cfg); err != nil {
-			t.Fatal(err)
-		}
-		old := s.workers
-		if old.size != n {
-			t.Fatalf("max_concurrency %d: %d workers", n, old.size)
-		}
-		if facts := s.PollAll(context.Background()); facts["a"] == nil {
-			t.Fatalf("max_concurrency %d: no poll", n)
-		}
+	es := &fakeES{delay: 20 * time.Millisecond}
+	url := es.start(t)
+	var clusters []config.Cluster
+	for i := range 6 {
+		clusters = append(clusters, config.Cluster{Name: fmt.Sprintf("c%d", i), URLs: []string{url}})
 	}
-	replaced := s.workers
+	s := New(Options{Store: collector.NewStore(), Logger: slog.New(slog.DiscardHandler), Manual: true})
+	cfg := cfgWith(time.Hour, time.Second, clusters...)
 	cfg.MaxConcurrency = 2
+	if err := s.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if facts := s.PollAll(context.Background()); len(facts) != len(clusters) {
+		t.Fatalf("%d of %d clusters polled", len(facts), len(clusters))
+	}
+	if got := es.peak.Load(); got > 2 {
+		t.Errorf("%d requests in flight at once with max_concurrency 2", got)
+	}
+	if got := s.workers.started; got != 2 {
+		t.Errorf("%d workers for 6 clusters at max_concurrency 2, want 2", got)
+	}
+	// A bound far above the clusters starts only the workers polls need.
+	replaced := s.workers
+	cfg.Clusters, cfg.MaxConcurrency = clusters[:1], 1000
 	if err := s.Apply(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -311,6 +323,10 @@ func TestWorkersFollowMaxConcurrency(t *testing.T) {
 	case <-replaced.quit:
 	default:
 		t.Error("the workers of the old bound were not stopped")
+	}
+	s.PollAll(context.Background())
+	if got := s.workers.started; got != 1 {
+		t.Errorf("%d workers for one cluster at max_concurrency 1000, want 1", got)
 	}
 	s.Stop()
 	if s.workers != nil {
