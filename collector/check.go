@@ -118,7 +118,8 @@ func init() {
 	slices.SortFunc(familyOrder, func(a, b int) int { return strings.Compare(families[a].Name, families[b].Name) })
 }
 
-// CheckNames are the check label's values, in the order a poll runs them.
+// CheckNames are the check label's values, in the order a poll runs them
+// (identity after nodes when it is not due first: identityDue).
 func CheckNames() []string {
 	var names []string
 	for _, c := range checks {
