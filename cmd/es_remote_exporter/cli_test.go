@@ -139,10 +139,14 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"check", "--log.format=xml"}, `invalid argument "xml" for "--log.format" flag: must be logfmt or json`},
 		{[]string{"--es.timeout=5"}, `"--es.timeout" flag`},
 		{[]string{"--web.listen-address=10114"}, "--web.listen-address=10114: address 10114: missing port in address; write host:port or :port, like :10114"},
+		{[]string{"demo", "--web.listen-address=10114"}, "--web.listen-address=10114: address 10114: missing port in address"},
 	} {
-		code, _, errOut := runSplit(tc.args...)
+		code, out, errOut := runSplit(tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, errOut, tc.want)
+		}
+		if out != "" { // the demo's banner, for one, comes only after its flags pass
+			t.Errorf("%q: stdout %q, want nothing", tc.args, out)
 		}
 	}
 	// A value the configuration rejects names the flag it came from.

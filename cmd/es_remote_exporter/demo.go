@@ -22,12 +22,6 @@ const (
 )
 
 func runDemo(ctx context.Context, o *options, logger *slog.Logger, stdout io.Writer) int {
-	// Refuse bad web flags before starting four clusters and printing a
-	// banner with a malformed address (serve checks again).
-	if err := checkWebFlags(o); err != nil {
-		logger.Error("cannot start", "err", err)
-		return 2
-	}
 	dir, err := os.MkdirTemp("", "es_remote_exporter-demo-")
 	if err != nil {
 		logger.Error("creating a temporary directory", "err", err)
@@ -73,13 +67,9 @@ Open http://localhost%s/metrics and look for es_remote_link_connected and es_rem
 	return serve(ctx, o, func() (*config.Config, error) { return cfg, nil }, logger)
 }
 
-// listenPort renders the first listen address for the "open this" hint.
+// listenPort renders the first listen address for the "open this" hint;
+// webFlagsOK has checked that it is host:port.
 func listenPort(addrs []string) string {
-	if len(addrs) == 0 {
-		return ""
-	}
-	if _, port, err := net.SplitHostPort(addrs[0]); err == nil {
-		return ":" + port
-	}
-	return addrs[0]
+	_, port, _ := net.SplitHostPort(addrs[0])
+	return ":" + port
 }

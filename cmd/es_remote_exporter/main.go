@@ -303,10 +303,16 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case "check":
 		return runCheck(ctx, load, o.output, time.Now, logger, stdout, stderr)
 	case "demo":
+		if !webFlagsOK(o, logger) {
+			return 2
+		}
 		return runDemo(ctx, o, logger, stdout)
 	}
 	if o.configCheck {
 		return checkConfig(load, stdout, stderr)
+	}
+	if !webFlagsOK(o, logger) {
+		return 2
 	}
 	return serve(ctx, o, load, logger)
 }

@@ -19,12 +19,9 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 )
 
-// serve runs the daemon until ctx ends (SIGINT/SIGTERM).
+// serve runs the daemon until ctx ends (SIGINT/SIGTERM); its web flags
+// have been checked (webFlagsOK).
 func serve(ctx context.Context, o *options, load func() (*config.Config, error), logger *slog.Logger) int {
-	if err := checkWebFlags(o); err != nil {
-		logger.Error("cannot start", "err", err)
-		return 2
-	}
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
 	d, err := daemon.New(load, logger)
 	if err != nil {
@@ -84,6 +81,17 @@ func reloadOnSignal(ctx context.Context, hup <-chan os.Signal, d *daemon.Daemon,
 
 // checkWebFlags finds mistakes in the web flags before anything starts, so
 // that the error names the flag instead of coming from deep in a listener.
+// webFlagsOK checks the listen addresses and web configuration file before
+// anything starts (the demo's clusters and banner included), logging why
+// not.
+func webFlagsOK(o *options, logger *slog.Logger) bool {
+	if err := checkWebFlags(o); err != nil {
+		logger.Error("cannot start", "err", err)
+		return false
+	}
+	return true
+}
+
 func checkWebFlags(o *options) error {
 	if len(o.listen) == 0 {
 		return fmt.Errorf("--%s: give at least one address, like %s", flagListenAddress, defaultListenAddress)
