@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,12 +21,7 @@ import (
 // the link to another cluster and the cluster alert itself are not.
 func TestInhibitRules(t *testing.T) {
 	bin := testtools.Find(t, "prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testtools.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--config.file="+amConfigFile, "--storage.path="+filepath.Join(t.TempDir(), "data"),

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
 	"testing"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // TestCCRFollowers walks follower indices through the states the CCR

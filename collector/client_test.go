@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -18,6 +16,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // streamServer answers 200 as Elasticsearch with a body of n bytes of JSON
@@ -152,7 +151,7 @@ func TestDebugLogsEveryRequest(t *testing.T) {
 // TestEveryURLsErrorWhenAllFail: a cluster whose URLs all fail says so and
 // names each URL's error, not only the last one's.
 func TestEveryURLsErrorWhenAllFail(t *testing.T) {
-	a, b := closedURL(t), closedURL(t)
+	a, b := "http://"+testtools.FreeAddr(t), "http://"+testtools.FreeAddr(t)
 	c, err := NewClient(config.Cluster{Name: "c", URLs: []string{a, b}}, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -168,18 +167,6 @@ func TestEveryURLsErrorWhenAllFail(t *testing.T) {
 			t.Errorf("error %q lacks %q", cerr.Msg, want)
 		}
 	}
-}
-
-// closedURL is an http:// URL on a loopback port where nothing listens.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
 }
 
 // TestAnswerMemo: an answer identical to the last is not parsed again and

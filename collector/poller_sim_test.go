@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 const (

@@ -2,12 +2,12 @@ package collector
 
 import (
 	"context"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // A _resolve/cluster denial is not an outage: Elasticsearch reports

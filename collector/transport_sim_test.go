@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"crypto/tls"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/tlsprobe"
 )
 

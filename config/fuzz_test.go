@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"os"
 	"reflect"
 	"slices"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // The fuzz targets load configurations from every source (YAML file, environment, flags) and check

@@ -13,6 +13,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/simulator"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // checkFleet is the setup `check` is tested on: eu (8.19, two coordinating
@@ -92,7 +93,7 @@ func checkFleet(t *testing.T, fix bool) string {
 	}
 	if !fix {
 		// A cluster nobody answers for: its own finding fails, nothing else.
-		fmt.Fprintf(&b, "  - name: gone\n    urls: [\"http://%s\"]\n", closedAddr(t))
+		fmt.Fprintf(&b, "  - name: gone\n    urls: [\"http://%s\"]\n", testtools.FreeAddr(t))
 	}
 	file := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/daemon"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/demo"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // runSplit runs the command line and returns the exit code, stdout and
@@ -236,7 +237,7 @@ func TestOneShotCommandsKeepTheLogQuiet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.WriteString("  - name: gone\n    urls: [\"http://" + closedAddr(t) + "\"]\n"); err != nil {
+	if _, err := f.WriteString("  - name: gone\n    urls: [\"http://" + testtools.FreeAddr(t) + "\"]\n"); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,7 +40,7 @@ func startDemoDaemon(t *testing.T) (*daemon.Daemon, http.Handler) {
 	}
 	t.Cleanup(func() { topo.Close() })
 	cfg := *topo.Config
-	cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: "gone", URLs: []string{"http://" + closedAddr(t)}})
+	cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: "gone", URLs: []string{"http://" + testtools.FreeAddr(t)}})
 	d, err := daemon.New(func() (*config.Config, error) { return &cfg, nil }, discardLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -58,18 +57,6 @@ func startDemoDaemon(t *testing.T) (*daemon.Daemon, http.Handler) {
 		t.Fatal(err)
 	}
 	return d, h
-}
-
-// closedAddr is a loopback address where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 func get(t *testing.T, h http.Handler, method, path string) *httptest.ResponseRecorder {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -503,7 +502,7 @@ func startPrometheus(t *testing.T, bin, exporterAddr, amAddr string) *promAPI {
 func startServer(t *testing.T, name, bin string, args func(addr string) []string) string {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		addr := freeAddr(t)
+		addr := testtools.FreeAddr(t)
 		p := startProcess(t, name, bin, args(addr)...)
 		err := p.waitReady("http://"+addr+"/-/ready", phase)
 		if err == nil {
@@ -522,16 +521,6 @@ func startServer(t *testing.T, name, bin string, args func(addr string) []string
 		}
 		t.Fatalf("%s did not become ready on %s: %v\n--- %s log ---\n%s", name, addr, err, name, p.out.Tail(16<<10))
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // sysProcAttr, when set (Linux), makes the kernel kill a child when the test

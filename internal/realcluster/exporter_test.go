@@ -2,7 +2,6 @@ package realcluster
 
 import (
 	"context"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"slices"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
 	"github.com/es-remote-exporter/es_remote_exporter/internal/compat"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // exporter is the exporter's collector as the daemon wires it (one poller

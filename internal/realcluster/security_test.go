@@ -2,7 +2,6 @@ package realcluster
 
 import (
 	"context"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"log/slog"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/es-remote-exporter/es_remote_exporter/collector"
 	"github.com/es-remote-exporter/es_remote_exporter/config"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // securedExporter polls the secured cluster sa as user (a file-realm user,

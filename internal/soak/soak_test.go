@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -461,7 +460,7 @@ func daemonBinary(t *testing.T) string {
 func startDaemon(t *testing.T, bin, cfgFile, logPath string) *daemon {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		addr := freeAddr(t)
+		addr := testtools.FreeAddr(t)
 		logFile, err := os.Create(logPath)
 		if err != nil {
 			t.Fatal(err)
@@ -507,16 +506,6 @@ func startDaemon(t *testing.T, bin, cfgFile, logPath string) *daemon {
 		}
 		t.Fatalf("the daemon did not come up on %s: %v\n%s", addr, err, d.logTail())
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // --- /metrics ---

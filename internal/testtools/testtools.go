@@ -3,11 +3,13 @@
 // amtool, prometheus-alertmanager; a missing one fails the test and names
 // the Debian package that provides it, which .ci/run installs: the tests
 // never skip), SyncBuffer collects logs and process output, ScratchFile
-// serves fuzz targets, WaitHTTP waits for a started process to serve.
+// serves fuzz targets, WaitHTTP waits for a started process to serve,
+// FreeAddr picks a port.
 package testtools
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os/exec"
 	"testing"
@@ -25,6 +27,19 @@ func Find(t testing.TB, pkg string, names ...string) string {
 	}
 	t.Fatalf("%s not found in PATH: install it with apt-get install %s (.ci/run does)", names[0], pkg)
 	return ""
+}
+
+// FreeAddr is a 127.0.0.1 address nothing listens on (a listener's, closed
+// again): for a server the test is about to start, or a connection that
+// must be refused.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // WaitHTTP polls url until it answers 200 (nil), exited reports that the

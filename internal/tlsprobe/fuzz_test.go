@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/es-remote-exporter/es_remote_exporter/internal/certgen"
+	"github.com/es-remote-exporter/es_remote_exporter/internal/testtools"
 )
 
 // identitySeeds are what elasticsearch-certutil hands out: a CA, an
