@@ -168,7 +168,7 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 		if c == identityCheck && !identityFirst {
 			continue
 		}
-		if !f.Up && c != identityCheck && (c != nodesCheck || identityFirst) {
+		if !f.Up() && c != identityCheck && (c != nodesCheck || identityFirst) {
 			// GET / failed: the cluster is down or we are locked out, and
 			// the other checks would fail the same way, each after its
 			// timeout.
@@ -198,17 +198,17 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 			}
 		}
 		ran[c.schedule] = true
-		p.runCheck(ctx, c, f)
+		res := p.runCheck(ctx, c, f)
 		switch {
 		case c == identityCheck:
-			p.identityResult = f.Checks[len(f.Checks)-1]
+			p.identityResult = res
 		case c == nodesCheck:
 			p.settleIdentity(ctx, f, identityFirst)
 		case c.schedule == slowListing && c.name != "":
-			p.lastSlowChecks = append(p.lastSlowChecks, f.Checks[len(f.Checks)-1])
+			p.lastSlowChecks = append(p.lastSlowChecks, res)
 		}
 	}
-	p.lastUp = f.Up
+	p.lastUp = f.Up()
 	if ran[slowListing] && listingDue {
 		p.lastSlow = f.SlowFacts
 		p.lastListing = p.now()
@@ -225,8 +225,9 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	return f, p.snapshot(f)
 }
 
-// runCheck runs one check and records its outcome.
-func (p *Poller) runCheck(ctx context.Context, c *check, f *Facts) {
+// runCheck runs one check and records its outcome, which it returns (none
+// for a check without a name).
+func (p *Poller) runCheck(ctx context.Context, c *check, f *Facts) CheckResult {
 	rctx := ctx
 	if !c.selfTimed && c.name != "" { // a check without a name makes no request
 		var cancel context.CancelFunc
@@ -235,9 +236,11 @@ func (p *Poller) runCheck(ctx context.Context, c *check, f *Facts) {
 	}
 	start := time.Now()
 	err := c.run(rctx, p, f)
-	if c.name != "" {
-		p.record(f, c.name, time.Since(start), err)
+	if c.name == "" {
+		return CheckResult{}
 	}
+	p.record(f, c.name, time.Since(start), err)
+	return f.Checks[len(f.Checks)-1]
 }
 
 // replayListings puts the last slow listing's facts and results into a poll
@@ -312,7 +315,7 @@ func (p *Poller) snapshot(f *Facts) *Snapshot {
 	p.pollText = renderSchedule(everyPoll, p, f, p.pollText)
 	snap := &Snapshot{Cluster: p.name}
 	snap.layers[everyPoll] = p.pollText
-	if f.Up {
+	if f.Up() {
 		snap.layers[slowListing], snap.layers[slowRound] = p.slowText, p.roundText
 	}
 	return snap

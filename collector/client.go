@@ -412,6 +412,16 @@ func (c *Client) request(ctx context.Context, what string, req esapi.Request, de
 	return nil
 }
 
+// memoized runs req under ctx and makes its answer into a T with parse,
+// through m: an answer identical to the last one is not parsed again.
+func memoized[T any](ctx context.Context, c *Client, what string, req esapi.Request, m *answerMemo[T], parse func([]byte) (T, error)) (out T, cerr *CheckError) {
+	cerr = c.request(ctx, what, req, func(body []byte) (err error) {
+		out, err = m.decode(body, parse)
+		return err
+	})
+	return out, cerr
+}
+
 // answerMemo remembers what was made of one request's last answer, so that
 // an answer identical to the last one (most polls: link and node states
 // rarely change between them) is not decoded again. Answers are recognised

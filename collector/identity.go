@@ -60,7 +60,6 @@ var identityCheck = &check{
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
 		var err *CheckError
 		f.Identity, err = p.client.identity(ctx)
-		f.Up = err == nil
 		if err == nil {
 			p.identity, p.identityAt, p.identityURL = f.Identity, p.now(), p.client.lastAnswered()
 			v, perr := esversion.Parse(f.Identity.Version.Number)
@@ -69,7 +68,7 @@ var identityCheck = &check{
 		return err
 	},
 	render: func(p *Poller, f *Facts, out *renderer) {
-		out.add(famClusterUp, boolFloat(f.Up), p.name)
+		out.add(famClusterUp, boolFloat(f.Up()), p.name)
 		if id := f.Identity; id != nil {
 			out.add(famClusterInfo, 1, p.name, id.ClusterName, id.ClusterUUID, id.Version.Number)
 		}
@@ -98,15 +97,14 @@ func (p *Poller) settleIdentity(ctx context.Context, f *Facts, askedFirst bool) 
 	switch {
 	case askedFirst:
 	case !nodesOK || !slices.Equal(f.LocalVersions, p.lastVersions) || f.censusURL != p.identityURL:
-		p.runCheck(ctx, identityCheck, f)
-		p.identityResult = f.Checks[len(f.Checks)-1]
+		p.identityResult = p.runCheck(ctx, identityCheck, f)
 	default:
-		f.Identity, f.Up = p.identity, true
+		f.Identity = p.identity // set: GET / was not due
 		f.Checks = append(f.Checks, p.identityResult)
 	}
 	if nodesOK {
 		p.lastVersions = f.LocalVersions
-	} else if f.Up && p.versionKnown {
+	} else if f.Up() && p.versionKnown {
 		// Without the census, the answering node's version is all there is.
 		f.LocalVersions = []esversion.Version{p.version}
 	}

@@ -82,28 +82,21 @@ func (f NodeFailure) String() string {
 // exists, the remote_cluster_server metric adds only each node's remote
 // cluster server address, which API-key links dial (NodesInfoMetrics gained
 // REMOTE_CLUSTER_SERVER then; an older node refuses the unknown metric).
-func (c *Client) nodes(ctx context.Context, withRCS bool) ([]Node, NodesHeader, *CheckError) {
+func (c *Client) nodes(ctx context.Context, withRCS bool) (nodesAnswer, *CheckError) {
 	metric := "_none"
 	if withRCS {
 		metric = "remote_cluster_server"
 	}
 	req := esapi.NodesInfoRequest{NodeID: []string{"_all"}, Metric: []string{metric}}
-	var answer nodesAnswer
-	err := c.request(ctx, "GET /_nodes/_all/"+metric, req, func(body []byte) (err error) {
-		answer, err = c.nodesMemo.decode(body, parseNodes)
-		return err
-	})
-	if err != nil {
-		return nil, NodesHeader{}, err
-	}
-	return answer.nodes, answer.header, nil
+	return memoized(ctx, c, "GET /_nodes/_all/"+metric, req, &c.nodesMemo, parseNodes)
 }
 
 // nodesAnswer is what a nodes answer is made into: the nodes by name, and
 // its header.
 type nodesAnswer struct {
-	nodes  []Node
-	header NodesHeader
+	nodes    []Node
+	header   NodesHeader
+	versions []esversion.Version // versionsOf(nodes)
 }
 
 func parseNodes(body []byte) (nodesAnswer, error) {
@@ -119,7 +112,7 @@ func parseNodes(body []byte) (nodesAnswer, error) {
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return nodesAnswer{nodes: out, header: raw.Header}, nil
+	return nodesAnswer{nodes: out, header: raw.Header, versions: versionsOf(out)}, nil
 }
 
 var (
@@ -145,12 +138,10 @@ var nodesCheck = &check{
 	schedule: everyPoll,
 	families: []*Family{famClusterNodes, famNodeInfo, famNodesFailed, famMixedSince},
 	run: func(ctx context.Context, p *Poller, f *Facts) *CheckError {
-		var (
-			err    *CheckError
-			header NodesHeader
-		)
 		withRCS := p.versionKnown && p.version.AtLeast(8, 10)
-		f.Nodes, header, err = p.client.nodes(ctx, withRCS)
+		answer, err := p.client.nodes(ctx, withRCS)
+		header := answer.header
+		f.Nodes = answer.nodes
 		f.censusURL = p.client.lastAnswered()
 		f.NodesFailed = -1
 		if err == nil {
@@ -170,11 +161,13 @@ var nodesCheck = &check{
 				},
 				func() { p.logger.Info("every node answers the version census again") })
 		}
-		p.localVersions(f, err == nil)
+		if err == nil {
+			p.localVersions(f, answer.versions)
+		}
 		return err
 	},
 	render: func(p *Poller, f *Facts, out *renderer) {
-		if f.NodesFailed >= 0 && f.Up {
+		if f.NodesFailed >= 0 && f.Up() {
 			out.add(famNodesFailed, float64(f.NodesFailed), p.name)
 		}
 		if len(f.Nodes) > 0 {
@@ -193,22 +186,21 @@ var nodesCheck = &check{
 	},
 }
 
-// localVersions settles the local side of every version judgement (when
-// the census failed, settleIdentity falls back on GET /'s version) and
-// publishes the node list to the fleet for the links pointing here.
-func (p *Poller) localVersions(f *Facts, nodesOK bool) {
-	if nodesOK {
-		f.LocalVersions = versionsOf(f.Nodes)
-		// An unchanged answer is the same slice (answerMemo): the fleet
-		// has it already.
-		shared := sharedNodes{nodes: refOf(f.Nodes), complete: f.NodesFailed == 0}
-		if p.fleet != nil && shared != p.sharedNodes {
-			p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, shared.complete)
-			p.sharedNodes = shared
-		}
+// localVersions settles the local side of every version judgement from a
+// census that answered (when it failed, settleIdentity falls back on GET
+// /'s version) and publishes the node list to the fleet for the links
+// pointing here. versions are the census's (an unchanged answer's are the
+// same slice: answerMemo).
+func (p *Poller) localVersions(f *Facts, versions []esversion.Version) {
+	f.LocalVersions = versions
+	// An unchanged answer is the same slice (answerMemo): the fleet has it
+	// already.
+	shared := sharedNodes{nodes: refOf(f.Nodes), complete: f.NodesFailed == 0}
+	if p.fleet != nil && shared != p.sharedNodes {
+		p.fleet.SetNodes(p.name, f.Nodes, f.LocalVersions, shared.complete)
+		p.sharedNodes = shared
 	}
 	switch {
-	case !nodesOK:
 	case len(f.LocalVersions) > 1 && p.mixedSince.IsZero():
 		p.mixedSince = p.now()
 		p.logger.Info("nodes run different versions (rolling upgrade in progress?)", "versions", versionList(f.LocalVersions))

@@ -37,10 +37,9 @@ func (s *Snapshot) family(f *Family) []byte {
 // (versions, trust) and the one-shot commands read it.
 type Facts struct {
 	// Identity is GET /'s answer: from this poll, or the last one that
-	// stands (identityCheck); nil when the cluster is down or locked out.
+	// stands (identityCheck); nil when the cluster is down or locked out
+	// (Up).
 	Identity *Identity
-	// Up: the cluster answered this poll and authorised the exporter.
-	Up bool
 	// censusURL is the URL that answered the nodes check (Client.answered).
 	censusURL string
 	Nodes     []Node
@@ -88,6 +87,11 @@ type Facts struct {
 	// Results of each check that was due in this poll, in run order.
 	Checks []CheckResult
 }
+
+// Up reports whether the cluster answered this poll and authorised the
+// exporter: GET / answered, in this poll or (when it was not due) the last
+// time it was asked.
+func (f *Facts) Up() bool { return f.Identity != nil }
 
 // SlowFacts are what the slow listings read (every transport.probe_interval).
 type SlowFacts struct {

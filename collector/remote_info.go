@@ -56,12 +56,8 @@ func (l *RemoteLink) Auth() string {
 	return "certificate"
 }
 
-func (c *Client) remoteInfo(ctx context.Context) (links []RemoteLink, cerr *CheckError) {
-	cerr = c.request(ctx, "GET /_remote/info", esapi.ClusterRemoteInfoRequest{}, func(body []byte) (err error) {
-		links, err = c.remoteInfoMemo.decode(body, parseRemoteInfo)
-		return err
-	})
-	return links, cerr
+func (c *Client) remoteInfo(ctx context.Context) ([]RemoteLink, *CheckError) {
+	return memoized(ctx, c, "GET /_remote/info", esapi.ClusterRemoteInfoRequest{}, &c.remoteInfoMemo, parseRemoteInfo)
 }
 
 func parseRemoteInfo(body []byte) ([]RemoteLink, error) {
@@ -131,7 +127,7 @@ var remoteInfoCheck = &check{
 		f.linksKnown = err == nil
 		return err
 	},
-	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Links) },
+	renderedFrom: func(p *Poller, f *Facts) any { return refOf(f.Links) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Links {
 			l := &f.Links[i]

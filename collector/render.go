@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"fmt"
 	"hash/maphash"
 	"math"
 	"strconv"
@@ -86,7 +87,9 @@ func linePrefix(cluster string) string {
 // add renders one sample of f.
 func (r *renderer) add(f *Family, v float64, labelValues ...string) {
 	if len(labelValues) != len(f.Labels) || labelValues[0] != r.cluster {
-		panic("collector: " + f.Name + ": wrong label values") // a programming error
+		// A programming error: the render names the wrong cluster, or
+		// misses or adds a label.
+		panic(fmt.Sprintf("collector: %s: label values %q for labels %q of the snapshot of %q", f.Name, labelValues, f.Labels, r.cluster))
 	}
 	b := r.families[f.index]
 	start := len(b)
@@ -149,17 +152,15 @@ func (r *renderer) renderReusing(s schedule, prev [][]byte) [][]byte {
 	return out
 }
 
-// sliceID identifies a slice by its first element and length, for
-// check.renderedFrom: slices shared between polls (answerMemo,
-// Poller.analyses) are never written after they are made.
+// sliceRef identifies a slice by its first element and length, for
+// check.renderedFrom and the poller's memos: slices shared between polls
+// (answerMemo, Poller.analyses) are never written after they are made.
 type sliceRef[T any] struct {
 	first *T
 	n     int
 }
 
-func sliceID[T any](s []T) any { return refOf(s) }
-
-// refOf is sliceID's comparable value, typed.
+// refOf is s's sliceRef.
 func refOf[T any](s []T) sliceRef[T] {
 	if len(s) == 0 {
 		return sliceRef[T]{}

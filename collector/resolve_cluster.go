@@ -89,13 +89,8 @@ func (c *Client) resolveCluster(ctx context.Context, mode ResolveMode, aliases [
 	case ResolveNoIndex:
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		var out []Resolved
 		req := esapi.IndicesResolveClusterRequest{Timeout: resolveTimeout(timeout)}
-		err := c.request(rctx, "GET /_resolve/cluster", req, func(body []byte) (err error) {
-			out, err = c.resolveMemo.decode(body, parseResolved)
-			return err
-		})
-		return out, err
+		return memoized(rctx, c, "GET /_resolve/cluster", req, &c.resolveMemo, parseResolved)
 	case ResolvePerRemote:
 		return c.resolvePerRemote(ctx, aliases, timeout)
 	}
@@ -262,7 +257,7 @@ var resolveClusterCheck = &check{
 		p.logResolveErrors(f.Resolved)
 		return err
 	},
-	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Resolved) },
+	renderedFrom: func(p *Poller, f *Facts) any { return refOf(f.Resolved) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for i := range f.Resolved {
 			r := &f.Resolved[i]

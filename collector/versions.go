@@ -124,20 +124,18 @@ func (a analysisInputs) same(b analysisInputs) bool {
 
 // analyses judges the poll's links, or hands back the last poll's analyses
 // when they were made of the same inputs: in most polls nothing a verdict
-// rests on has changed. A poller without a fleet always judges anew. The
-// analyses are read-only once made.
+// rests on has changed. The analyses are read-only once made.
 func (p *Poller) analyses(f *Facts) []LinkAnalysis {
 	in := analysisInputs{links: refOf(f.Links), resolved: refOf(f.Resolved), locals: f.LocalVersions,
 		localComplete: f.NodesFailed == 0, ccrRemotes: f.CCR.remotes()}
-	memo := p.fleet != nil
-	if memo {
+	if p.fleet != nil {
 		in.fleetGen = p.fleet.NodesGen()
-		if p.lastAnalyses.set && in.same(p.lastAnalyses.inputs) {
-			return p.lastAnalyses.val
-		}
+	}
+	if p.lastAnalyses.set && in.same(p.lastAnalyses.inputs) {
+		return p.lastAnalyses.val
 	}
 	out := analyzeLinks(p.name, f.Links, f.Resolved, p.links, f.LocalVersions, f.NodesFailed == 0, f.CCR, p.fleet)
-	p.lastAnalyses.set, p.lastAnalyses.inputs, p.lastAnalyses.val = memo, in, out
+	p.lastAnalyses.set, p.lastAnalyses.inputs, p.lastAnalyses.val = true, in, out
 	return out
 }
 
@@ -183,7 +181,7 @@ var compatibilityCheck = &check{
 		f.Analyses = p.analyses(f)
 		return nil
 	},
-	renderedFrom: func(p *Poller, f *Facts) any { return sliceID(f.Analyses) },
+	renderedFrom: func(p *Poller, f *Facts) any { return refOf(f.Analyses) },
 	render: func(p *Poller, f *Facts, out *renderer) {
 		for _, a := range f.Analyses {
 			if a.Target != "" {
