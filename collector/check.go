@@ -212,10 +212,10 @@ func (p *Poller) Poll(ctx context.Context) (*Facts, *Snapshot) {
 	if ran[slowListing] && listingDue {
 		p.lastSlow = f.SlowFacts
 		p.lastListing = p.now()
-		p.slowText = renderSchedule(slowListing, p, f, p.slowText)
+		p.slowText = renderSchedule(slowListing, checks, p, f, p.slowText)
 	}
 	if roundDue {
-		p.roundText = renderSchedule(slowRound, p, f, p.roundText)
+		p.roundText = renderSchedule(slowRound, checks, p, f, p.roundText)
 		p.trustTargets, p.lastRound = linkTargets(f.Analyses), f.round.at
 		// A monitored remote that has not been polled yet (at start-up) has
 		// no view to judge against: run the round again next poll rather
@@ -285,13 +285,13 @@ func (p *Poller) due(last time.Time) bool {
 	return p.probeInterval <= 0 || last.IsZero() || p.now().Sub(last) >= p.probeInterval
 }
 
-// renderSchedule renders the families of the checks on one schedule, once
-// per run of that schedule; snapshots share the text read-only, and a
-// family whose lines did not change since prev (the schedule's last render)
-// keeps its text.
-func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
+// renderSchedule renders the families of the checks (of cs, the registered
+// checks but in tests) on one schedule, once per run of that schedule;
+// snapshots share the text read-only, and a family whose lines did not
+// change since prev (the schedule's last render) keeps its text.
+func renderSchedule(s schedule, cs []*check, p *Poller, f *Facts, prev [][]byte) [][]byte {
 	r := newRenderer(p.name)
-	for _, c := range checks {
+	for _, c := range cs {
 		if c.schedule != s || c.render == nil {
 			continue
 		}
@@ -312,7 +312,7 @@ func renderSchedule(s schedule, p *Poller, f *Facts, prev [][]byte) [][]byte {
 // text of the slow schedules (none while the cluster does not answer: its
 // links are not known then either).
 func (p *Poller) snapshot(f *Facts) *Snapshot {
-	p.pollText = renderSchedule(everyPoll, p, f, p.pollText)
+	p.pollText = renderSchedule(everyPoll, checks, p, f, p.pollText)
 	snap := &Snapshot{Cluster: p.name}
 	snap.layers[everyPoll] = p.pollText
 	if f.Up() {

@@ -243,3 +243,32 @@ func TestAdversarialInputRendersValidExposition(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// A check whose renderedFrom is the same as in the last render is not
+// rendered again: its families keep their text, even when rendering again
+// would give other text; a new renderedFrom renders it anew.
+func TestRenderedFromKeepsText(t *testing.T) {
+	calls := 0
+	from := "answer 1"
+	stub := &check{
+		schedule: everyPoll,
+		families: []*Family{famLinkConnected},
+		render: func(p *Poller, _ *Facts, out *renderer) {
+			calls++
+			out.add(famLinkConnected, float64(calls), p.name, "r")
+		},
+		renderedFrom: func(*Poller, *Facts) any { return from },
+	}
+	p := &Poller{name: "c", renderedFrom: map[*check]any{}}
+	text := func(layers [][]byte) string { return string(layers[famLinkConnected.local]) }
+	first := renderSchedule(everyPoll, []*check{stub}, p, &Facts{}, nil)
+	second := renderSchedule(everyPoll, []*check{stub}, p, &Facts{}, first)
+	if calls != 1 || text(second) != text(first) || &second[famLinkConnected.local][0] != &first[famLinkConnected.local][0] {
+		t.Errorf("same renderedFrom: %d renders, text %q then %q; want 1 render and the first text shared", calls, text(first), text(second))
+	}
+	from = "answer 2"
+	third := renderSchedule(everyPoll, []*check{stub}, p, &Facts{}, second)
+	if calls != 2 || text(third) != `,remote="r"} 2`+"\n" {
+		t.Errorf("new renderedFrom: %d renders, text %q; want a second render", calls, text(third))
+	}
+}

@@ -143,9 +143,10 @@ func TestIdentityOnDemand(t *testing.T) {
 	}
 }
 
-// TestUnchangedChecksKeepTheirText: a check whose facts are the same as in
-// the last poll (the same answer) keeps its rendered text, shared rather
-// than rendered again, and one whose answer changed is rendered anew.
+// TestUnchangedChecksKeepTheirText: over real polls, the text of an
+// unchanged answer is shared with the last snapshot (by renderedFrom, or
+// failing that by renderReusing's comparison: TestRenderedFromKeepsText
+// pins renderedFrom alone), and a changed answer is rendered anew.
 func TestUnchangedChecksKeepTheirText(t *testing.T) {
 	e := newSimEnv(t, "8.19.7")
 	p := e.poller(t, testUser, 2*time.Second, &testtools.SyncBuffer{})
