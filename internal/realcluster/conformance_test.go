@@ -309,8 +309,9 @@ func TestSimulatorConformanceSecured(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	// As the harness's roles.yml: every role of sa's users grants
-	// remote_indices on the apikey_* links.
+	// As the harness's roles.yml: remote_monitor and local_only grant
+	// remote_indices on the apikey_* links (nothing, powerless's, grants
+	// nothing).
 	monitor := simulator.User{Password: exporterPassword, Roles: []string{"remote_monitor"},
 		ClusterPrivileges: []string{"monitor", "read_security"}, IndexPrivileges: []string{"view_index_metadata"},
 		RemoteIndices: []simulator.RemoteIndicesPrivileges{{Clusters: []string{"apikey_*"}, Names: []string{"*"}, Privileges: []string{"view_index_metadata"}}}}

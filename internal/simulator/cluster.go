@@ -234,6 +234,7 @@ func (s *Sim) AddCluster(spec ClusterSpec) (*Cluster, error) {
 		return nil, fmt.Errorf("simulator: cluster %q: %w", spec.Name, err)
 	}
 	for k, v := range spec.Users {
+		v.RemoteIndices = cloneRole(RoleSpec{RemoteIndices: v.RemoteIndices}).RemoteIndices
 		c.users[k] = v
 	}
 	for k, v := range spec.APIKeys {

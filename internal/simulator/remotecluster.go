@@ -297,6 +297,8 @@ func (c *Cluster) issueRCSLocked(n *node, r *rcsNode) error {
 	}
 	r.cert = &nodeCert{leaf: leaf, chain: []*x509.Certificate{leaf.Cert},
 		tls: tls.Certificate{Certificate: [][]byte{leaf.Cert.Raw}, PrivateKey: leaf.Key, Leaf: leaf.Cert}}
+	// The server trusting the transport truststore's CAs for client
+	// certificates is unverified (sim.go's list).
 	cfg := &tls.Config{Certificates: []tls.Certificate{r.cert.tls}, MinVersion: tls.VersionTLS12, ClientCAs: c.tpki.store.pool}
 	switch r.spec.ClientAuthentication {
 	case "optional":
